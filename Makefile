@@ -1,0 +1,35 @@
+# perfctl: every set-up step lives here; the README and CI call these targets.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install services demo test check lint bench clean
+
+$(BIN)/perfctl: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/perfctl
+	@scripts/system-packages.sh
+
+services:
+	@scripts/services.sh
+
+demo: install
+	@ulimit -n 65536 2>/dev/null || true; $(BIN)/perfctl run normal --profile demo
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install services
+	@ulimit -n 65536 2>/dev/null || true; $(BIN)/pytest
+
+bench: install services
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache
