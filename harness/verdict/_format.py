@@ -1,0 +1,37 @@
+"""How a check's numbers read to a person: one formatting rule for every output."""
+
+from __future__ import annotations
+
+from harness.verdict.model import Check
+
+_RATIO_UNITS = {"ratio"}
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """`value` in `unit` as a person reads it: ratios as percent, ms without noise."""
+    if value is None:
+        return "—"
+    if unit in _RATIO_UNITS:
+        return f"{value * 100:.3g} %"
+    if unit == "percent":
+        return f"{value:.3g} %"
+    if unit == "ms":
+        return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+    if unit == "rps":
+        return f"{value:,.1f} rps"
+    return f"{value:.4g} {unit}".strip()
+
+
+def format_limit(check: Check) -> str:
+    """The limit with its comparator, and the seed's figure when scaling changed it."""
+    text = f"{check.comparator} {format_value(check.limit, check.unit)}"
+    if check.seed_limit is not None and check.seed_limit != check.limit:
+        text += f" (seed {format_value(check.seed_limit, check.unit)})"
+    return text
+
+
+def format_windows(check: Check) -> str:
+    """"k/n" windows passed, or "run" when judged over the whole scope."""
+    if check.windows_total:
+        return f"{check.windows_passed}/{check.windows_total}"
+    return check.window

@@ -1,0 +1,65 @@
+"""summary.md: a short markdown verdict for $GITHUB_STEP_SUMMARY or a pull-request comment."""
+
+from __future__ import annotations
+
+from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict.model import CHECK_STATUSES, Check, Verdict
+
+_BADGE = {
+    "pass": "✅ PASS",
+    "warn": "⚠️ PASS WITH WARNINGS",
+    "fail": "❌ FAIL",
+    "aborted": "⛔ ABORTED",
+    "inconclusive": "❔ INCONCLUSIVE",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _row(check: Check) -> str:
+    cells = (
+        check.status,
+        check.id,
+        check.severity,
+        format_value(check.measured, check.unit),
+        format_limit(check),
+        format_windows(check),
+        check.message,
+    )
+    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
+
+
+def render_summary(verdict: Verdict) -> str:
+    """Markdown: the verdict, what was run, the checks that need attention, then the counts."""
+    run = verdict.run
+    lines = [f"## perfctl: {_BADGE[verdict.status]}", ""]
+    what = ", ".join(
+        f"{key} `{_cell(str(run[key]))}`"
+        for key in ("scenario", "profile", "target", "run_id")
+        if run.get(key)
+    )
+    if what:
+        lines += [what, ""]
+    lines += [f"- {reason}" for reason in verdict.reasons]
+    if verdict.reasons:
+        lines.append("")
+    counts = verdict.counts
+    lines.append(" · ".join(f"{counts[s]} {s}" for s in CHECK_STATUSES if counts[s]))
+    lines.append("")
+    attention = [check for check in verdict.checks if check.status in ("fail", "warn")]
+    if attention:
+        order = {status: index for index, status in enumerate(CHECK_STATUSES)}
+        attention.sort(key=lambda check: order[check.status])
+        lines += [
+            "| status | check | severity | measured | limit | windows | note |",
+            "|---|---|---|---:|---|---|---|",
+            *(_row(check) for check in attention),
+            "",
+        ]
+        actions = {action for check in attention for action in check.actions}
+        if actions:
+            lines.append("Recommended actions: " + ", ".join(sorted(actions)) + ".")
+            lines.append("")
+    return "\n".join(lines)
