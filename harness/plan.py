@@ -7,7 +7,9 @@ back from JSON with `RunPlan.from_dict`, so no pydantic model crosses into Locus
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 WorkloadModel = Literal["closed", "open"]
@@ -210,3 +212,55 @@ class RunPlan:
                 "journeys": journeys,
             }
         )
+
+
+_TIMESPAN = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_run_time_s(text: str) -> float:
+    """Seconds in a Locust run time: `30`, `30s`, `5m`, `1h30m`, `1h30m15s`; ValueError else."""
+    match = _TIMESPAN.match(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groupdict().values()):
+        raise ValueError(f"expected a duration such as 30s, 5m or 1h30m, got {text!r}")
+    hours, minutes, seconds = (match.group(unit) for unit in ("h", "m", "s"))
+    return int(hours or 0) * 3600.0 + int(minutes or 0) * 60.0 + float(seconds or 0)
+
+
+def plan_locustfile(
+    path: str,
+    users: int,
+    spawn_rate_per_s: float,
+    run_time_s: float,
+    target: str,
+    tags: dict[str, str] | None = None,
+) -> RunPlan:
+    """A plan that runs a team's locustfile under perfctl's measurement, Locust-style:
+    `users` started at `spawn_rate_per_s`, held for `run_time_s` (one closed-model stage)."""
+    return RunPlan(
+        scenario=PurePath(path).stem,
+        profile="locustfile",
+        scale=Scale(),
+        model="closed",
+        stages=(
+            StagePlan(
+                name="run",
+                start_s=0.0,
+                duration_s=run_time_s,
+                users_start=users,
+                users_end=users,
+                spawn_rate_per_s=spawn_rate_per_s,
+            ),
+        ),
+        journeys=(
+            JourneyPlan(
+                name="locustfile",
+                weight=1.0,
+                kind="locustfile",
+                think_time_min_s=0.0,
+                think_time_max_s=0.0,
+            ),
+        ),
+        locustfile=path,
+        target=target,
+        tags=dict(tags or {}),
+    )
