@@ -1,0 +1,138 @@
+"""The measured data of a run: what the engine writes into the run directory and how to read it.
+
+Interface changes against the runner/engine brief (engine_ifaces.md)
+--------------------------------------------------------------------
+- The histogram fields of timeline.jsonl are named with their unit: `latency_us`, `service_us`.
+- The same (t, op) may appear on more than one line (a worker's data arriving after the
+  master already wrote that second); readers add them. `Timeline` does this for you.
+- `RunPlan` gained `connections` (open model: HTTP connections shared by in-flight journeys).
+
+Files (one JSON object per line, appended while the run goes, flushed at least every second)
+---------------------------------------------------------------------------------------------
+``timeline.jsonl`` — one line per (one-second window, operation) once that second is finished
+and merged across workers::
+
+    {"t": 1764222000,                 # window start, unix seconds (int); a request counts in
+                                      # the second in which it completed
+     "op": "product_search",          # operation (join key with the SLA); "journey.<name>"
+                                      # lines time a whole journey iteration
+     "counts": {"ok": 97, "http_4xx": 0, "http_5xx": 1, "timeout": 0,
+                "connection_error": 2, "check_failed": 0},
+     "bytes": 123456,                 # response bytes
+     "latency_us": "HISTFAAAA...",    # HDR histogram (V2 compressed, base64), microseconds,
+                                      # 1 us .. 1 h, 3 significant digits: latency from the
+                                      # intended start (open model: coordinated-omission
+                                      # corrected; closed model: the measured response time)
+     "service_us": "HISTFAAAA..." | null,  # open model: latency from the actual send
+     "errors": {"HTTP 503": 1, "ConnectionRefusedError(111, ...)": 2}}   # top 20 messages
+
+Outcomes: `ok` (2xx/3xx or a status the scenario declared as expected), `http_4xx`, `http_5xx`,
+`timeout` (no answer within the plan's request timeout; its latency is recorded),
+`connection_error` (refused/reset/unreachable; no latency recorded, it would pull percentiles
+down), `check_failed` (a 2xx/3xx answer that failed a declared check: body, JSON path,
+status, latency). The latency histograms hold every request except connection errors.
+
+Open model, latency twice: a journey's arrival has an intended start; the intended start of
+each later step is the previous step's intended start plus its service time and think time.
+`latency_us` = completion - intended start (includes scheduler lag and waiting for a free
+connection), `service_us` = completion - actual send.
+
+``load.jsonl`` — one line per second (written with that second's timeline lines)::
+
+    {"t": 1764222000, "stage": "peak", "users": 50 | null, "planned_arrivals": 100 | null,
+     "started_arrivals": 99 | null, "dropped_arrivals": 1, "achieved_rps": 312.0,
+     "workers": 2, "cpu_percent": {"master": 3.0, "worker-1": 71.5, "worker-2": 70.0}}
+
+`users`: closed model; `*_arrivals`: open model (dropped = the journey-slot cap was hit).
+`cpu_percent` is percent of one core per Locust process ("local" when there are no workers).
+
+``events.jsonl``::
+
+    {"t": 1764222000.25, "kind": "worker_joined|worker_lost|generator_saturated|behind_plan|
+     stage_started|stopping|abort", "detail": "a sentence"}
+
+``engine.json`` (written once, when the engine stops)::
+
+    {"status": "completed|aborted", "reason": "...", "started_at": <unix s, offset 0 of the
+     plan's stages>, "ended_at": <unix s>, "workers_lost": 0, "saturated": false,
+     "behind_plan": false, "locust_version": "2.x", "planned_arrivals": n | null,
+     "started_arrivals": n | null, "dropped_arrivals": 0}
+
+A stage of the plan covers the windows `started_at + stage.start_s <= t < started_at + stage.end_s`.
+
+Reading: `read_timeline(run_dir)` → `Timeline` (streaming queries: `percentile_ms`,
+`histogram`, `counts`, `errors`, `series`, `requests_per_second`, `achieved_rps`, `to_frame`),
+`read_load`, `read_events`, `read_engine_summary`, `load_frame`. Writing: `RunDirWriter`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.timeline._histogram import HIGHEST_US, SIGNIFICANT_DIGITS, LatencyHistogram
+from harness.timeline._reader import (
+    JOURNEY_PREFIX,
+    Timeline,
+    WindowStats,
+    iter_jsonl,
+    read_engine_summary,
+    read_events,
+    read_load,
+    read_timeline,
+)
+from harness.timeline._records import (
+    EngineEvent,
+    EngineStatus,
+    EngineSummary,
+    EventKind,
+    LoadSample,
+)
+from harness.timeline._window import OUTCOMES, Outcome, OutcomeCounts, WindowRecord
+from harness.timeline._writer import (
+    ENGINE_FILE,
+    EVENTS_FILE,
+    LOAD_FILE,
+    TIMELINE_FILE,
+    RunDirWriter,
+)
+
+if TYPE_CHECKING:
+    import pandas
+
+
+def load_frame(run_dir: str | Path) -> pandas.DataFrame:
+    """load.jsonl as a DataFrame, one row per second."""
+    from harness.timeline._frames import load_frame as frame
+
+    return frame(run_dir)
+
+
+__all__ = [
+    "ENGINE_FILE",
+    "EVENTS_FILE",
+    "HIGHEST_US",
+    "JOURNEY_PREFIX",
+    "LOAD_FILE",
+    "OUTCOMES",
+    "SIGNIFICANT_DIGITS",
+    "TIMELINE_FILE",
+    "EngineEvent",
+    "EngineStatus",
+    "EngineSummary",
+    "EventKind",
+    "LatencyHistogram",
+    "LoadSample",
+    "Outcome",
+    "OutcomeCounts",
+    "RunDirWriter",
+    "Timeline",
+    "WindowRecord",
+    "WindowStats",
+    "iter_jsonl",
+    "load_frame",
+    "read_engine_summary",
+    "read_events",
+    "read_load",
+    "read_timeline",
+]

@@ -1,0 +1,152 @@
+"""One operation in one one-second window: outcome counts, bytes, latency, top errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.timeline._histogram import LatencyHistogram
+
+Outcome = Literal["ok", "http_4xx", "http_5xx", "timeout", "connection_error", "check_failed"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "ok",
+    "http_4xx",
+    "http_5xx",
+    "timeout",
+    "connection_error",
+    "check_failed",
+)
+MAX_ERROR_MESSAGES = 20
+"""Distinct error messages kept per window; the rest are counted under OTHER_ERRORS."""
+OTHER_ERRORS = "(other errors)"
+MAX_ERROR_LENGTH = 200
+"""Error messages are cut to this many characters."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCounts:
+    """Requests by outcome; `total` counts them all."""
+
+    ok: int = 0
+    """Accepted responses (2xx/3xx, or a status the scenario declared as expected)."""
+    http_4xx: int = 0
+    """4xx responses the scenario did not expect."""
+    http_5xx: int = 0
+    """5xx responses."""
+    timeout: int = 0
+    """No response within the request timeout."""
+    connection_error: int = 0
+    """Refused, reset or unreachable; no latency is recorded for these."""
+    check_failed: int = 0
+    """A response that failed a declared check (body, JSON path, status, latency)."""
+
+    @property
+    def total(self) -> int:
+        return (
+            self.ok
+            + self.http_4xx
+            + self.http_5xx
+            + self.timeout
+            + self.connection_error
+            + self.check_failed
+        )
+
+    @property
+    def failed(self) -> int:
+        """Every request whose outcome is not `ok`."""
+        return self.total - self.ok
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: int(getattr(self, name)) for name in OUTCOMES}
+
+    def __add__(self, other: OutcomeCounts) -> OutcomeCounts:
+        return OutcomeCounts(**{n: getattr(self, n) + getattr(other, n) for n in OUTCOMES})
+
+
+class WindowRecord:
+    """Accumulates the requests of one operation completed in one one-second window.
+
+    `latency` holds the latency from the intended start (coordinated-omission corrected in
+    the open model; in the closed model the measured response time). `service` holds the
+    latency from the actual send and exists only in the open model.
+    """
+
+    __slots__ = ("bytes", "counts", "errors", "latency", "op", "service", "t")
+
+    def __init__(self, t: int, op: str, *, with_service: bool = False) -> None:
+        self.t = t
+        self.op = op
+        self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self.bytes = 0
+        self.latency = LatencyHistogram()
+        self.service: LatencyHistogram | None = LatencyHistogram() if with_service else None
+        self.errors: dict[str, int] = {}
+
+    def record(
+        self,
+        outcome: Outcome,
+        latency_ms: float | None,
+        *,
+        service_ms: float | None = None,
+        response_bytes: int = 0,
+        error: str | None = None,
+    ) -> None:
+        """Adds one request; a connection error carries no latency."""
+        self.counts[outcome] += 1
+        self.bytes += response_bytes
+        if outcome != "connection_error" and latency_ms is not None:
+            self.latency.record_ms(latency_ms)
+            if service_ms is not None:
+                if self.service is None:
+                    self.service = LatencyHistogram()
+                self.service.record_ms(service_ms)
+        if error is not None:
+            self._count_error(error[:MAX_ERROR_LENGTH], 1)
+
+    def _count_error(self, message: str, count: int) -> None:
+        if message in self.errors or len(self.errors) < MAX_ERROR_MESSAGES:
+            self.errors[message] = self.errors.get(message, 0) + count
+        else:
+            self.errors[OTHER_ERRORS] = self.errors.get(OTHER_ERRORS, 0) + count
+
+    def merge(self, other: WindowRecord) -> None:
+        """Adds `other` (same window and operation) into this record; exact."""
+        for name, count in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + count
+        self.bytes += other.bytes
+        self.latency.add(other.latency)
+        if other.service is not None:
+            if self.service is None:
+                self.service = LatencyHistogram()
+            self.service.add(other.service)
+        for message, count in other.errors.items():
+            self._count_error(message, count)
+
+    @property
+    def outcome_counts(self) -> OutcomeCounts:
+        return OutcomeCounts(**{n: self.counts.get(n, 0) for n in OUTCOMES})
+
+    def to_line(self) -> dict[str, Any]:
+        """The JSON object of one timeline.jsonl line."""
+        return {
+            "t": self.t,
+            "op": self.op,
+            "counts": {n: self.counts.get(n, 0) for n in OUTCOMES},
+            "bytes": self.bytes,
+            "latency_us": self.latency.encode(),
+            "service_us": self.service.encode() if self.service is not None else None,
+            "errors": dict(self.errors),
+        }
+
+    @classmethod
+    def from_line(cls, line: dict[str, Any]) -> WindowRecord:
+        """Reads one timeline.jsonl object back (KeyError/ValueError when malformed)."""
+        record = cls(int(line["t"]), str(line["op"]))
+        for name, count in line["counts"].items():
+            record.counts[str(name)] = int(count)
+        record.bytes = int(line.get("bytes", 0))
+        record.latency = LatencyHistogram.decode(line["latency_us"])
+        service = line.get("service_us")
+        record.service = LatencyHistogram.decode(service) if service else None
+        record.errors = {str(k): int(v) for k, v in (line.get("errors") or {}).items()}
+        return record

@@ -1,0 +1,221 @@
+"""The timeline: exact merge, percentiles at HDR precision, streaming reader, torn last line."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from harness.errors import RunDirError
+from harness.timeline import (
+    LatencyHistogram,
+    LoadSample,
+    OutcomeCounts,
+    RunDirWriter,
+    WindowRecord,
+    load_frame,
+    read_engine_summary,
+    read_events,
+    read_load,
+    read_timeline,
+)
+from harness.timeline._records import EngineSummary
+
+T0 = 1_764_222_000
+
+
+def _window(t: int, op: str, latencies_ms: list[float], **kwargs: int) -> WindowRecord:
+    record = WindowRecord(t, op)
+    for value in latencies_ms:
+        record.record("ok", value, response_bytes=10)
+    for outcome, count in kwargs.items():
+        for _ in range(count):
+            record.record(outcome, 5.0, error=f"{outcome} happened")  # type: ignore[arg-type]
+    return record
+
+
+def test_merge_is_exact_bucket_by_bucket() -> None:
+    rng = random.Random(7)
+    values = [rng.lognormvariate(3.0, 1.0) for _ in range(5000)]
+    whole = LatencyHistogram()
+    parts = [LatencyHistogram() for _ in range(3)]
+    for index, value in enumerate(values):
+        whole.record_ms(value)
+        parts[index % 3].record_ms(value)
+    merged = LatencyHistogram()
+    for part in parts:
+        merged.add(LatencyHistogram.decode(part.encode()))
+    assert merged.count == whole.count == 5000
+    assert merged.buckets_ms() == whole.buckets_ms()
+    for p in (50, 90, 95, 99, 99.9, 100):
+        assert merged.percentile_ms(p) == whole.percentile_ms(p)
+
+
+@pytest.mark.parametrize("true_ms", [0.35, 4.2, 87.0, 299.0, 301.0, 1999.0, 45_000.0])
+def test_percentile_keeps_three_significant_digits(true_ms: float) -> None:
+    histogram = LatencyHistogram()
+    histogram.record_ms(true_ms, count=100)
+    measured = histogram.percentile_ms(99)
+    assert measured is not None
+    assert true_ms <= measured <= true_ms * 1.001 + 0.001
+
+
+def test_299_and_301_ms_fall_on_either_side_of_300() -> None:
+    below, above = LatencyHistogram(), LatencyHistogram()
+    for _ in range(99):
+        below.record_ms(10.0)
+        above.record_ms(10.0)
+    below.record_ms(299.0)
+    above.record_ms(301.0)
+    p100_below, p100_above = below.percentile_ms(100), above.percentile_ms(100)
+    assert p100_below is not None and p100_above is not None
+    assert p100_below < 300.0 < p100_above
+
+
+def test_timeouts_of_minutes_are_tracked_and_larger_values_clamped() -> None:
+    histogram = LatencyHistogram()
+    histogram.record_ms(5 * 60_000.0)
+    histogram.record_ms(10 * 3_600_000.0)
+    assert histogram.count == 2
+    p50 = histogram.percentile_ms(50)
+    assert p50 is not None and abs(p50 - 300_000.0) / 300_000.0 < 0.001
+    assert histogram.max_ms is not None and histogram.max_ms >= 3_600_000.0 * 0.999
+
+
+def test_empty_histogram_has_no_percentile() -> None:
+    assert LatencyHistogram().percentile_ms(99) is None
+    assert LatencyHistogram().percentiles_ms([50, 99]) == {50: None, 99: None}
+
+
+def test_connection_errors_record_no_latency() -> None:
+    record = WindowRecord(T0, "search")
+    record.record("ok", 10.0)
+    record.record("connection_error", 0.5, error="ConnectionRefusedError")
+    record.record("timeout", 30_000.0, error="timed out")
+    assert record.latency.count == 2
+    assert record.outcome_counts == OutcomeCounts(ok=1, connection_error=1, timeout=1)
+    assert record.errors == {"ConnectionRefusedError": 1, "timed out": 1}
+
+
+def test_error_messages_are_capped_per_window() -> None:
+    record = WindowRecord(T0, "search")
+    for index in range(30):
+        record.record("http_5xx", 1.0, error=f"error {index}")
+    assert len(record.errors) == 21
+    assert record.errors["(other errors)"] == 10
+    assert sum(record.errors.values()) == 30
+
+
+def test_window_line_round_trips(tmp_path: Path) -> None:
+    record = _window(T0, "search", [1.0, 2.0, 3.0], http_5xx=2)
+    record.service = LatencyHistogram()
+    record.service.record_ms(1.5)
+    back = WindowRecord.from_line(json.loads(json.dumps(record.to_line())))
+    assert back.to_line() == record.to_line()
+
+
+def _write_run(run_dir: Path) -> None:
+    writer = RunDirWriter(run_dir)
+    for second in range(10):
+        latencies = [float(second + 1)] * 10
+        writer.append_windows(
+            [_window(T0 + second, "search", latencies), _window(T0 + second, "cart", [2.0])]
+        )
+    # a worker's late data for a second already written: readers add it
+    writer.append_windows([_window(T0 + 3, "search", [500.0], http_5xx=1)])
+    writer.append_load(
+        LoadSample(
+            t=T0,
+            stage="peak",
+            users=5,
+            planned_arrivals=None,
+            started_arrivals=None,
+            dropped_arrivals=0,
+            achieved_rps=11.0,
+            workers=1,
+            cpu_percent={"local": 12.5},
+        )
+    )
+    writer.append_event("stage_started", "peak", t=T0)
+    writer.write_engine(
+        EngineSummary(status="completed", reason="plan finished", started_at=T0, ended_at=T0 + 10)
+    )
+    writer.close()
+
+
+def test_reader_queries_a_written_run(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    timeline = read_timeline(tmp_path)
+    assert timeline.operations() == ["cart", "search"]
+    assert timeline.time_range() == (T0, T0 + 10)
+    assert timeline.counts("search") == OutcomeCounts(ok=101, http_5xx=1)
+    assert timeline.counts().total == 112
+    assert timeline.counts("search", T0 + 3, T0 + 4) == OutcomeCounts(ok=11, http_5xx=1)
+    assert timeline.errors("search") == {"http_5xx happened": 1}
+    p50 = timeline.percentile_ms("search", 50, T0, T0 + 2)
+    assert p50 is not None and 1.0 <= p50 <= 1.001
+    series = timeline.series("search")
+    assert [w.t for w in series] == list(range(T0, T0 + 10))
+    assert series[3].counts.total == 12
+    assert series[3].max_ms is not None and series[3].max_ms >= 500.0
+    per_second = timeline.requests_per_second()
+    assert per_second[T0] == 11 and per_second[T0 + 3] == 13
+    assert timeline.achieved_rps(op="cart") == 1.0
+    assert timeline.histogram("search", service=True).count == 0
+    frame = timeline.to_frame()
+    assert len(frame) == 20
+    assert int(frame[frame["op"] == "search"]["total"].sum()) == 102
+    assert read_load(tmp_path)[0].cpu_percent == {"local": 12.5}
+    assert load_frame(tmp_path)["cpu_local"].tolist() == [12.5]
+    assert [e.kind for e in read_events(tmp_path)] == ["stage_started"]
+    summary = read_engine_summary(tmp_path)
+    assert summary is not None and summary.status == "completed"
+
+
+def test_truncated_last_line_is_skipped(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    path = tmp_path / "timeline.jsonl"
+    full = path.read_text()
+    path.write_text(full + full.splitlines()[0][:57])
+    assert read_timeline(tmp_path).counts().total == 112
+    path.write_text(full + "{not json}\n")
+    assert read_timeline(tmp_path).counts().total == 112
+
+
+def test_corrupt_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    path = tmp_path / "timeline.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines[:3], "garbage\n", *lines[3:]]))
+    with pytest.raises(RunDirError, match=r"timeline.jsonl:4"):
+        read_timeline(tmp_path).counts()
+
+
+def test_reader_streams_in_flat_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    writer = RunDirWriter(tmp_path)
+    encoded = _window(T0, "search", [1.0, 2.0, 40.0]).to_line()
+    handle = (tmp_path / "timeline.jsonl").open("a")
+    for second in range(3000):
+        handle.write(json.dumps({**encoded, "t": T0 + second}) + "\n")
+    handle.close()
+    writer.close()
+    timeline = read_timeline(tmp_path)
+    tracemalloc.start()
+    histogram = timeline.histogram("search")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert histogram.count == 9000
+    # a decoded histogram is ~190 kB: holding 3,000 of them would take ~570 MB, while
+    # streaming holds one at a time (plus what the cycle collector has not freed yet)
+    assert peak < 60_000_000
+
+
+def test_missing_run_dir_is_a_run_dir_error(tmp_path: Path) -> None:
+    with pytest.raises(RunDirError, match="no such run directory"):
+        read_timeline(tmp_path / "absent")
+    assert read_timeline(tmp_path).counts().total == 0
+    assert read_engine_summary(tmp_path) is None
