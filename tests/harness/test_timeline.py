@@ -70,7 +70,8 @@ def test_299_and_301_ms_fall_on_either_side_of_300() -> None:
     below.record_ms(299.0)
     above.record_ms(301.0)
     p100_below, p100_above = below.percentile_ms(100), above.percentile_ms(100)
-    assert p100_below is not None and p100_above is not None
+    assert p100_below is not None
+    assert p100_above is not None
     assert p100_below < 300.0 < p100_above
 
 
@@ -80,8 +81,10 @@ def test_timeouts_of_minutes_are_tracked_and_larger_values_clamped() -> None:
     histogram.record_ms(10 * 3_600_000.0)
     assert histogram.count == 2
     p50 = histogram.percentile_ms(50)
-    assert p50 is not None and abs(p50 - 300_000.0) / 300_000.0 < 0.001
-    assert histogram.max_ms is not None and histogram.max_ms >= 3_600_000.0 * 0.999
+    assert p50 is not None
+    assert abs(p50 - 300_000.0) / 300_000.0 < 0.001
+    assert histogram.max_ms is not None
+    assert histogram.max_ms >= 3_600_000.0 * 0.999
 
 
 def test_empty_histogram_has_no_percentile() -> None:
@@ -155,13 +158,16 @@ def test_reader_queries_a_written_run(tmp_path: Path) -> None:
     assert timeline.counts("search", T0 + 3, T0 + 4) == OutcomeCounts(ok=11, http_5xx=1)
     assert timeline.errors("search") == {"http_5xx happened": 1}
     p50 = timeline.percentile_ms("search", 50, T0, T0 + 2)
-    assert p50 is not None and 1.0 <= p50 <= 1.001
+    assert p50 is not None
+    assert 1.0 <= p50 <= 1.001
     series = timeline.series("search")
     assert [w.t for w in series] == list(range(T0, T0 + 10))
     assert series[3].counts.total == 12
-    assert series[3].max_ms is not None and series[3].max_ms >= 500.0
+    assert series[3].max_ms is not None
+    assert series[3].max_ms >= 500.0
     per_second = timeline.requests_per_second()
-    assert per_second[T0] == 11 and per_second[T0 + 3] == 13
+    assert per_second[T0] == 11
+    assert per_second[T0 + 3] == 13
     assert timeline.achieved_rps(op="cart") == 1.0
     assert timeline.histogram("search", service=True).count == 0
     frame = timeline.to_frame()
@@ -171,7 +177,8 @@ def test_reader_queries_a_written_run(tmp_path: Path) -> None:
     assert load_frame(tmp_path)["cpu_local"].tolist() == [12.5]
     assert [e.kind for e in read_events(tmp_path)] == ["stage_started"]
     summary = read_engine_summary(tmp_path)
-    assert summary is not None and summary.status == "completed"
+    assert summary is not None
+    assert summary.status == "completed"
 
 
 def test_truncated_last_line_is_skipped(tmp_path: Path) -> None:
