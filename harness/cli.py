@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import click
 import typer
 
 from harness import __version__
-from harness.errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, EXIT_USAGE, PerfctlError
+from harness.errors import (
+    EXIT_CODE_TABLE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PerfctlError,
+    UsageError,
+)
 
 _EXIT_CODES_HELP = "\n\n".join(f"{code:>3}  {meaning}" for code, meaning in EXIT_CODE_TABLE)
 
@@ -83,6 +90,128 @@ def serve(
     serve_backend(settings)
 
 
+# -- load runs ------------------------------------------------------------------------------
+
+
+def _parse_tags(values: list[str]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--tag must be key=value, got {value!r}")
+        tags[key.strip()] = text.strip()
+    return tags
+
+
+def _parse_run_time(value: str | None) -> float | None:
+    from harness.plan import parse_run_time_s
+
+    if value is None:
+        return None
+    try:
+        return parse_run_time_s(value)
+    except ValueError as error:
+        raise UsageError(f"-t/--run-time: {error}") from None
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            help="Scenario name in scenarios/, a scenario file, a locustfile (*.py), "
+            "or a saved plan.json."
+        ),
+    ],
+    profile: Annotated[
+        str | None, typer.Option(help="Profile that scales the scenario (e.g. smoke, ci, full).")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Base URL to load; without it the reference backend is started."),
+    ] = None,
+    sla: Annotated[Path | None, typer.Option(help="SLA file to judge the run against.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Local Locust workers (0: one local Locust process).")
+    ] = 0,
+    remote_workers: Annotated[
+        int,
+        typer.Option(min=0, help="Workers from other machines (`perfctl worker`) to wait for."),
+    ] = 0,
+    master_bind: Annotated[
+        str,
+        typer.Option(help="HOST[:PORT] the master listens on for workers (default: free port)."),
+    ] = "127.0.0.1",
+    out: Annotated[Path, typer.Option(help="Parent directory of the run directory.")] = Path(
+        "reports"
+    ),
+    run_id: Annotated[
+        str | None, typer.Option(help="Run directory name (default: UTC time + scenario).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="key=value recorded in run.json (repeatable).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option(help="A summary line every few seconds instead of the live table.")
+    ] = False,
+    users: Annotated[
+        int | None, typer.Option("-u", "--users", help="Locustfile: peak number of users.")
+    ] = None,
+    spawn_rate: Annotated[
+        float | None,
+        typer.Option("-r", "--spawn-rate", help="Locustfile: users started per second."),
+    ] = None,
+    run_time: Annotated[
+        str | None,
+        typer.Option("-t", "--run-time", help="Locustfile: how long, e.g. 30s, 5m, 1h30m."),
+    ] = None,
+) -> None:
+    """Drive the target with a scenario and leave a run directory (plan, timeline, logs).
+
+    Without --target the reference backend is started on a free port and stopped after.
+    A plain locustfile runs with Locust's own -u/-r/-t under perfctl's measurement.
+    """
+    from harness.resolve import LocustOptions
+    from harness.runner import RunRequest
+    from harness.runner import run as run_load
+
+    run_load(
+        RunRequest(
+            scenario=scenario,
+            profile=profile,
+            target=target,
+            sla=sla,
+            workers=workers,
+            remote_workers=remote_workers,
+            master_bind=master_bind,
+            out_dir=out,
+            run_id=run_id,
+            tags=_parse_tags(tag or []),
+            quiet=quiet,
+            locust=LocustOptions(
+                users=users, spawn_rate_per_s=spawn_rate, run_time_s=_parse_run_time(run_time)
+            ),
+        )
+    )
+
+
+@app.command()
+def worker(
+    master: Annotated[
+        str, typer.Option(help="HOST[:PORT] of the master (`perfctl run --master-bind`).")
+    ],
+    plan: Annotated[
+        Path,
+        typer.Option(help="The run's plan.json (copy it from the master's run directory)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Where this worker keeps its log.")] = Path("reports"),
+) -> None:
+    """Join a master on another machine as one more load generator, until it finishes."""
+    from harness.runner import join_master
+
+    join_master(master, plan, out)
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:
@@ -102,3 +231,7 @@ def main() -> None:
         typer.echo("error: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,520 @@
+"""`perfctl run`: a plan becomes load, and the load becomes a run directory.
+
+The runner resolves the plan, starts the target if it is embedded (or checks the given one
+answers), writes RUN_DIR/plan.json and run.json, starts the Locust processes, watches them
+(deadline, lost workers, Ctrl-C), and finishes run.json with how the run ended. It never
+imports locust: the engine runs in the child processes.
+
+Signals: the first Ctrl-C or SIGTERM marks run.json aborted at once, then asks the Locust
+master (or local process) to stop with SIGTERM so the engine flushes; a second one kills
+every child at once. Either way run.json says the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import os
+import platform
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from harness import __version__
+from harness.errors import EngineError, InterruptedRunError, PerfctlError, UsageError
+from harness.live import JsonlTail, LiveProgress, print_summary
+from harness.loadgen import (
+    ENGINE_LOCUSTFILE,
+    EXPECT_WORKERS_MAX_WAIT_S,
+    EngineEnvironment,
+    LoadGenerators,
+    raise_open_files_limit,
+)
+from harness.plan import RunPlan
+from harness.resolve import LocustOptions, PlanRequest, resolve_plan
+from harness.rundir import (
+    LOGS_DIR,
+    PLAN_FILE,
+    ProcessRecord,
+    RunRecord,
+    RunStatus,
+    WorkerEvent,
+    create_run_dir,
+    iso_utc,
+    make_run_id,
+    read_engine_summary,
+    utc_now,
+    validate_run_id,
+    write_json_atomically,
+    write_run_record,
+)
+from harness.target import (
+    BackendOptions,
+    EmbeddedBackend,
+    check_target,
+    find_free_port,
+    redact_url,
+    validate_target_url,
+)
+from harness.timeline import EVENTS_FILE
+
+STARTUP_GRACE_S = 30.0
+"""Time the Locust processes may take to start before the plan's clock is behind."""
+STOP_GRACE_S = 15.0
+"""Time the master (or local process) gets to stop and flush after SIGTERM."""
+WORKER_STOP_GRACE_S = 5.0
+"""Time the workers get to exit after the master."""
+_POLL_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """Everything `perfctl run` was asked for."""
+
+    scenario: str
+    """Scenario name, scenario file, locustfile (*.py) or saved plan (*.json)."""
+    profile: str | None = None
+    """Profile; None is the scenario's default."""
+    target: str | None = None
+    """Target URL; None starts the embedded reference backend."""
+    sla: Path | None = None
+    """SLA file (evaluated by a later stage; checked to exist now)."""
+    workers: int = 0
+    """Local Locust workers; 0 runs one local Locust process."""
+    remote_workers: int = 0
+    """Workers the master also waits for, started elsewhere with `perfctl worker`."""
+    master_bind: str = "127.0.0.1"
+    """Address (HOST or HOST:PORT) the master listens on for workers."""
+    out_dir: Path = Path("reports")
+    """Parent of the run directory."""
+    run_id: str | None = None
+    """Name of the run directory; None is `<UTC timestamp>-<scenario>`."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """From --tag key=value."""
+    quiet: bool = False
+    """One summary line every few seconds instead of the live table."""
+    locust: LocustOptions = field(default_factory=LocustOptions)
+    """-u/-r/-t for a plain locustfile."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A finished run (completed or degraded); other endings raise."""
+
+    run_dir: Path
+    """Where everything was written."""
+    record: RunRecord
+    """What run.json says."""
+
+
+def parse_master_address(text: str, default_port: int | None) -> tuple[str, int | None]:
+    """`HOST[:PORT]` as (host, port); a UsageError for a bad port."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        return text, default_port
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"expected HOST[:PORT] with a port in 1..65535, got {text!r}")
+    return host, int(port_text)
+
+
+class _Interrupts:
+    """Counts Ctrl-C/SIGTERM; raises KeyboardInterrupt unless a graceful stop can take it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.signal_name = ""
+        self.graceful = False
+        self._raised = False
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.signal_name = signal.Signals(signum).name
+        if not self._raised and (self.count >= 2 or not self.graceful):
+            self._raised = True
+            raise KeyboardInterrupt
+
+
+@dataclass(slots=True)
+class _Ending:
+    """How the watch over the Locust processes ended."""
+
+    status: RunStatus = "completed"
+    reason: str = "the plan finished"
+    interrupted: bool = False
+
+
+def _versions() -> dict[str, str]:
+    try:
+        locust_version = importlib.metadata.version("locust")
+    except importlib.metadata.PackageNotFoundError:
+        locust_version = "not installed"
+    return {"perfctl": __version__, "locust": locust_version, "python": platform.python_version()}
+
+
+def _host() -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def run(
+    request: RunRequest,
+    *,
+    locustfile: Path = ENGINE_LOCUSTFILE,
+    console: Console | None = None,
+) -> RunResult:
+    """Run `request` and leave its run directory; raise for aborted or failed runs."""
+    if request.workers < 0 or request.remote_workers < 0:
+        raise UsageError("--workers and --remote-workers must be 0 or more")
+    if request.remote_workers and not request.workers:
+        raise UsageError("--remote-workers needs a master: give --workers 1 or more")
+    if request.sla is not None and not request.sla.is_file():
+        raise UsageError(f"SLA file {request.sla} does not exist")
+    run_id = validate_run_id(request.run_id) if request.run_id is not None else None
+    master_host, master_port = parse_master_address(request.master_bind, None)
+    target_url = validate_target_url(request.target) if request.target is not None else None
+    plan = resolve_plan(
+        PlanRequest(
+            scenario=request.scenario,
+            profile=request.profile,
+            target=redact_url(target_url) if target_url else "",
+            tags=request.tags,
+            locust=request.locust,
+        )
+    )
+    if target_url is not None:
+        check_target(target_url)
+    run_dir = create_run_dir(request.out_dir, run_id or make_run_id(plan.scenario, utc_now()))
+    interrupts = _Interrupts()
+    interrupts.install()
+    try:
+        session = _RunSession(
+            request,
+            plan,
+            run_dir,
+            interrupts,
+            console or Console(),
+            master=(master_host, master_port or find_free_port(master_host)),
+        )
+        return session.execute(target_url, locustfile)
+    finally:
+        interrupts.restore()
+
+
+class _RunSession:
+    """The mutable state of one run while it goes; it owns run.json."""
+
+    def __init__(
+        self,
+        request: RunRequest,
+        plan: RunPlan,
+        run_dir: Path,
+        interrupts: _Interrupts,
+        console: Console,
+        *,
+        master: tuple[str, int],
+    ) -> None:
+        self.request = request
+        self.plan = plan
+        self.run_dir = run_dir
+        self.interrupts = interrupts
+        self.console = console
+        self.master = master
+        self.workers_expected = request.workers + request.remote_workers
+        self.started_at = utc_now()
+        self.started_monotonic = time.monotonic()
+        self.target_embedded = request.target is None
+        self.processes: dict[str, ProcessRecord] = {}
+        self.events: list[WorkerEvent] = []
+        self.dead_workers: set[str] = set()
+        self.reported_lost = 0
+        self.engine_events = JsonlTail(run_dir / EVENTS_FILE)
+        self.versions = _versions()
+        self.host = _host()
+
+    # -- run.json ---------------------------------------------------------------------------
+
+    def record(
+        self, status: RunStatus, *, reason: str = "", interrupted: bool = False, ended: bool = False
+    ) -> RunRecord:
+        ended_at = utc_now() if ended else None
+        return RunRecord(
+            run_id=self.run_dir.name,
+            status=status,
+            scenario=self.request.scenario,
+            profile=self.plan.profile,
+            target=self.plan.target,
+            target_embedded=self.target_embedded,
+            plan=self.plan.to_dict(),
+            scale=self.plan.to_dict()["scale"],
+            planned_duration_s=self.plan.duration_s,
+            started_at=iso_utc(self.started_at),
+            workers_expected=self.workers_expected,
+            versions=self.versions,
+            host=self.host,
+            tags=dict(self.plan.tags),
+            sla=str(self.request.sla) if self.request.sla is not None else None,
+            ended_at=iso_utc(ended_at) if ended_at is not None else None,
+            duration_s=(
+                round((ended_at - self.started_at).total_seconds(), 3)
+                if ended_at is not None
+                else None
+            ),
+            exit_reason=reason,
+            interrupted=interrupted,
+            workers_lost=self.workers_lost,
+            worker_events=tuple(self.events),
+            processes=tuple(self.processes.values()),
+            engine=read_engine_summary(self.run_dir) if ended else None,
+        )
+
+    def write(self, record: RunRecord) -> RunRecord:
+        write_run_record(self.run_dir, record)
+        return record
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def execute(self, target_url: str | None, locustfile: Path) -> RunResult:
+        generators: LoadGenerators | None = None
+        try:
+            with contextlib.ExitStack() as stack:
+                if target_url is None:
+                    backend = stack.enter_context(
+                        EmbeddedBackend(
+                            self.run_dir / LOGS_DIR / "backend.log",
+                            BackendOptions(catalog_size=self.plan.catalog_size),
+                        )
+                    )
+                    self.write(self.record("running", reason="starting the embedded backend"))
+                    target_url = backend.start()
+                    self._note_process("backend", backend.pid)
+                    self.plan = replace(self.plan, target=redact_url(target_url))
+                write_json_atomically(self.run_dir / PLAN_FILE, self.plan.to_dict())
+                raise_open_files_limit()
+                generators = LoadGenerators(
+                    EngineEnvironment(self.run_dir / PLAN_FILE, self.run_dir, target_url),
+                    self.run_dir / LOGS_DIR,
+                    workers=self.request.workers,
+                    expect_workers=self.workers_expected,
+                    master_host=self.master[0],
+                    master_port=self.master[1],
+                    locustfile=locustfile,
+                )
+                stack.callback(generators.kill_all)  # whatever happens, no Locust outlives us
+                self.started_at = utc_now()
+                self.started_monotonic = time.monotonic()
+                generators.start()
+                self._note_generators(generators)
+                self.write(self.record("running", reason="load running"))
+                self.interrupts.graceful = True
+                ending = self._watch(generators)
+                generators.stop_workers(WORKER_STOP_GRACE_S)
+                self._note_generators(generators)
+        except KeyboardInterrupt:
+            # not stoppable gracefully (startup), or a second Ctrl-C: children are gone now
+            if generators is not None:
+                self._note_generators(generators)
+            self.write(
+                self.record(
+                    "aborted",
+                    reason=f"interrupted by {self.interrupts.signal_name or 'SIGINT'}",
+                    interrupted=True,
+                    ended=True,
+                )
+            )
+            raise InterruptedRunError(
+                f"interrupted; what was measured is in {self.run_dir}"
+            ) from None
+        except PerfctlError as error:
+            self.write(self.record("failed", reason=error.message, ended=True))
+            raise
+        return self._finish(ending)
+
+    def _finish(self, ending: _Ending) -> RunResult:
+        engine = read_engine_summary(self.run_dir)
+        status, reason = ending.status, ending.reason
+        if status == "completed":
+            if engine is None:
+                status, reason = "failed", self._engine_failure()
+            elif engine.get("status") == "aborted":
+                status = "aborted"
+                reason = f"the engine aborted: {engine.get('reason') or 'no reason given'}"
+            elif self.workers_lost:
+                status = "degraded"
+                reason = (
+                    f"{self.workers_lost} of {self.workers_expected} workers lost; "
+                    "the others went on"
+                )
+        record = self.write(
+            self.record(status, reason=reason, interrupted=ending.interrupted, ended=True)
+        )
+        if not self.request.quiet or status != "completed":
+            self.console.print()
+        print_summary(self.console, self.run_dir, record)
+        if ending.interrupted:
+            raise InterruptedRunError(f"interrupted; what was measured is in {self.run_dir}")
+        if status in ("aborted", "failed"):
+            raise EngineError(f"run {status}: {reason} (see {self.run_dir})")
+        return RunResult(self.run_dir, record)
+
+    def _engine_failure(self) -> str:
+        primary = self.processes.get("master") or self.processes.get("local")
+        code = primary.exit_code if primary is not None else None
+        log = self.run_dir / primary.log if primary is not None else self.run_dir
+        return f"the Locust process exited with code {code} without finishing the run (log: {log})"
+
+    def _watch(self, generators: LoadGenerators) -> _Ending:
+        primary = generators.primary
+        assert primary is not None
+        ending = _Ending()
+        deadline = (
+            self.started_monotonic
+            + self.plan.duration_s
+            + STARTUP_GRACE_S
+            + (EXPECT_WORKERS_MAX_WAIT_S if self.workers_expected else 0)
+        )
+        stop_sent_at: float | None = None
+        with LiveProgress(
+            self.run_dir, self.plan, console=self.console, quiet=self.request.quiet
+        ) as live:
+            while primary.running:
+                now = time.monotonic()
+                if stop_sent_at is None:
+                    reason = self._reason_to_stop(now, deadline)
+                    if reason is not None:
+                        ending = self._begin_stop(ending, reason)
+                        primary.send(signal.SIGTERM)
+                        stop_sent_at = now
+                elif now - stop_sent_at > STOP_GRACE_S:
+                    primary.kill()
+                self._collect_worker_losses(generators)
+                live.refresh(generators_alive=sum(w.running for w in generators.workers))
+                time.sleep(_POLL_INTERVAL_S)
+            self._collect_worker_losses(generators)
+            live.refresh(generators_alive=0, final=True)
+        self._note_generators(generators)
+        return ending
+
+    def _reason_to_stop(self, now: float, deadline: float) -> str | None:
+        if self.interrupts.count:
+            return f"interrupted by {self.interrupts.signal_name}"
+        if self.workers_expected and self.workers_lost >= self.workers_expected:
+            return "every worker was lost"
+        if now > deadline:
+            return f"deadline: the run went {now - deadline:.0f} s past plan duration + grace"
+        return None
+
+    def _begin_stop(self, ending: _Ending, reason: str) -> _Ending:
+        interrupted = reason.startswith("interrupted")
+        status: RunStatus = "failed" if reason.startswith("deadline") else "aborted"
+        # written before waiting on anyone, so a second Ctrl-C still leaves the truth
+        self.write(self.record("aborted", reason=reason, interrupted=interrupted, ended=True))
+        return _Ending(status=status, reason=reason, interrupted=interrupted)
+
+    def _collect_worker_losses(self, generators: LoadGenerators) -> None:
+        """Record workers that died, and the generator events the engine appended."""
+        for worker in generators.workers:
+            # exit code 0: the master told it to quit at the end of the run
+            if worker.exit_code and worker.role not in self.dead_workers:
+                self.dead_workers.add(worker.role)
+                self._event("worker_exited", f"{worker.role} exited with code {worker.exit_code}")
+        for row in self.engine_events.read_new():
+            kind = str(row.get("kind", ""))
+            if kind.startswith("worker") or kind in ("generator_saturated", "behind_plan"):
+                self.events.append(
+                    WorkerEvent(
+                        t=float(row.get("t", time.time())),
+                        kind=kind,
+                        detail=str(row.get("detail", "")),
+                    )
+                )
+            if kind == "worker_lost":
+                self.reported_lost += 1
+
+    @property
+    def workers_lost(self) -> int:
+        # a local worker that died is also reported lost by the master: count it once
+        return max(len(self.dead_workers), self.reported_lost)
+
+    def _event(self, kind: str, detail: str) -> None:
+        self.events.append(WorkerEvent(t=round(time.time(), 3), kind=kind, detail=detail))
+
+    def _note_process(self, role: str, pid: int | None, exit_code: int | None = None) -> None:
+        if pid is not None:
+            self.processes[role] = ProcessRecord(
+                role=role, pid=pid, log=f"{LOGS_DIR}/{role}.log", exit_code=exit_code
+            )
+
+    def _note_generators(self, generators: LoadGenerators) -> None:
+        for process in generators.processes:
+            self._note_process(process.role, process.pid, process.exit_code)
+
+
+def join_master(
+    master: str,
+    plan_file: Path,
+    out_dir: Path,
+    *,
+    locustfile: Path = ENGINE_LOCUSTFILE,
+    on_start: Callable[[int], None] | None = None,
+) -> int:
+    """Run one Locust worker for the master at `master` (HOST[:PORT]) until it quits."""
+    from harness.loadgen import DEFAULT_MASTER_PORT, LocustProcess, locust_command
+
+    host, port = parse_master_address(master, DEFAULT_MASTER_PORT)
+    assert port is not None
+    try:
+        RunPlan.from_dict(json.loads(plan_file.read_text()))
+    except FileNotFoundError:
+        raise UsageError(f"plan file {plan_file} does not exist") from None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise UsageError(f"{plan_file} is not a perfctl plan.json: {error}") from None
+    work_dir = out_dir / f"worker-{socket.gethostname()}-{os.getpid()}"
+    (work_dir / LOGS_DIR).mkdir(parents=True, exist_ok=True)
+    raise_open_files_limit()
+    environment = EngineEnvironment(plan_file.resolve(), work_dir, "")
+    command = locust_command(locustfile, "worker", master_host=host, master_port=port)
+    log = work_dir / LOGS_DIR / "worker.log"
+    process = LocustProcess("worker", command, environment.variables("worker"), log)
+    if on_start is not None:
+        on_start(process.pid)
+    interrupts = _Interrupts()
+    interrupts.graceful = True
+    interrupts.install()
+    try:
+        while process.running:
+            if interrupts.count:
+                process.stop(WORKER_STOP_GRACE_S)
+                raise InterruptedRunError(f"worker stopped; its log is {log}")
+            time.sleep(_POLL_INTERVAL_S)
+    except KeyboardInterrupt:
+        process.kill()
+        raise InterruptedRunError(f"worker stopped; its log is {log}") from None
+    finally:
+        interrupts.restore()
+    code = process.exit_code or 0
+    if code != 0:
+        raise EngineError(f"the worker exited with code {code}; see {log}")
+    print(f"worker finished; log: {log}", file=sys.stderr)
+    return code
