@@ -1,0 +1,148 @@
+"""The SQLite schema and the bulk load of the seeded data."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from reference_backend.datagen import SeedData
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS categories (
+    category_id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS products (
+    product_id INTEGER PRIMARY KEY,
+    category_id INTEGER NOT NULL REFERENCES categories (category_id),
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+    popularity_score REAL NOT NULL,
+    stock INTEGER NOT NULL CHECK (stock >= 0),
+    status TEXT NOT NULL,
+    image_url TEXT NOT NULL
+);
+-- Serves the seed's first query: category + status filter, popularity then price order.
+CREATE INDEX IF NOT EXISTS products_category_popularity
+    ON products (category_id, status, popularity_score DESC, price_cents);
+CREATE INDEX IF NOT EXISTS products_popularity
+    ON products (status, popularity_score DESC, price_cents);
+CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5 (
+    name, description, content='products', content_rowid='product_id',
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE TRIGGER IF NOT EXISTS products_fts_insert AFTER INSERT ON products BEGIN
+    INSERT INTO products_fts (rowid, name, description)
+    VALUES (new.product_id, new.name, new.description);
+END;
+CREATE TRIGGER IF NOT EXISTS products_fts_delete AFTER DELETE ON products BEGIN
+    INSERT INTO products_fts (products_fts, rowid, name, description)
+    VALUES ('delete', old.product_id, old.name, old.description);
+END;
+CREATE TRIGGER IF NOT EXISTS products_fts_update AFTER UPDATE OF name, description ON products BEGIN
+    INSERT INTO products_fts (products_fts, rowid, name, description)
+    VALUES ('delete', old.product_id, old.name, old.description);
+    INSERT INTO products_fts (rowid, name, description)
+    VALUES (new.product_id, new.name, new.description);
+END;
+CREATE TABLE IF NOT EXISTS users (
+    user_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS orders (
+    order_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users (user_id),
+    status TEXT NOT NULL,
+    total_cents INTEGER NOT NULL,
+    payment_id TEXT,
+    reservation_id TEXT UNIQUE,
+    created_at REAL NOT NULL
+);
+-- Serves the seed's second query: one user's orders of the last 30 days.
+CREATE INDEX IF NOT EXISTS orders_user_created ON orders (user_id, created_at);
+CREATE TABLE IF NOT EXISTS order_items (
+    order_id INTEGER NOT NULL REFERENCES orders (order_id),
+    product_id INTEGER NOT NULL REFERENCES products (product_id),
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    unit_price_cents INTEGER NOT NULL,
+    PRIMARY KEY (order_id, product_id)
+) WITHOUT ROWID;
+-- Serves co-purchases (orders that contain a product) and units sold per product.
+CREATE INDEX IF NOT EXISTS order_items_product ON order_items (product_id, order_id);
+CREATE TABLE IF NOT EXISTS reservations (
+    reservation_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_held ON reservations (status, created_at);
+CREATE TABLE IF NOT EXISTS reservation_items (
+    reservation_id TEXT NOT NULL REFERENCES reservations (reservation_id),
+    product_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (reservation_id, product_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reservation_items_product ON reservation_items (product_id);
+CREATE TABLE IF NOT EXISTS cart_items (
+    user_id INTEGER NOT NULL,
+    product_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (user_id, product_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id TEXT PRIMARY KEY,
+    idempotency_key TEXT UNIQUE,
+    request_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    order_id INTEGER,
+    response_status INTEGER,
+    response TEXT,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS preferences (
+    user_id INTEGER PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+TABLES = (
+    "preferences",
+    "payments",
+    "cart_items",
+    "reservation_items",
+    "reservations",
+    "order_items",
+    "orders",
+    "users",
+    "products_fts",
+    "products",
+    "categories",
+    "meta",
+)
+
+
+def seed_sqlite(conn: sqlite3.Connection, data: SeedData, fingerprint: str) -> None:
+    """Loads the seeded rows in one transaction with bulk inserts."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany("INSERT INTO categories VALUES (?, ?, ?)", data.categories)
+        conn.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", data.products)
+        conn.executemany("INSERT INTO users VALUES (?, ?, ?)", data.users)
+        conn.executemany(
+            "INSERT INTO orders (order_id, user_id, status, total_cents, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            data.orders,
+        )
+        conn.executemany("INSERT INTO order_items VALUES (?, ?, ?, ?)", data.order_items)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("ANALYZE")

@@ -1,0 +1,243 @@
+"""What the agents ask of a database: the `Database` protocol and the rows it returns.
+
+Rows are TypedDicts so that they are JSON-ready for the cache and the responses without a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, TypedDict
+
+
+class CategoryRow(TypedDict):
+    category_id: int
+    slug: str
+    name: str
+    product_count: int
+
+
+class ProductRow(TypedDict):
+    product_id: int
+    category_id: int
+    category: str
+    name: str
+    description: str
+    price_cents: int
+    popularity_score: float
+    stock: int
+    status: str
+    image_url: str
+    availability_status: str
+
+
+class ProductSummaryRow(TypedDict):
+    product_id: int
+    category_id: int
+    category: str
+    name: str
+    price_cents: int
+    popularity_score: float
+    image_url: str
+    availability_status: str
+
+
+class PurchasedRow(TypedDict):
+    product_id: int
+    name: str
+    price_cents: int
+    image_url: str
+    total_purchased: int
+
+
+class StockRow(TypedDict):
+    product_id: int
+    stock: int
+    reserved: int
+    status: str
+    availability_status: str
+
+
+class CartRow(TypedDict):
+    product_id: int
+    name: str
+    quantity: int
+    price_cents: int
+    stock: int
+    status: str
+
+
+class OrderItemRow(TypedDict):
+    product_id: int
+    name: str
+    quantity: int
+    unit_price_cents: int
+
+
+class OrderRow(TypedDict):
+    order_id: int
+    user_id: int
+    status: str
+    total_cents: int
+    payment_id: str | None
+    created_at: str
+    items: list[OrderItemRow]
+
+
+class PaymentRow(TypedDict):
+    payment_id: str
+    idempotency_key: str | None
+    request_hash: str
+    status: str
+    response_status: int | None
+    response: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    """One page of the product search (the seed's first query, plus full text)."""
+
+    terms: tuple[str, ...]
+    """Lower-case alphanumeric words that must all prefix-match; empty means no text filter."""
+    category_id: int | None
+    """Only this category; None means every category."""
+    min_price_cents: int
+    """Lowest price, inclusive."""
+    max_price_cents: int
+    """Highest price, inclusive."""
+    limit: int
+    """Rows to return."""
+    offset: int
+    """Rows to skip."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveOutcome:
+    """What a reservation attempt did; it either holds every line or none."""
+
+    reserved: bool
+    """True when every line is held."""
+    product_id: int | None = None
+    """The first line that could not be held."""
+    reason: Literal["insufficient_stock", "unknown_product", "inactive_product"] | None = None
+    """Why that line could not be held."""
+    available: int = 0
+    """Stock of that product when the attempt failed."""
+    stock_after: tuple[tuple[int, int], ...] = ()
+    """(product_id, stock left) per line once held."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order to persist together with its lines, its reservation and its payment."""
+
+    user_id: int
+    """Buyer."""
+    reservation_id: str
+    """The held reservation this order commits."""
+    payment_id: str
+    """The approved payment."""
+    total_cents: int
+    """Sum of the lines."""
+    lines: tuple[tuple[int, int, int], ...]
+    """(product_id, quantity, unit_price_cents) per line."""
+    created_at_s: float
+    """Unix time of the checkout."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentClaim:
+    """A charge that is about to be made, recorded first so that one key charges once."""
+
+    payment_id: str
+    """New payment id."""
+    idempotency_key: str | None
+    """Client's Idempotency-Key; None means the request is not idempotent."""
+    request_hash: str
+    """SHA-256 of the canonical request body, to reject a reused key with another body."""
+    amount_cents: int
+    """Amount to charge."""
+    currency: str
+    """ISO currency code."""
+    user_id: int
+    """Payer."""
+    order_id: int | None
+    """Order paid, when known."""
+    created_at_s: float
+    """Unix time of the claim."""
+
+
+class PoolGauge(Protocol):
+    """The part of a Prometheus gauge a database reports its connections in use to."""
+
+    def inc(self, amount: float = 1) -> None: ...
+    def dec(self, amount: float = 1) -> None: ...
+
+
+StockLevels = list[tuple[int, int]]
+"""(product_id, stock now) of every product a change touched."""
+
+ReleaseOutcome = Literal["released", "not_found", "not_held"]
+
+
+class Database(Protocol):
+    """The storage every agent shares; SQLite and PostgreSQL implement the same methods."""
+
+    dialect: Literal["sqlite", "postgresql"]
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+    async def list_categories(self) -> list[CategoryRow]: ...
+    async def search_products(self, query: ProductQuery) -> list[ProductSummaryRow]: ...
+    async def get_product(self, product_id: int) -> ProductRow | None: ...
+    async def user_exists(self, user_id: int) -> bool: ...
+
+    async def top_purchased(
+        self, user_id: int, since_s: float, limit: int
+    ) -> list[PurchasedRow]: ...
+    async def co_purchased(
+        self, user_id: int, since_s: float, limit: int
+    ) -> list[PurchasedRow]: ...
+    async def popular_products(self, limit: int) -> list[ProductRow]: ...
+
+    async def get_stock(self, product_id: int) -> StockRow | None: ...
+    async def reserve(
+        self, reservation_id: str, lines: list[tuple[int, int]], created_at_s: float
+    ) -> ReserveOutcome: ...
+    async def release(self, reservation_id: str) -> tuple[ReleaseOutcome, StockLevels]: ...
+    async def release_expired(self, older_than_s: float) -> StockLevels: ...
+    async def units_sold_since(self, product_id: int, since_s: float) -> int: ...
+
+    async def cart_items(self, user_id: int) -> list[CartRow]: ...
+    async def add_cart_item(
+        self, user_id: int, product_id: int, quantity: int, max_quantity: int
+    ) -> int | None: ...
+    async def remove_cart_item(self, user_id: int, product_id: int) -> bool: ...
+
+    async def create_order(self, order: NewOrder) -> int | None: ...
+    async def get_order(self, order_id: int) -> OrderRow | None: ...
+    async def user_orders(self, user_id: int, limit: int) -> list[OrderRow]: ...
+    async def count_orders(self) -> int: ...
+
+    async def claim_payment(self, claim: PaymentClaim) -> PaymentRow | None: ...
+    async def complete_payment(
+        self, payment_id: str, status: str, response_status: int, response: dict[str, Any]
+    ) -> None: ...
+    async def get_payment(self, idempotency_key: str) -> PaymentRow | None: ...
+    async def count_payments(self, idempotency_key: str) -> int: ...
+
+    async def get_preferences(self, user_id: int) -> dict[str, Any] | None: ...
+    async def put_preferences(
+        self, user_id: int, preferences: dict[str, Any], updated_at_s: float
+    ) -> None: ...
+
+
+def iso_from_epoch(epoch_s: float) -> str:
+    """Formats a Unix time as an ISO 8601 UTC timestamp."""
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds")
+
+
+def availability(stock: int) -> str:
+    """The seed's availability status of a stock level."""
+    return "in_stock" if stock > 0 else "out_of_stock"
