@@ -214,7 +214,11 @@ class ActiveFault:
 
 
 class FaultInjector:
-    """Holds the faults in force (shared through a file across workers) and inflicts them."""
+    """Holds the faults in force (shared through a file across workers) and inflicts them.
+
+    `path` defaults to PERFCTL_FAULTS_FILE (set by `serve_backend`); without either the
+    faults live in this object only.
+    """
 
     def __init__(
         self,
@@ -223,17 +227,12 @@ class FaultInjector:
         refresh_interval_s: float = 0.05,
         rng: random.Random | None = None,
     ) -> None:
-        self.path = path
+        self.path = path if path is not None else (os.environ.get(FAULTS_FILE_ENV) or None)
         self.refresh_interval_s = refresh_interval_s
         self._rng = rng or random.Random()
         self._faults: tuple[ActiveFault, ...] = ()
         self._checked_at = -math.inf
         self._file_stamp: tuple[int, int, int] | None = None
-
-    @classmethod
-    def from_env(cls) -> FaultInjector:
-        """Build the injector `serve_backend` configured through PERFCTL_FAULTS_FILE."""
-        return cls(os.environ.get(FAULTS_FILE_ENV) or None)
 
     # -- reading --------------------------------------------------------------------------
 
