@@ -88,7 +88,7 @@ def _check_urls(settings: Settings) -> None:
         from redis.connection import parse_url
 
         try:
-            parse_url(settings.redis_url)
+            parse_url(settings.redis_url)  # type: ignore[no-untyped-call]
         except ValueError as error:
             raise BackendError(
                 f"--redis-url {settings.redis_url!r} is not valid: {error}"
