@@ -31,7 +31,7 @@ def format_limit(check: Check) -> str:
 
 
 def format_windows(check: Check) -> str:
-    """"k/n" windows passed, or "run" when judged over the whole scope."""
+    """ "k/n" windows passed, or "run" when judged over the whole scope."""
     if check.windows_total:
         return f"{check.windows_passed}/{check.windows_total}"
     return check.window

@@ -34,11 +34,11 @@ def render_junit(verdict: Verdict) -> str:
             suite, "testcase", classname=f"sla.{check.operation}", name=check.id, time="0"
         )
         measured = format_value(check.measured, check.unit)
-        summary = f"{check.statistic} {check.metric}: measured {measured}, limit {format_limit(check)}"
+        summary = (
+            f"{check.statistic} {check.metric}: measured {measured}, limit {format_limit(check)}"
+        )
         if check.status == "fail":
-            failure = ET.SubElement(
-                case, "failure", message=summary, type=f"sla.{check.severity}"
-            )
+            failure = ET.SubElement(case, "failure", message=summary, type=f"sla.{check.severity}")
             failure.text = "\n".join(
                 [check.message, *(f"action: {action}" for action in check.actions)]
             )

@@ -155,7 +155,9 @@ def overall_status(
     if run_status in ("aborted", "interrupted", "failed"):
         reasons.append(f"the run was {run_status}: it never counts as a pass")
     if run_status == "degraded":
-        reasons.append("the run was degraded (a load generator was lost): it never counts as a pass")
+        reasons.append(
+            "the run was degraded (a load generator was lost): it never counts as a pass"
+        )
     judged = statuses & {"pass", "warn", "fail"}
     if not judged:
         reasons.append("no objective could be judged on this run")

@@ -1,0 +1,255 @@
+"""spec × run directory → Verdict: every objective of the SLA judged, nothing silently passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import RunDirError
+from harness.plan import RunPlan
+from harness.rundir import read_run_record
+from harness.spec.objective import Objective
+from harness.spec.sla import Sla
+from harness.spec.units import Limit
+from harness.timeline import read_engine_summary
+from harness.verdict.drift import judge_drift
+from harness.verdict.incident import recommended_actions
+from harness.verdict.judge import CLIENT_METRICS, Reading, judge, read
+from harness.verdict.measurements import ALL_OPERATIONS, Measurements
+from harness.verdict.model import Check, CheckStatus, Verdict, overall_status
+from harness.verdict.scope import RunClock, scope_span
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedRun:
+    """A run directory read for judging: its record, plan, clock and measurements."""
+
+    run_dir: Path
+    """The run directory."""
+    record: dict[str, Any]
+    """run.json."""
+    plan: RunPlan
+    """The resolved plan the run executed."""
+    clock: RunClock
+    """When offset 0 happened and when the load stopped."""
+    data: Measurements
+    """Timeline and engine events, indexed."""
+    saturated: bool
+    """The engine reported the generator saturated or behind plan at some point."""
+
+    @property
+    def run_status(self) -> str:
+        if self.record.get("interrupted"):
+            return "interrupted"
+        return str(self.record.get("status", "failed"))
+
+
+def read_judged_run(run_dir: Path) -> JudgedRun:
+    """Everything the verdict needs from `run_dir`; RunDirError (exit 3) when unreadable."""
+    record = read_run_record(run_dir)
+    try:
+        plan = RunPlan.from_dict(record["plan"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunDirError(f"{run_dir}/run.json: the plan is unreadable ({error})") from None
+    data = Measurements(run_dir)
+    engine = read_engine_summary(run_dir)
+    measured = data.time_range()
+    if engine is not None:
+        started, ended = engine.started_at, engine.ended_at
+    elif measured is not None:
+        started = _iso_to_unix(record.get("started_at")) or float(measured[0])
+        ended = float(measured[1])
+    else:
+        started = _iso_to_unix(record.get("started_at")) or 0.0
+        ended = _iso_to_unix(record.get("ended_at")) or started
+    saturated = bool(engine and (engine.saturated or engine.behind_plan))
+    return JudgedRun(run_dir, record, plan, RunClock(started, ended), data, saturated)
+
+
+def _iso_to_unix(text: object) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def evaluate(
+    run: JudgedRun, sla: Sla, *, baseline: JudgedRun | None = None, strict: bool = False
+) -> Verdict:
+    """Judge every objective of `sla` that applies to the run's scenario."""
+    checks: list[Check] = []
+    for objective in sla.objectives:
+        if not objective.applies_to(run.plan.scenario):
+            continue
+        if objective.limit is not None:
+            checks.append(_check(objective, objective.limit, run, sla))
+        if objective.baseline is not None:
+            checks.append(_baseline_check(objective, run, baseline, sla))
+    status, reasons = overall_status(tuple(checks), run.run_status, strict=strict)
+    return Verdict(
+        status=status,
+        checks=tuple(checks),
+        run_status=run.run_status,
+        reasons=reasons,
+        strict=strict,
+        baseline=str(baseline.run_dir) if baseline is not None else None,
+        run=_run_summary(run),
+    )
+
+
+def _run_summary(run: JudgedRun) -> dict[str, Any]:
+    record, plan = run.record, run.plan
+    return {
+        "run_id": record.get("run_id", run.run_dir.name),
+        "scenario": plan.scenario,
+        "profile": plan.profile,
+        "model": plan.model,
+        "scale": {"users": plan.scale.users, "rate": plan.scale.rate, "time": plan.scale.time},
+        "load_scale": plan.scale.load(plan.model),
+        "target": record.get("target", plan.target),
+        "started_at": record.get("started_at"),
+        "duration_s": record.get("duration_s"),
+        "planned_duration_s": plan.duration_s,
+        "workers": record.get("workers_expected", 0),
+        "tags": record.get("tags", {}),
+    }
+
+
+def _base_check(objective: Objective, run: JudgedRun, sla: Sla, limit: Limit) -> dict[str, Any]:
+    return {
+        "id": objective.id,
+        "operation": objective.operation,
+        "metric": objective.metric,
+        "statistic": objective.statistic,
+        "comparator": limit.comparator,
+        "unit": limit.unit,
+        "severity": objective.severity,
+        "window": _window_label(objective.window_s),
+        "scope": objective.scope,
+        "min_samples": objective.min_samples,
+        "optional": objective.optional,
+        "latency_kind": _latency_kind(objective, run),
+    }
+
+
+def _window_label(window_s: float | None) -> str:
+    if window_s is None:
+        return "run"
+    return f"{window_s / 60:g}m" if window_s % 60 == 0 else f"{window_s:g}s"
+
+
+def _latency_kind(objective: Objective, run: JudgedRun) -> str | None:
+    if objective.metric not in ("latency", "latency_drift"):
+        return None
+    if run.plan.model == "open":
+        return "corrected"
+    return "response"
+
+
+def _actions(objective: Objective, sla: Sla, status: CheckStatus) -> tuple[str, ...]:
+    if status not in ("fail", "warn"):
+        return ()
+    written = sla.incident_response(objective.severity)
+    if written is not None:
+        return (written.response, *written.actions)
+    return recommended_actions(objective.severity)
+
+
+def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla) -> Check:
+    scale = run.plan.scale.load(run.plan.model) if objective.scales_with_load else 1.0
+    limit = written_limit.scaled(scale)
+    warn = objective.warn.scaled(scale) if objective.warn is not None else None
+    base = _base_check(objective, run, sla, limit)
+    base |= {
+        "limit": limit.value,
+        "warn_limit": warn.value if warn is not None else None,
+        "seed_limit": written_limit.value if scale != 1.0 else None,
+    }
+
+    def unjudged(status: CheckStatus, message: str) -> Check:
+        return Check(**base, status=status, message=message)
+
+    if objective.metric not in (*CLIENT_METRICS, "latency_drift"):
+        return unjudged(
+            "no_data", f"{objective.metric} needs server metrics; none were collected for this run"
+        )
+    if objective.operation != ALL_OPERATIONS and objective.operation not in run.data.all_operations:
+        known = ", ".join(run.data.operations) or "none"
+        return unjudged(
+            "not_exercised",
+            f"the run never produced operation {objective.operation!r} (measured: {known})",
+        )
+    span = scope_span(run.plan, run.clock, objective.scope)
+    if isinstance(span, str):
+        return unjudged("not_exercised", span)
+    if objective.metric == "latency_drift":
+        judgement = judge_drift(objective, limit, run.data, span)
+    else:
+        judgement = judge(objective, limit, warn, run.data, span)
+    status, message = judgement.status, judgement.message
+    if status == "fail" and objective.metric in ("latency", "throughput"):
+        trouble = run.data.generator_trouble(span.start_t, span.end_t)
+        if trouble or run.saturated:
+            status = "inconclusive"
+            cause = trouble[0].detail if trouble else "the engine reported it at the end"
+            message += f"; the load generator saturated or fell behind the plan ({cause})"
+    return Check(
+        **base,
+        status=status,
+        measured=judgement.measured,
+        windows_total=judgement.windows_total,
+        windows_passed=judgement.windows_passed,
+        samples=judgement.samples,
+        message=message,
+        actions=_actions(objective, sla, status),
+    )
+
+
+def _baseline_check(
+    objective: Objective, run: JudgedRun, baseline: JudgedRun | None, sla: Sla
+) -> Check:
+    """The objective's value against the same value in a baseline run (Keptn's relative criteria)."""
+    relative = objective.baseline
+    assert relative is not None
+    unit = objective.limit.unit if objective.limit is not None else objective.unit
+    reference = Limit(relative.comparator, 0.0, unit, relative.text)
+    base = _base_check(objective, run, sla, reference)
+    base |= {"id": f"{objective.id}.vs_baseline", "limit": relative.change_ratio, "unit": "ratio"}
+    base["comparator"] = relative.comparator
+    if baseline is None:
+        return Check(**base, status="not_exercised", message="no --baseline run was given")
+    now = _whole_scope(objective, run)
+    before = _whole_scope(objective, baseline)
+    if isinstance(now, str) or isinstance(before, str):
+        reason = now if isinstance(now, str) else f"baseline: {before}"
+        return Check(**base, status="not_exercised", message=reason)
+    if now.value is None or before.value is None or now.samples < objective.min_samples:
+        return Check(**base, status="no_data", samples=now.samples, message="too few samples")
+    change = (now.value - before.value) / before.value if before.value else 0.0
+    status: CheckStatus = "pass" if relative.holds(now.value, before.value) else "fail"
+    warn_rel = objective.baseline_warn
+    if status == "fail" and warn_rel is not None and warn_rel.holds(now.value, before.value):
+        status = "warn"
+    message = f"{change:+.1%} against the baseline (allowed {relative.text})"
+    return Check(
+        **base,
+        status=status,
+        measured=change,
+        warn_limit=warn_rel.change_ratio if warn_rel is not None else None,
+        samples=now.samples,
+        message=message,
+        actions=_actions(objective, sla, status),
+    )
+
+
+def _whole_scope(objective: Objective, run: JudgedRun) -> Reading | str:
+    span = scope_span(run.plan, run.clock, objective.scope)
+    if isinstance(span, str):
+        return span
+    if objective.metric not in CLIENT_METRICS:
+        return f"{objective.metric} is not compared against a baseline"
+    return read(objective, run.data, span)

@@ -1,0 +1,114 @@
+"""A run's measurements indexed once for judging: per operation, per second, read in one pass.
+
+The verdict asks many questions of the same run (every objective, every window), so the
+timeline is read once into an index of raw window lines (histograms stay encoded, a few
+hundred bytes each) and histograms are decoded only for the ranges asked about.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.timeline import (
+    JOURNEY_PREFIX,
+    TIMELINE_FILE,
+    EngineEvent,
+    LatencyHistogram,
+    OutcomeCounts,
+    iter_jsonl,
+    read_events,
+)
+
+ALL_OPERATIONS = "*"
+"""Stands for every request operation of the run (journey timings excluded)."""
+
+GENERATOR_TROUBLE = ("generator_saturated", "behind_plan")
+"""Engine events that mean the load generator, not the target, limited a figure."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Second:
+    counts: dict[str, int]
+    latency_us: str | None
+    service_us: str | None
+
+
+class Measurements:
+    """The timeline and engine events of one run, ready for range queries."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self._by_op: dict[str, list[tuple[int, _Second]]] = defaultdict(list)
+        for line in iter_jsonl(run_dir / TIMELINE_FILE):
+            self._by_op[str(line["op"])].append((int(line["t"]), _second(line)))
+        self.events: tuple[EngineEvent, ...] = tuple(read_events(run_dir))
+        self._histograms: dict[tuple[str, int, int, bool], LatencyHistogram] = {}
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        """Request operations with data (journey timings excluded), sorted."""
+        return tuple(sorted(op for op in self._by_op if not op.startswith(JOURNEY_PREFIX)))
+
+    @property
+    def all_operations(self) -> tuple[str, ...]:
+        """Every operation with data, journeys included."""
+        return tuple(sorted(self._by_op))
+
+    def time_range(self) -> tuple[int, int] | None:
+        """(first second, last second + 1) over every operation; None when empty."""
+        seconds = [t for rows in self._by_op.values() for t, _ in rows]
+        return (min(seconds), max(seconds) + 1) if seconds else None
+
+    def _rows(self, op: str, start_t: int, end_t: int) -> list[_Second]:
+        names = self.operations if op == ALL_OPERATIONS else (op,)
+        return [
+            second
+            for name in names
+            for t, second in self._by_op.get(name, ())
+            if start_t <= t < end_t
+        ]
+
+    def histogram(
+        self, op: str, start_t: int, end_t: int, *, service: bool = False
+    ) -> LatencyHistogram:
+        """Latencies of `op` completed in [start_t, end_t), merged exactly (memoised)."""
+        key = (op, start_t, end_t, service)
+        cached = self._histograms.get(key)
+        if cached is not None:
+            return cached
+        merged = LatencyHistogram()
+        for second in self._rows(op, start_t, end_t):
+            encoded = second.service_us if service else second.latency_us
+            if encoded:
+                merged.add(LatencyHistogram.decode(encoded))
+        self._histograms[key] = merged
+        return merged
+
+    def counts(self, op: str, start_t: int, end_t: int) -> OutcomeCounts:
+        """Requests of `op` completed in [start_t, end_t), by outcome."""
+        totals = dict.fromkeys(OutcomeCounts().as_dict(), 0)
+        for second in self._rows(op, start_t, end_t):
+            for outcome, count in second.counts.items():
+                if outcome in totals:
+                    totals[outcome] += count
+        return OutcomeCounts(**totals)
+
+    def has_service_time(self, op: str) -> bool:
+        """Whether `op` recorded service time separately (the open model does)."""
+        names = self.operations if op == ALL_OPERATIONS else (op,)
+        return any(second.service_us for name in names for _, second in self._by_op.get(name, ()))
+
+    def generator_trouble(self, start_t: float, end_t: float) -> list[EngineEvent]:
+        """Saturation or behind-plan events of the load generator within [start_t, end_t)."""
+        return [
+            event
+            for event in self.events
+            if event.kind in GENERATOR_TROUBLE and start_t <= event.t < end_t
+        ]
+
+
+def _second(line: dict[str, Any]) -> _Second:
+    counts = {str(key): int(value) for key, value in (line.get("counts") or {}).items()}
+    return _Second(counts, line.get("latency_us"), line.get("service_us"))
