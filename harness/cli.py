@@ -212,6 +212,38 @@ def worker(
     join_master(master, plan, out)
 
 
+# -- verdict --------------------------------------------------------------------------------
+
+
+@app.command()
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory (reports/<run-id>).")],
+    sla: Annotated[
+        Path | None,
+        typer.Option(help="SLA file (default: the run's --sla, else ./sla.yaml)."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Run directory of a baseline, for the SLA's relative objectives."),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="A warning fails the gate.")] = False,
+) -> int:
+    """Judge a run against the SLA: writes verdict.json, junit.xml and summary.md.
+
+    Exits 0 on pass (warnings allowed unless --strict), 1 when an objective failed or the
+    run was aborted, 3 when the run cannot be judged or could not tell (generator saturated).
+    """
+    from rich.console import Console
+
+    from harness.verdict.gate import judge_run_dir
+    from harness.verdict.table import print_verdict
+
+    verdict = judge_run_dir(run_dir, sla_path=sla, baseline_dir=baseline, strict=strict)
+    print_verdict(verdict, Console())
+    typer.echo(f"verdict: {run_dir / 'verdict.json'}")
+    return verdict.exit_code
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:

@@ -152,8 +152,9 @@ def overall_status(
     """The overall status of a run and the reasons it is not simply the checks' own."""
     statuses = {check.status for check in checks}
     reasons: list[str] = []
-    if run_status in ("aborted", "interrupted", "failed"):
-        reasons.append(f"the run was {run_status}: it never counts as a pass")
+    finished = run_status in ("completed", "degraded")
+    if not finished:
+        reasons.append(f"the run is {run_status}, not completed: it never counts as a pass")
     if run_status == "degraded":
         reasons.append(
             "the run was degraded (a load generator was lost): it never counts as a pass"
@@ -163,7 +164,7 @@ def overall_status(
         reasons.append("no objective could be judged on this run")
     if "fail" in statuses:
         return "fail", tuple(reasons)
-    if run_status in ("aborted", "interrupted", "failed"):
+    if not finished:
         return "aborted", tuple(reasons)
     if "inconclusive" in statuses or run_status == "degraded" or not judged:
         if "inconclusive" in statuses:
