@@ -1,0 +1,235 @@
+"""Fault injection: latency models, matching, sharing through the file, the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import statistics
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from reference_backend.faults import (
+    FAULTS_FILE_ENV,
+    Z99,
+    ActiveFault,
+    FaultInjector,
+    FaultSpec,
+    admin_routes,
+    parse_fault,
+)
+from reference_backend.settings import Settings
+
+TOKEN = "s3cret"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def fault(**fields: object) -> ActiveFault:
+    return ActiveFault(FaultSpec.model_validate({"route": "*", **fields}), set_at_s=1000.0)
+
+
+def test_lognormal_delays_have_the_requested_median_and_p99() -> None:
+    lognormal = fault(latency={"kind": "lognormal", "p50_ms": 20, "p99_ms": 200})
+    rng = random.Random(7)
+    samples_ms = sorted(lognormal.delay_s(rng, 0.0) * 1000 for _ in range(50_000))
+    p50 = samples_ms[len(samples_ms) // 2]
+    p99 = samples_ms[int(len(samples_ms) * 0.99)]
+    assert p50 == pytest.approx(20, rel=0.03)
+    assert p99 == pytest.approx(200, rel=0.06)
+    assert lognormal.spec.latency.sigma == pytest.approx(math.log(10) / Z99)  # type: ignore[union-attr]
+
+
+def test_a_fixed_delay_is_exact() -> None:
+    fixed = fault(latency={"kind": "fixed", "ms": 37.5})
+    assert fixed.delay_s(random.Random(), 0.0) == 0.0375
+
+
+@pytest.mark.parametrize(
+    ("seconds_after_set", "expected_delay_s"),
+    [(0.0, 0.5), (0.2, 0.3), (0.4999, 0.0001), (0.5, 0.0), (4.9, 0.0), (5.1, 0.4), (50.25, 0.25)],
+)
+def test_a_stall_holds_requests_until_it_ends(
+    seconds_after_set: float, expected_delay_s: float
+) -> None:
+    stall = fault(latency={"kind": "stall", "duration_ms": 500, "every_s": 5})
+    delay_s = stall.delay_s(random.Random(), 1000.0 + seconds_after_set)
+    assert delay_s == pytest.approx(expected_delay_s, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "path", "applies"),
+    [
+        ("*", "GET", "/api/categories", True),
+        ("/api/products/*", "GET", "/api/products/12", True),
+        ("/api/products/*", "GET", "/api/cart/1", False),
+        ("product_search", "GET", "/api/products/search", True),
+        ("product_search", "POST", "/api/products/search", False),
+        ("product_detail", "GET", "/api/products/12", True),
+        ("product_detail", "GET", "/api/products/search", False),
+        ("inventory_check", "GET", "/api/inventory/4", True),
+        ("inventory_release", "DELETE", "/api/inventory/reservations/ab12", True),
+        ("order_history", "GET", "/api/users/3/orders", True),
+        ("cart_remove", "DELETE", "/api/cart/3/items/9", True),
+        ("*", "GET", "/metrics", False),
+        ("*", "GET", "/health", False),
+        ("*", "PUT", "/admin/faults", False),
+    ],
+)
+def test_routes_match_by_path_glob_or_operation(
+    route: str, method: str, path: str, applies: bool
+) -> None:
+    injector = FaultInjector()
+    injector.replace([FaultSpec(route=route)])
+    assert (injector.match(method, path) is not None) is applies
+
+
+def test_the_method_narrows_a_path_glob() -> None:
+    injector = FaultInjector()
+    injector.replace([FaultSpec(route="/api/cart/*", method="post")])
+    assert injector.match("GET", "/api/cart/1") is None
+    assert injector.match("POST", "/api/cart/1") is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"route": "no_such_op"}, "route must be"),
+        ({"route": "*", "latency": {"kind": "lognormal", "p50_ms": 50, "p99_ms": 10}}, "p99_ms"),
+        (
+            {"route": "*", "latency": {"kind": "stall", "duration_ms": 5000, "every_s": 5}},
+            "shorter",
+        ),
+        ({"route": "*", "latency": {"kind": "gamma"}}, "latency"),
+        ({"route": "*", "error_rate": 1.5}, "error_rate"),
+        ({"route": "*", "error_status": 200}, "error_status"),
+        ({"route": "*", "latency_ms": 5}, "latency_ms"),
+    ],
+)
+def test_invalid_faults_are_refused_with_one_line(body: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message) as refused:
+        parse_fault(orjson.dumps(body))
+    assert "\n" not in str(refused.value)
+
+
+def test_error_rate_answers_that_fraction_with_the_status() -> None:
+    injector = FaultInjector(rng=random.Random(3))
+    flaky = fault(error_rate=0.3, error_status=502)
+
+    async def outcomes() -> list[int | None]:
+        return [await injector.inflict(flaky, time.perf_counter()) for _ in range(4000)]
+
+    results = asyncio.run(outcomes())
+    assert set(results) == {None, 502}
+    assert results.count(502) / len(results) == pytest.approx(0.3, abs=0.03)
+
+
+def test_injected_latency_is_never_shorter_than_asked() -> None:
+    injector = FaultInjector()
+    fixed = fault(latency={"kind": "fixed", "ms": 7.3})
+
+    async def measure() -> list[float]:
+        elapsed_ms = []
+        for _ in range(30):
+            arrival = time.perf_counter()
+            await injector.inflict(fixed, arrival)
+            elapsed_ms.append((time.perf_counter() - arrival) * 1000)
+        return elapsed_ms
+
+    elapsed_ms = asyncio.run(measure())
+    assert min(elapsed_ms) >= 7.3
+    assert statistics.median(elapsed_ms) < 7.3 + 3
+
+
+def test_cpu_burn_spends_cpu_time() -> None:
+    injector = FaultInjector()
+    burner = fault(cpu_burn_ms=40)
+    before = time.process_time()
+    asyncio.run(injector.inflict(burner, time.perf_counter()))
+    assert time.process_time() - before >= 0.03
+
+
+def test_workers_sharing_the_file_see_each_others_changes(tmp_path: Path) -> None:
+    path = str(tmp_path / "faults.json")
+    worker_a = FaultInjector(path, refresh_interval_s=0.0)
+    worker_b = FaultInjector(path, refresh_interval_s=0.0)
+    worker_a.add(FaultSpec(route="product_search", error_rate=1.0))
+    worker_b.add(FaultSpec(route="/api/cart/*", latency={"kind": "fixed", "ms": 5}))
+    assert [f.spec.route for f in worker_a.faults] == ["product_search", "/api/cart/*"]
+    assert worker_b.match("GET", "/api/products/search") is not None
+    assert worker_a.remove("product_search") == 1
+    assert [f.spec.route for f in worker_b.faults] == ["/api/cart/*"]
+    assert worker_b.remove() == 1
+    assert worker_a.faults == ()
+
+
+def test_the_file_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(FAULTS_FILE_ENV, str(tmp_path / "shared.json"))
+    assert FaultInjector().path == str(tmp_path / "shared.json")
+
+
+def test_a_worker_rechecks_the_file_at_most_every_interval(tmp_path: Path) -> None:
+    path = str(tmp_path / "faults.json")
+    writer = FaultInjector(path, refresh_interval_s=0.0)
+    reader = FaultInjector(path, refresh_interval_s=0.05)
+    assert reader.faults == ()
+    writer.add(FaultSpec(route="*"))
+    assert reader.faults == ()  # inside the interval: not re-read yet
+    time.sleep(0.06)
+    assert len(reader.faults) == 1
+
+
+def admin_client(token: str | None, injector: FaultInjector) -> TestClient:
+    app = Starlette(routes=admin_routes(Settings(admin_token=token), injector))
+    return TestClient(app)
+
+
+def test_without_a_token_the_admin_routes_do_not_exist() -> None:
+    assert admin_routes(Settings(), FaultInjector()) == []
+    with admin_client(None, FaultInjector()) as client:
+        assert client.get("/admin/faults").status_code == 404
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
+def test_the_admin_routes_need_the_token(header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    with admin_client(TOKEN, FaultInjector()) as client:
+        response = client.put("/admin/faults", json={"faults": []}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_admin_api_sets_lists_and_clears_faults() -> None:
+    injector = FaultInjector()
+    search = {"route": "product_search", "latency": {"kind": "fixed", "ms": 25}}
+    with admin_client(TOKEN, injector) as client:
+        put = client.put("/admin/faults", json={"faults": [search]}, headers=AUTH)
+        assert put.status_code == 200
+        post = client.post(
+            "/admin/faults", json={"route": "/api/cart/*", "error_rate": 0.5}, headers=AUTH
+        )
+        assert post.status_code == 201
+        listed = client.get("/admin/faults", headers=AUTH).json()["faults"]
+        assert [f["route"] for f in listed] == ["product_search", "/api/cart/*"]
+        assert listed[0]["latency"] == {"kind": "fixed", "ms": 25.0}
+        assert client.delete("/admin/faults?route=nope", headers=AUTH).status_code == 404
+        one = client.delete("/admin/faults?route=/api/cart/*", headers=AUTH)
+        assert [f["route"] for f in one.json()["faults"]] == ["product_search"]
+        assert client.delete("/admin/faults", headers=AUTH).json() == {"faults": []}
+    assert injector.faults == ()
+
+
+@pytest.mark.parametrize(
+    "body", [b"{not json", b'{"faults": [{"route": 3}]}', b'{"faults": "all"}', b"[]"]
+)
+def test_admin_api_refuses_bad_bodies_with_422(body: bytes) -> None:
+    with admin_client(TOKEN, FaultInjector()) as client:
+        response = client.put("/admin/faults", content=body, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_fault"
