@@ -244,6 +244,40 @@ def evaluate(
     return verdict.exit_code
 
 
+@app.command()
+def compare(
+    base_run: Annotated[Path, typer.Argument(help="Run directory of the baseline.")],
+    new_run: Annotated[Path, typer.Argument(help="Run directory to judge against it.")],
+    max_regression: Annotated[
+        str, typer.Option(help="Change allowed before it counts, e.g. 10%.")
+    ] = "10%",
+    confidence: Annotated[
+        float, typer.Option(help="Confidence a worsening must reach to be significant.")
+    ] = 0.95,
+    out: Annotated[
+        Path | None, typer.Option(help="Where compare.json/.md go (default: NEW_RUN).")
+    ] = None,
+) -> int:
+    """Compare two runs per operation (p50/p95/p99, error rate, throughput).
+
+    A change is a regression when it is worse by more than --max-regression AND
+    significant at --confidence (bootstrap on the HDR histograms, z-test on error rates,
+    Mann-Whitney U on per-second throughput). Exits 1 on a regression.
+    """
+    from harness.compare import compare_runs, parse_percent, render_markdown, write_comparison
+
+    comparison = compare_runs(
+        base_run,
+        new_run,
+        max_regression=parse_percent(max_regression, "--max-regression"),
+        confidence=confidence,
+    )
+    json_path, _ = write_comparison(comparison, out or new_run)
+    typer.echo(render_markdown(comparison))
+    typer.echo(f"comparison: {json_path}")
+    return 1 if comparison.regressions else 0
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:

@@ -95,6 +95,16 @@ class Measurements:
                     totals[outcome] += count
         return OutcomeCounts(**totals)
 
+    def requests_per_second(self, op: str, start_t: int, end_t: int) -> list[int]:
+        """Requests of `op` completed in each second of [start_t, end_t), zeros included."""
+        per_second = [0] * max(end_t - start_t, 0)
+        names = self.operations if op == ALL_OPERATIONS else (op,)
+        for name in names:
+            for t, second in self._by_op.get(name, ()):
+                if start_t <= t < end_t:
+                    per_second[t - start_t] += sum(second.counts.values())
+        return per_second
+
     def has_service_time(self, op: str) -> bool:
         """Whether `op` recorded service time separately (the open model does)."""
         names = self.operations if op == ALL_OPERATIONS else (op,)
