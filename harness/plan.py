@@ -10,7 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from harness.spec.scenario import Scenario
 
 WorkloadModel = Literal["closed", "open"]
 ArrivalProcess = Literal["uniform", "poisson"]
@@ -119,6 +124,8 @@ class JourneyPlan:
     """Flow journeys: initial variables; a list value means one random element per iteration."""
     operations: tuple[str, ...] = ()
     """Operations this journey reports (built-in journeys declare theirs)."""
+    builtin: str | None = None
+    """Built-in journeys: the engine's journey to run (the name may be an alias of it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,3 +271,16 @@ def plan_locustfile(
         target=target,
         tags=dict(tags or {}),
     )
+
+
+def plan_run(
+    scenario: Scenario,
+    profile: str = "full",
+    target: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> RunPlan:
+    """The resolved plan of a loaded scenario under a profile: absolute stage times, users or
+    rates, and the scale factors; UsageError for an unknown profile or a malformed target."""
+    from harness.spec.planning import build_plan
+
+    return build_plan(scenario, profile, target, tags)
