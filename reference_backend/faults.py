@@ -60,6 +60,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from reference_backend.api import error_body
+
 if TYPE_CHECKING:
     from reference_backend.settings import Settings
 
@@ -400,7 +402,7 @@ def admin_routes(settings: Settings, injector: FaultInjector) -> list[BaseRoute]
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return JSONResponse(
-                {"error": "unauthorized", "detail": "send Authorization: Bearer <admin token>"},
+                error_body("unauthorized", "send Authorization: Bearer <admin token>"),
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
@@ -413,15 +415,13 @@ def admin_routes(settings: Settings, injector: FaultInjector) -> list[BaseRoute]
                     injector.add(parse_fault(await request.body()))
                     status = 201
             except ValueError as error:
-                return JSONResponse({"error": "invalid_fault", "detail": str(error)}, 422)
+                return JSONResponse(error_body("invalid_fault", str(error)), 422)
             await injector.settle()
         elif request.method == "DELETE":
             route = request.query_params.get("route")
             removed = injector.remove(route)
             if route is not None and removed == 0:
-                return JSONResponse(
-                    {"error": "not_found", "detail": f"no fault on route {route!r}"}, 404
-                )
+                return JSONResponse(error_body("not_found", f"no fault on route {route!r}"), 404)
             await injector.settle()
         faults = [fault.to_json() for fault in injector.faults]
         return JSONResponse({"faults": faults}, status_code=status)

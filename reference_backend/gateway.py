@@ -26,6 +26,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reference_backend.api import error_body
 from reference_backend.faults import FaultInjector
 from reference_backend.metrics import BackendMetrics
 from reference_backend.resilience import TokenBucket
@@ -108,13 +109,8 @@ class Gateway:
             if not decision.allowed:
                 self._rate_limited()
                 extra_headers.append((b"retry-after", b"%d" % decision.retry_after_s))
-                await _send_json(
-                    send,
-                    429,
-                    {"error": "rate_limited", "detail": "too many requests for this client key"},
-                    extra_headers,
-                    request_id,
-                )
+                message = "too many requests for this client key; retry after Retry-After seconds"
+                await _send_error(send, 429, "rate_limited", message, extra_headers)
                 self._observe(scope, 429, arrival_s, routed=False)
                 return
 
@@ -142,19 +138,19 @@ class Gateway:
                 else:
                     routed = False
                     status = error_status
-                    body = {"error": "injected_fault", "detail": f"fault on {fault.spec.route}"}
-                    await _send_json(send, error_status, body, extra_headers, request_id)
+                    message = f"fault injected on route {fault.spec.route}"
+                    await _send_error(send, error_status, "injected_fault", message, extra_headers)
         except TimeoutError:
             if not deadline.expired() or started:
                 raise
             status = 504
-            body = {"error": "timeout", "detail": f"no response within {self.timeout_s:g} s"}
-            await _send_json(send, 504, body, extra_headers, request_id)
+            message = f"no response within {self.timeout_s:g} s"
+            await _send_error(send, 504, "timeout", message, extra_headers)
         except Exception:
             status = 500
             if not started:
-                body = {"error": "internal_error", "detail": "the server failed this request"}
-                await _send_json(send, 500, body, extra_headers, request_id)
+                message = "the server failed this request"
+                await _send_error(send, 500, "internal_error", message, extra_headers)
             raise  # let the server log it; Starlette sees the response already sent
         finally:
             self._in_flight.dec()
@@ -209,23 +205,16 @@ def _resolve_route(scope: Scope) -> tuple[Any, str]:
             return None, prefix
 
 
-async def _send_json(
-    send: Send,
-    status: int,
-    body: dict[str, Any],
-    headers: list[tuple[bytes, bytes]],
-    request_id: bytes,
+async def _send_error(
+    send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
 ) -> None:
-    payload = orjson.dumps({**body, "request_id": request_id.decode("latin-1")})
+    """Answer the backend's one error shape (see reference_backend.api)."""
+    payload = orjson.dumps(error_body(code, message))
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                _JSON,
-                (b"content-length", b"%d" % len(payload)),
-                *headers,
-            ],
+            "headers": [_JSON, (b"content-length", b"%d" % len(payload)), *headers],
         }
     )
     await send({"type": "http.response.body", "body": payload})

@@ -232,4 +232,4 @@ def test_admin_api_refuses_bad_bodies_with_422(body: bytes) -> None:
     with admin_client(TOKEN, FaultInjector()) as client:
         response = client.put("/admin/faults", content=body, headers=AUTH)
     assert response.status_code == 422
-    assert response.json()["error"] == "invalid_fault"
+    assert response.json()["error"]["code"] == "invalid_fault"
