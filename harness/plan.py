@@ -150,6 +150,10 @@ class RunPlan:
     """Open model: how arrivals are spaced within a second."""
     max_concurrency: int = 1000
     """Open model: cap on journeys in flight; arrivals beyond it are dropped and counted."""
+    connections: int | None = None
+    """Open model: HTTP connections the in-flight journeys share (like wrk2's -c); a request
+    waits for a free one, and that wait counts in the corrected latency, not in the service
+    time. None: one per journey slot (no waiting)."""
     request_timeout_s: float = 30.0
     """A request slower than this records outcome `timeout`."""
     locustfile: str | None = None
