@@ -1,0 +1,123 @@
+"""Builds run directories with exactly known measurements, for verdict, compare and report tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
+from harness.timeline import EngineSummary, RunDirWriter, WindowRecord
+
+START_T = 1_800_000_000
+"""Offset 0 of every synthetic run (a whole unix second)."""
+
+
+def simple_plan(
+    *,
+    scenario: str = "synthetic",
+    stages: tuple[tuple[str, float], ...] = (("steady", 120.0),),
+    warmup_s: float = 0.0,
+    model: str = "closed",
+    scale: Scale | None = None,
+    operations: tuple[str, ...] = ("search",),
+) -> RunPlan:
+    """A plan whose stages have the given names and durations, one after the other."""
+    stage_plans, start = [], 0.0
+    for name, duration in stages:
+        stage_plans.append(StagePlan(name, start, duration, users_start=10, users_end=10))
+        start += duration
+    journey = JourneyPlan("synthetic", 1.0, "builtin", operations=operations)
+    return RunPlan(
+        scenario=scenario,
+        profile="test",
+        scale=scale or Scale(),
+        model=model,  # type: ignore[arg-type]
+        stages=tuple(stage_plans),
+        journeys=(journey,),
+        warmup_s=warmup_s,
+        target="http://127.0.0.1:9",
+    )
+
+
+@dataclass
+class SyntheticRun:
+    """A run directory under construction: add seconds of requests, then `finish`."""
+
+    run_dir: Path
+    plan: RunPlan
+    records: dict[tuple[int, str], WindowRecord] = field(default_factory=dict)
+    events: list[dict[str, object]] = field(default_factory=list)
+
+    def add(
+        self,
+        op: str,
+        offset_s: int,
+        latencies_ms: list[float],
+        outcome: str = "ok",
+        *,
+        service_ms: list[float] | None = None,
+        error: str = "",
+    ) -> SyntheticRun:
+        """Requests of `op` completed in the second `offset_s` after the start."""
+        key = (START_T + offset_s, op)
+        record = self.records.setdefault(key, WindowRecord(key[0], op))
+        for index, latency in enumerate(latencies_ms):
+            service = service_ms[index] if service_ms else None
+            record.record(
+                outcome, latency, service_ms=service, response_bytes=100, error=error or None
+            )  # type: ignore[arg-type]
+        return self
+
+    def steady(
+        self, op: str, seconds: range, per_second: int, latency_ms: float, outcome: str = "ok"
+    ) -> SyntheticRun:
+        """`per_second` identical requests in every second of `seconds`."""
+        for offset in seconds:
+            self.add(op, offset, [latency_ms] * per_second, outcome)
+        return self
+
+    def event(self, kind: str, offset_s: float, detail: str = "") -> SyntheticRun:
+        self.events.append({"t": START_T + offset_s, "kind": kind, "detail": detail})
+        return self
+
+    def finish(
+        self,
+        *,
+        status: str = "completed",
+        interrupted: bool = False,
+        saturated: bool = False,
+        ended_offset_s: float | None = None,
+        sla: str | None = None,
+    ) -> Path:
+        """Write timeline.jsonl, events.jsonl, engine.json and run.json; returns the run dir."""
+        writer = RunDirWriter(self.run_dir)
+        writer.append_windows(record for _, record in sorted(self.records.items()))
+        for event in self.events:
+            writer.append_event(event["kind"], str(event["detail"]), t=float(event["t"]))  # type: ignore[arg-type]
+        ended = START_T + (self.plan.duration_s if ended_offset_s is None else ended_offset_s)
+        writer.write_engine(
+            EngineSummary(
+                status="completed" if status in ("completed", "degraded") else "aborted",
+                reason="test",
+                started_at=float(START_T),
+                ended_at=float(ended),
+                saturated=saturated,
+            )
+        )
+        writer.close()
+        record = {
+            "schema": 1,
+            "run_id": self.run_dir.name,
+            "status": status,
+            "interrupted": interrupted,
+            "scenario": self.plan.scenario,
+            "profile": self.plan.profile,
+            "target": self.plan.target,
+            "plan": self.plan.to_dict(),
+            "started_at": "2027-01-15T08:00:00.000Z",
+            "workers_expected": 0,
+            "sla": sla,
+        }
+        (self.run_dir / "run.json").write_text(json.dumps(record))
+        return self.run_dir
