@@ -278,6 +278,107 @@ def compare(
     return 1 if comparison.regressions else 0
 
 
+# -- sla.yaml and scenarios/ ----------------------------------------------------------------
+
+_SUB_APP_SETTINGS: dict[str, object] = {
+    "no_args_is_help": True,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+sla_app = typer.Typer(help="Check, show and describe the SLA file (sla.yaml).", **_SUB_APP_SETTINGS)  # type: ignore[arg-type]
+scenarios_app = typer.Typer(help="List, show and check the load scenarios.", **_SUB_APP_SETTINGS)  # type: ignore[arg-type]
+app.add_typer(sla_app, name="sla")
+app.add_typer(scenarios_app, name="scenarios")
+
+_SlaFileArgument = Annotated[
+    Path | None, typer.Argument(help="SLA file (default: ./sla.yaml, else the checkout's).")
+]
+
+
+@sla_app.command("lint")
+def sla_lint(
+    file: _SlaFileArgument = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario", "-s", help="Check against this scenario (default: every scenario)."
+        ),
+    ] = None,
+) -> None:
+    """Check an SLA file: every problem as file:line, and every operation against the
+    scenarios' journeys. Exit 0 when clean, 2 otherwise."""
+    from harness.spec.commands import lint_sla
+
+    typer.echo(lint_sla(file, scenario or []))
+
+
+@sla_app.command("show")
+def sla_show(file: _SlaFileArgument = None) -> None:
+    """Print the SLA's objectives, availability tiers and incident response as tables."""
+    from rich.console import Console
+
+    from harness.spec.commands import show_sla
+
+    show_sla(file, Console())
+
+
+@sla_app.command("schema")
+def sla_schema_command() -> None:
+    """Print the JSON Schema of sla.yaml (point your editor's YAML plugin at it)."""
+    from harness.spec.commands import sla_schema_json
+
+    typer.echo(sla_schema_json())
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """List the scenarios in scenarios/ with their model, peak load, duration and profiles."""
+    from rich.console import Console
+
+    from harness.spec.commands import list_scenarios
+
+    list_scenarios(Console())
+
+
+@scenarios_app.command("show")
+def scenarios_show(
+    name: Annotated[str, typer.Argument(help="Scenario name (scenarios/NAME.yaml) or a path.")],
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="Profile: full (the seed), smoke, ci, demo, ...")
+    ] = "full",
+    sla: Annotated[
+        Path | None, typer.Option(help="SLA file whose objectives apply (default: sla.yaml).")
+    ] = None,
+) -> None:
+    """Print the resolved plan: absolute stage times, users or arrival rates, estimated
+    requests per second, scale factors, journeys and the scaled throughput limits."""
+    from rich.console import Console
+
+    from harness.spec.commands import show_scenario
+
+    show_scenario(name, profile, sla, Console())
+
+
+@scenarios_app.command("lint")
+def scenarios_lint(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names or paths (default: all).")
+    ] = None,
+) -> None:
+    """Check scenario files and plan each of their profiles. Exit 0 when clean, 2 otherwise."""
+    from harness.spec.commands import lint_scenarios
+
+    typer.echo(lint_scenarios(names or []))
+
+
+@scenarios_app.command("schema")
+def scenarios_schema_command() -> None:
+    """Print the JSON Schema of a scenario file."""
+    from harness.spec.commands import scenario_schema_json
+
+    typer.echo(scenario_schema_json())
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:

@@ -4,6 +4,7 @@ Public names (pinned by tests/harness/test_spec_api.py):
 
     load_sla(path=None) -> Sla                    sla.yaml validated, tables expanded into objectives
     load_scenario(name_or_path) -> Scenario       scenarios/NAME.yaml or a path, profiles merged
+    plan_scenario(name_or_path, profile=None, target="", tags=None) -> RunPlan
     resolve_scenario_path(name) -> Path           where a scenario name lives
     list_scenario_names() -> tuple[str, ...]      the scenarios in scenarios/
     check_against(sla, scenario) -> objectives    SpecError if an objective's operation is not produced
@@ -15,6 +16,7 @@ Public names (pinned by tests/harness/test_spec_api.py):
 from harness.spec.check import check_against, effective_objectives, scenario_operations
 from harness.spec.journeys import BUILTIN_JOURNEYS, BuiltinJourney
 from harness.spec.objective import OPERATION_ALL, Objective
+from harness.spec.planning import plan_scenario
 from harness.spec.scenario import (
     FULL_PROFILE,
     Scenario,
@@ -43,6 +45,7 @@ __all__ = [
     "list_scenario_names",
     "load_scenario",
     "load_sla",
+    "plan_scenario",
     "resolve_scenario_path",
     "scenario_operations",
     "scenario_schema",

@@ -10,6 +10,7 @@ target to 40 (never above 1). Under the closed model the rate factor equals the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -225,3 +226,15 @@ def strip_secrets(target: str) -> str:
     if port is not None:
         netloc += f":{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def plan_scenario(
+    name_or_path: str | Path,
+    profile: str | None = None,
+    target: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> RunPlan:
+    """Load a scenario by name or path and plan it under `profile` (None means `full`)."""
+    from harness.spec.scenario import load_scenario
+
+    return build_plan(load_scenario(name_or_path), profile or "full", target, tags)

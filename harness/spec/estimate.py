@@ -1,0 +1,44 @@
+"""A rough request rate for a plan, so `scenarios show` can say what load a stage offers.
+
+Closed model: each user loops over journeys picked by weight; one iteration sends the
+journey's requests and pauses for its think times, so a user offers
+E[requests] / E[iteration time] requests per second. Open model: each arrival runs one
+journey, so the rate is arrivals × E[requests]. Response times are assumed to be
+`ASSUMED_LATENCY_S` each: an estimate of offered load, not a prediction of the result.
+"""
+
+from __future__ import annotations
+
+from harness.plan import JourneyPlan, RunPlan, StagePlan
+from harness.spec.journeys import BUILTIN_JOURNEYS
+
+ASSUMED_LATENCY_S = 0.05
+"""Response time assumed per request in the estimate."""
+
+
+def requests_per_iteration(journey: JourneyPlan) -> float:
+    """Average requests one iteration of the journey sends (1 for a locustfile task)."""
+    if journey.kind == "flow":
+        return float(len(journey.steps))
+    if journey.kind == "builtin":
+        return BUILTIN_JOURNEYS[journey.builtin or journey.name].requests_per_iteration
+    return 1.0
+
+
+def iteration_time_s(journey: JourneyPlan) -> float:
+    """Mean time of one iteration: requests, pauses after steps, pause between iterations."""
+    pauses = sum((step.think_time_min_s + step.think_time_max_s) / 2 for step in journey.steps)
+    think = (journey.think_time_min_s + journey.think_time_max_s) / 2
+    return requests_per_iteration(journey) * ASSUMED_LATENCY_S + pauses + think
+
+
+def estimated_rps(plan: RunPlan, stage: StagePlan) -> float:
+    """Requests per second the plan offers at the end of `stage`."""
+    total_weight = sum(journey.weight for journey in plan.journeys)
+    if total_weight <= 0:
+        return 0.0
+    mean_requests = sum(j.weight * requests_per_iteration(j) for j in plan.journeys) / total_weight
+    if plan.model == "open":
+        return (stage.rate_end_per_s or 0.0) * mean_requests
+    mean_time_s = sum(j.weight * iteration_time_s(j) for j in plan.journeys) / total_weight
+    return (stage.users_end or 0) * mean_requests / mean_time_s if mean_time_s > 0 else 0.0
