@@ -1,0 +1,260 @@
+"""Throughput of the reference backend against a hello-world on the same stack, in one run.
+
+Both servers run pinned to core 0 (`taskset -c 0`), one at a time while measured; wrk runs
+pinned to core 1 with one thread and 32 connections for ~5 s per route. Every request
+carries a random `X-Client-Key` (a Lua script), as many distinct clients would, so the
+gateway's rate limiter works as in production without refusing the benchmark. The
+hello-world is uvicorn + httptools + uvloop + Starlette with no middleware: the ceiling of
+the stack. The figure that matters is cached product search RPS / hello-world RPS (goal
+>= 0.5): what the gateway, routing, cache and JSON cost on a hot path.
+
+    .venv/bin/python benchmarks/backend_bench.py [--duration-s 5] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PERFCTL = str(Path(sys.executable).with_name("perfctl"))
+SERVER_CORE = "0"
+LOAD_CORE = "1"
+
+_LUA = """
+local method, path, body = %s, %s, %s
+local headers = {["Content-Type"] = "application/json"}
+math.randomseed(os.time())
+request = function()
+  headers["X-Client-Key"] = "bench-" .. math.random(1, 1000000)
+  return wrk.format(method, path, headers, body)
+end
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One route to measure."""
+
+    label: str
+    """Name in the table."""
+    base: str
+    """Which server: hello or backend."""
+    path: str
+    """Path and query."""
+    method: str = "GET"
+    """HTTP method."""
+    body: str | None = None
+    """JSON body for POST routes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """What wrk measured for one route."""
+
+    rps: float
+    """Requests per second."""
+    p99_ms: float
+    """99th percentile latency in milliseconds."""
+    errors: int
+    """Non-2xx/3xx responses plus socket errors."""
+
+
+def serve_hello(port: int) -> None:
+    """Run the hello-world app (called in the child process)."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    async def hello(request: Request) -> Response:
+        return JSONResponse({"hello": "world"})
+
+    app = Starlette(routes=[Route("/hello", hello)])
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_answers(url: str, deadline_s: float = 120.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"error: {url} did not answer within {deadline_s:.0f} s")
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def run_wrk(url: str, target: Target, duration_s: int, connections: int, workdir: str) -> Figure:
+    script = Path(workdir) / "request.lua"
+    lua_body = "nil" if target.body is None else json.dumps(target.body)
+    script.write_text(_LUA % (json.dumps(target.method), json.dumps(target.path), lua_body))
+    command = [
+        "taskset",
+        "-c",
+        LOAD_CORE,
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration_s}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(_find(r"Requests/sec:\s+([\d.]+)", output))
+    p99_ms = _to_ms(_find(r"\s99%\s+([\d.]+\w+)", output))
+    errors = int(_find(r"Non-2xx or 3xx responses:\s+(\d+)", output, "0"))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Figure(rps, p99_ms, errors)
+
+
+def _find(pattern: str, text: str, default: str | None = None) -> str:
+    found = re.search(pattern, text)
+    if found:
+        return found.group(1)
+    if default is not None:
+        return default
+    raise SystemExit(f"error: wrk output lacks {pattern!r}:\n{text}")
+
+
+def _to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def start(command: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["taskset", "-c", SERVER_CORE, *command],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def discover_targets(backend: str) -> list[Target]:
+    """Pick real ids and a search word that has results, so every route does real work."""
+    product = get_json(f"{backend}/api/products/1")
+    assert isinstance(product, dict)
+    word = re.findall(r"[a-z]{4,}", str(product.get("name", "")).lower())[0]
+    orders = get_json(f"{backend}/api/users/1/orders")
+    items = orders.get("orders", orders.get("items", [])) if isinstance(orders, dict) else orders
+    order_id = items[0]["id"] if items else 1
+    support = json.dumps({"user_id": 1, "message": "where is my order?"})
+    return [
+        Target("hello-world (same stack)", "hello", "/hello"),
+        Target("product_search (cached)", "backend", f"/api/products/search?q={word}&page=1"),
+        Target("category_list", "backend", "/api/categories"),
+        Target("product_detail", "backend", "/api/products/1"),
+        Target("recommendations", "backend", "/api/recommendations/1"),
+        Target("inventory_check", "backend", "/api/inventory/1"),
+        Target("price_lookup", "backend", "/api/pricing/1"),
+        Target("cart_view", "backend", "/api/cart/1"),
+        Target("order_status", "backend", f"/api/orders/{order_id}"),
+        Target("order_history", "backend", "/api/users/1/orders"),
+        Target("preferences_get", "backend", "/api/users/1/preferences"),
+        Target("customer_support", "backend", "/api/support/messages", "POST", support),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration-s", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--serve-hello", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_hello:
+        serve_hello(args.serve_hello)
+        return
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"error: {tool} is not installed (apt-get install wrk util-linux)")
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("error: the benchmark needs two cores (server on 0, wrk on 1)")
+
+    hello_port, backend_port = free_port(), free_port()
+    hello = start([sys.executable, __file__, "--serve-hello", str(hello_port)])
+    backend = start([PERFCTL, "serve", "--port", str(backend_port)])
+    urls = {
+        "hello": f"http://127.0.0.1:{hello_port}",
+        "backend": f"http://127.0.0.1:{backend_port}",
+    }
+    figures: list[tuple[Target, Figure]] = []
+    try:
+        wait_until_answers(f"{urls['hello']}/hello")
+        wait_until_answers(f"{urls['backend']}/ready")
+        targets = discover_targets(urls["backend"])
+        with tempfile.TemporaryDirectory(prefix="perfctl-bench-") as workdir:
+            for target in targets:
+                url = urls[target.base]
+                run_wrk(url, target, 1, args.connections, workdir)  # warm caches and pools
+                figure = run_wrk(url, target, args.duration_s, args.connections, workdir)
+                figures.append((target, figure))
+                print(f"  measured {target.label}: {figure.rps:,.0f} req/s", file=sys.stderr)
+    finally:
+        stop(hello)
+        stop(backend)
+
+    print(f"\n{'route':<28} {'RPS':>10} {'p99 ms':>9} {'errors':>7}")
+    for target, figure in figures:
+        print(f"{target.label:<28} {figure.rps:>10,.0f} {figure.p99_ms:>9.2f} {figure.errors:>7}")
+    by_label = {target.label: figure for target, figure in figures}
+    ratio = by_label["product_search (cached)"].rps / by_label["hello-world (same stack)"].rps
+    verdict = "meets" if ratio >= 0.5 else "misses"
+    print(f"\ncached search / hello-world RPS ratio: {ratio:.2f} ({verdict} the 0.5 goal)")
+    print(
+        f"(server pinned to core {SERVER_CORE}, wrk -t1 -c{args.connections} "
+        f"-d{args.duration_s}s on core {LOAD_CORE})"
+    )
+
+
+if __name__ == "__main__":
+    main()
