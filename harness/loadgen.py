@@ -3,8 +3,8 @@
 Each runs `python -m locust -f harness/engine/locustfile.py` (the engine reads the plan from
 PERFCTL_PLAN_FILE and writes into PERFCTL_RUN_DIR) with stdout and stderr in RUN_DIR/logs.
 They start in their own session so a Ctrl-C at the terminal reaches perfctl alone, and
-perfctl stops them in order: SIGTERM to the master first (the engine stops the load and
-flushes), the workers after it.
+perfctl stops them in order: the master first (SIGINT, see `request_stop`: the engine stops
+the load and flushes), the workers after it.
 """
 
 from __future__ import annotations
@@ -143,6 +143,13 @@ class LocustProcess:
         except subprocess.TimeoutExpired:
             return False
         return True
+
+    def request_stop(self) -> None:
+        """Ask Locust to stop the load and shut down cleanly (its quitting event runs, so the
+        engine flushes). SIGINT, not SIGTERM: a headless run with a load shape waits on the
+        shape before Locust installs its SIGTERM handler, so SIGTERM would kill it unflushed,
+        while SIGINT is handled at every stage."""
+        self.send(signal.SIGINT)
 
     def stop(self, grace_s: float) -> None:
         """SIGTERM, then SIGKILL after `grace_s`; returns once the process is gone."""

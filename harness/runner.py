@@ -6,8 +6,8 @@ answers), writes RUN_DIR/plan.json and run.json, starts the Locust processes, wa
 imports locust: the engine runs in the child processes.
 
 Signals: the first Ctrl-C or SIGTERM marks run.json aborted at once, then asks the Locust
-master (or local process) to stop with SIGTERM so the engine flushes; a second one kills
-every child at once. Either way run.json says the run was interrupted.
+master (or local process) to stop so the engine flushes; a second one kills every child at
+once. Either way run.json says the run was interrupted.
 """
 
 from __future__ import annotations
@@ -404,7 +404,7 @@ class _RunSession:
                     reason = self._reason_to_stop(now, deadline)
                     if reason is not None:
                         ending = self._begin_stop(ending, reason)
-                        primary.send(signal.SIGTERM)
+                        primary.request_stop()
                         stop_sent_at = now
                 elif now - stop_sent_at > STOP_GRACE_S:
                     primary.kill()

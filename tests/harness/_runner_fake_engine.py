@@ -51,12 +51,18 @@ class PlanShape(LoadTestShape):
 
 
 @events.request.add_listener
-def _on_request(name: str, response_time: float, response_length: int, exception: Any, **_: Any) -> None:
+def _on_request(
+    name: str, response_time: float, response_length: int, exception: Any, **_: Any
+) -> None:
     t = int(time.time())
     window = _windows.setdefault((t, name), WindowRecord(t, name))
     outcome = "ok" if exception is None else "connection_error"
-    window.record(outcome, response_time, response_bytes=response_length or 0,
-                  error=None if exception is None else str(exception))
+    window.record(
+        outcome,
+        response_time,
+        response_bytes=response_length or 0,
+        error=None if exception is None else str(exception),
+    )
 
 
 def _flush(before_t: float) -> None:
@@ -73,14 +79,25 @@ def _every_second(environment: Any) -> None:
         if isinstance(runner, WorkerRunner):
             continue
         stage = PLAN.stage_at(now - _state.get("t0", now))
-        row = {"t": int(now), "stage": stage.name if stage else None, "users": runner.user_count,
-               "planned_arrivals": None, "started_arrivals": None, "dropped_arrivals": 0,
-               "achieved_rps": 0.0, "workers": 0, "cpu_percent": {}}
+        row = {
+            "t": int(now),
+            "stage": stage.name if stage else None,
+            "users": runner.user_count,
+            "planned_arrivals": None,
+            "started_arrivals": None,
+            "dropped_arrivals": 0,
+            "achieved_rps": 0.0,
+            "workers": 0,
+            "cpu_percent": {},
+        }
         if isinstance(runner, MasterRunner):
             row["workers"] = len(runner.clients.ready) + len(runner.clients.running)
             missing = len(runner.clients.missing)
             if missing > _state["missing"]:
-                _append("events.jsonl", [{"t": now, "kind": "worker_lost", "detail": f"{missing} missing"}])
+                _append(
+                    "events.jsonl",
+                    [{"t": now, "kind": "worker_lost", "detail": f"{missing} missing"}],
+                )
                 _state["missing"] = missing
         _append("load.jsonl", [row])
 
@@ -101,9 +118,14 @@ def _on_quitting(environment: Any, **_: Any) -> None:
     _flush(float("inf"))
     if isinstance(environment.runner, WorkerRunner):
         return
-    engine = {"status": "completed" if _state["shape_done"] else "aborted",
-              "reason": "plan finished" if _state["shape_done"] else "stopped",
-              "started_at": _state.get("started_at"), "ended_at": time.time(),
-              "workers_lost": _state["missing"], "saturated": False, "behind_plan": False,
-              "locust_version": "test"}
+    engine = {
+        "status": "completed" if _state["shape_done"] else "aborted",
+        "reason": "plan finished" if _state["shape_done"] else "stopped",
+        "started_at": _state.get("started_at"),
+        "ended_at": time.time(),
+        "workers_lost": _state["missing"],
+        "saturated": False,
+        "behind_plan": False,
+        "locust_version": "test",
+    }
     (RUN_DIR / "engine.json").write_text(json.dumps(engine))

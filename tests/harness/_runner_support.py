@@ -1,0 +1,53 @@
+"""Shared helpers of the runner's tests: a tiny real target and a tiny plan."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from harness.plan import RunPlan, plan_locustfile
+from harness.target import check_target, find_free_port
+
+HERE = Path(__file__).resolve().parent
+FAKE_ENGINE = HERE / "_runner_fake_engine.py"
+
+
+@contextmanager
+def tiny_target() -> Iterator[str]:
+    """A Starlette app under uvicorn on a free loopback port, waited on with a deadline."""
+    port = find_free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(HERE),
+            "_runner_tiny_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        check_target(url, deadline_s=20.0)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def tiny_plan(users: int = 2, run_time_s: float = 4.0) -> RunPlan:
+    """One closed-model stage of `users` for `run_time_s`."""
+    return plan_locustfile(str(HERE / "unused.py"), users, 50.0, run_time_s, "", {})
+
+
+def write_plan(path: Path, plan: RunPlan) -> Path:
+    path.write_text(json.dumps(plan.to_dict()))
+    return path

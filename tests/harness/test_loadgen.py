@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import resource
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.errors import EngineError
+from harness.loadgen import (
+    ENGINE_LOCUSTFILE,
+    EngineEnvironment,
+    LoadGenerators,
+    locust_command,
+    raise_open_files_limit,
+)
+
+
+def test_the_engine_is_found_by_path_under_harness() -> None:
+    assert ENGINE_LOCUSTFILE.parts[-3:] == ("harness", "engine", "locustfile.py")
+
+
+def test_local_command_is_headless_and_keeps_the_exit_code_for_the_runner() -> None:
+    command = locust_command(Path("/e.py"), "local")
+    assert command[:3] == [sys.executable, "-m", "locust"]
+    assert "--headless" in command
+    assert command[command.index("--exit-code-on-error") + 1] == "0"
+    assert "--master" not in command
+    assert "--worker" not in command
+
+
+def test_master_waits_for_its_workers_on_the_bound_port() -> None:
+    command = locust_command(
+        Path("/e.py"), "master", expect_workers=3, master_host="0.0.0.0", master_port=5600
+    )
+    assert command[command.index("--expect-workers") + 1] == "3"
+    assert command[command.index("--master-bind-host") + 1] == "0.0.0.0"
+    assert command[command.index("--master-bind-port") + 1] == "5600"
+
+
+def test_worker_joins_the_master() -> None:
+    command = locust_command(Path("/e.py"), "worker-2", master_host="10.0.0.5", master_port=5600)
+    assert command[-5:] == ["--worker", "--master-host", "10.0.0.5", "--master-port", "5600"]
+    assert "--headless" not in command
+
+
+def test_a_worker_needs_a_port() -> None:
+    with pytest.raises(ValueError, match="master_port"):
+        locust_command(Path("/e.py"), "worker-1")
+
+
+def test_the_target_reaches_the_engine_through_the_environment(tmp_path: Path) -> None:
+    variables = EngineEnvironment(tmp_path / "plan.json", tmp_path, "http://u:pw@h").variables(
+        "local"
+    )
+    assert variables["LOCUST_HOST"] == "http://u:pw@h"
+    assert variables["PERFCTL_PLAN_FILE"] == str(tmp_path / "plan.json")
+    assert variables["PERFCTL_RUN_DIR"] == str(tmp_path)
+
+
+def test_a_missing_engine_is_an_engine_error(tmp_path: Path) -> None:
+    environment = EngineEnvironment(tmp_path / "plan.json", tmp_path, "http://h")
+    with pytest.raises(EngineError, match="missing"):
+        LoadGenerators(environment, tmp_path, workers=0, locustfile=tmp_path / "absent.py")
+
+
+def test_open_files_limit_is_raised_to_the_hard_limit() -> None:
+    soft = raise_open_files_limit()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert soft == hard or hard == resource.RLIM_INFINITY

@@ -1,0 +1,181 @@
+"""The runner against real Locust processes (a stand-in engine) and a real tiny target."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.errors import EngineError, InterruptedRunError, UsageError
+from harness.rundir import read_run_record
+from harness.runner import RunRequest, parse_master_address, run
+
+from ._runner_support import FAKE_ENGINE, tiny_plan, tiny_target, write_plan
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    with tiny_target() as url:
+        yield url
+
+
+def _request(tmp_path: Path, target: str, **changes: object) -> RunRequest:
+    plan_file = write_plan(tmp_path / "tiny-plan.json", tiny_plan(users=2, run_time_s=4.0))
+    fields: dict[str, object] = {
+        "scenario": str(plan_file),
+        "target": target,
+        "out_dir": tmp_path / "reports",
+        "run_id": "r1",
+        "quiet": True,
+    }
+    fields.update(changes)
+    return RunRequest(**fields)  # type: ignore[arg-type]
+
+
+def _when_running(run_dir: Path, action: object, after_s: float) -> threading.Thread:
+    """Call `action(run_record)` `after_s` after the first second of load was recorded
+    (Locust handles SIGTERM only once it has started)."""
+
+    def wait_then_act() -> None:
+        give_up_at = time.monotonic() + 30
+        while time.monotonic() < give_up_at:
+            try:
+                record = read_run_record(run_dir)
+            except Exception:
+                record = {}
+            loaded = (run_dir / "load.jsonl").exists()
+            if loaded and record.get("processes") and record.get("status") == "running":
+                time.sleep(after_s)
+                action(record)  # type: ignore[operator]
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=wait_then_act, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_master_addresses_take_an_optional_port() -> None:
+    assert parse_master_address("10.0.0.5", 5557) == ("10.0.0.5", 5557)
+    assert parse_master_address("10.0.0.5:6000", 5557) == ("10.0.0.5", 6000)
+    with pytest.raises(UsageError, match="HOST"):
+        parse_master_address("h:0", 5557)
+
+
+def test_a_completed_run_leaves_a_complete_run_directory(tmp_path: Path, target: str) -> None:
+    secret_target = f"{target}/?token=s3cret"
+    result = run(_request(tmp_path, secret_target, tags={"build": "42"}), locustfile=FAKE_ENGINE)
+    run_dir = tmp_path / "reports" / "r1"
+    assert result.run_dir == run_dir
+    record = read_run_record(run_dir)
+    assert record["status"] == "completed"
+    assert record["exit_reason"] == "the plan finished"
+    assert record["target"] == f"{target}/?token=REDACTED"
+    assert record["tags"] == {"build": "42"}
+    assert record["versions"]["locust"].startswith("2.")
+    assert record["plan"]["stages"][0]["users_end"] == 2
+    assert record["scale"] == {"users": 1.0, "rate": 1.0, "time": 1.0}
+    assert record["engine"]["status"] == "completed"
+    assert [p["role"] for p in record["processes"]] == ["local"]
+    assert record["processes"][0]["exit_code"] == 0
+    assert 3.5 < record["duration_s"] < 30
+    for name in ("plan.json", "run.json", "timeline.jsonl", "load.jsonl", "logs/local.log"):
+        assert (run_dir / name).is_file(), name
+        assert "s3cret" not in (run_dir / name).read_text()
+    assert json.loads((run_dir / "plan.json").read_text())["target"].endswith("token=REDACTED")
+
+
+def test_a_killed_worker_marks_the_run_degraded(tmp_path: Path, target: str) -> None:
+    request = _request(tmp_path, target, workers=2)
+    write_plan(Path(request.scenario), tiny_plan(users=4, run_time_s=7.0))
+
+    def kill_worker_1(record: dict[str, object]) -> None:
+        processes = record["processes"]
+        assert isinstance(processes, list)
+        pid = next(p["pid"] for p in processes if p["role"] == "worker-1")
+        os.kill(pid, signal.SIGKILL)
+
+    killer = _when_running(tmp_path / "reports" / "r1", kill_worker_1, after_s=2.0)
+    result = run(request, locustfile=FAKE_ENGINE)
+    killer.join()
+    record = read_run_record(result.run_dir)
+    assert record["status"] == "degraded"
+    assert record["workers_lost"] == 1
+    assert any(
+        e["kind"] == "worker_exited" and "worker-1" in e["detail"] for e in record["worker_events"]
+    )
+    roles = {p["role"]: p["exit_code"] for p in record["processes"]}
+    assert roles["worker-1"] == -signal.SIGKILL
+    assert roles["worker-2"] == 0
+
+
+def test_losing_every_worker_aborts_the_run(tmp_path: Path, target: str) -> None:
+    request = _request(tmp_path, target, workers=1)
+    write_plan(Path(request.scenario), tiny_plan(users=2, run_time_s=20.0))
+
+    def kill_the_worker(record: dict[str, object]) -> None:
+        processes = record["processes"]
+        assert isinstance(processes, list)
+        os.kill(next(p["pid"] for p in processes if p["role"] == "worker-1"), signal.SIGKILL)
+
+    killer = _when_running(tmp_path / "reports" / "r1", kill_the_worker, after_s=1.0)
+    started = time.monotonic()
+    with pytest.raises(EngineError, match="every worker was lost"):
+        run(request, locustfile=FAKE_ENGINE)
+    killer.join()
+    assert time.monotonic() - started < 18
+    record = read_run_record(tmp_path / "reports" / "r1")
+    assert record["status"] == "aborted"
+    assert record["interrupted"] is False
+    assert record["ended_at"] is not None
+
+
+def test_first_interrupt_stops_the_load_and_keeps_what_was_measured(
+    tmp_path: Path, target: str
+) -> None:
+    request = _request(tmp_path, target)
+    write_plan(Path(request.scenario), tiny_plan(users=2, run_time_s=30.0))
+    interrupter = _when_running(
+        tmp_path / "reports" / "r1", lambda _: os.kill(os.getpid(), signal.SIGINT), after_s=1.5
+    )
+    started = time.monotonic()
+    with pytest.raises(InterruptedRunError):
+        run(request, locustfile=FAKE_ENGINE)
+    interrupter.join()
+    assert time.monotonic() - started < 20
+    run_dir = tmp_path / "reports" / "r1"
+    record = read_run_record(run_dir)
+    assert record["status"] == "aborted"
+    assert record["interrupted"] is True
+    assert record["exit_reason"] == "interrupted by SIGINT"
+    assert record["ended_at"] is not None
+    assert record["engine"] is not None  # the engine flushed and said goodbye
+    assert (run_dir / "timeline.jsonl").stat().st_size > 0
+
+
+def test_second_interrupt_exits_at_once_and_still_says_interrupted(
+    tmp_path: Path, target: str
+) -> None:
+    request = _request(tmp_path, target)
+    write_plan(Path(request.scenario), tiny_plan(users=2, run_time_s=30.0))
+
+    def interrupt_twice(_: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = _when_running(tmp_path / "reports" / "r1", interrupt_twice, after_s=1.0)
+    with pytest.raises(InterruptedRunError):
+        run(request, locustfile=FAKE_ENGINE)
+    interrupter.join()
+    record = read_run_record(tmp_path / "reports" / "r1")
+    assert record["status"] == "aborted"
+    assert record["interrupted"] is True
+    assert record["exit_reason"] == "interrupted by SIGTERM"
+    assert all(p["exit_code"] is not None for p in record["processes"])
