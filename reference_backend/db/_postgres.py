@@ -19,6 +19,7 @@ from reference_backend.db._types import (
     CategoryRow,
     NewOrder,
     OrderItemRow,
+    OrderOutcome,
     OrderRow,
     PaymentClaim,
     PaymentRow,
@@ -224,7 +225,7 @@ class PostgresDatabase:
         self, reservation_id: str, lines: list[tuple[int, int]], created_at_s: float
     ) -> ReserveOutcome:
         try:
-            stock_after: list[tuple[int, int]] = []
+            stock_after: list[tuple[int, int, int]] = []
             async with self._conn() as conn, conn.transaction():
                 # Rows are locked in product order, so two reservations can never deadlock.
                 for product_id, quantity in sorted(lines):
@@ -239,7 +240,7 @@ class PostgresDatabase:
                     )
                     if left is None:
                         raise _Rollback(await _failure(conn, product_id))
-                    stock_after.append((product_id, int(left)))
+                    stock_after.append((product_id, int(left) + quantity, int(left)))
                 await conn.execute(
                     "INSERT INTO reservations VALUES ($1, 'held', $2)",
                     reservation_id,
@@ -322,15 +323,20 @@ class PostgresDatabase:
 
     # -- orders --------------------------------------------------------------------------------
 
-    async def create_order(self, order: NewOrder) -> int | None:
+    async def create_order(self, order: NewOrder) -> OrderOutcome:
         async with self._conn() as conn, conn.transaction():
+            paid = await conn.fetchval(
+                "SELECT order_id FROM orders WHERE payment_id = $1", order.payment_id
+            )
+            if paid is not None:
+                return "duplicate_payment", int(paid)
             status = await conn.execute(
                 "UPDATE reservations SET status = 'committed' "
                 "WHERE reservation_id = $1 AND status = 'held'",
                 order.reservation_id,
             )
             if status != "UPDATE 1":
-                return None  # expired and released meanwhile: its stock is no longer ours
+                return "reservation_not_held", None  # expired: its stock is no longer ours
             order_id = int(
                 await conn.fetchval(
                     "INSERT INTO orders (user_id, status, total_cents, payment_id, "
@@ -357,7 +363,7 @@ class PostgresDatabase:
                 order_id,
                 order.payment_id,
             )
-            return order_id
+            return "created", order_id
 
     async def get_order(self, order_id: int) -> OrderRow | None:
         rows = await self._orders("o.order_id = $1", order_id, "o.order_id", 1)
@@ -499,19 +505,17 @@ async def _restore_stock(conn: asyncpg.Connection, reservation_ids: list[str]) -
         "WHERE reservation_id = ANY($1::text[]) GROUP BY product_id ORDER BY product_id",
         reservation_ids,
     )
-    return [
-        (
-            int(r["product_id"]),
-            int(
-                await conn.fetchval(
-                    "UPDATE products SET stock = stock + $1 WHERE product_id = $2 RETURNING stock",
-                    r["quantity"],
-                    r["product_id"],
-                )
-            ),
+    levels: StockLevels = []
+    for r in lines:
+        after = int(
+            await conn.fetchval(
+                "UPDATE products SET stock = stock + $1 WHERE product_id = $2 RETURNING stock",
+                r["quantity"],
+                r["product_id"],
+            )
         )
-        for r in lines
-    ]
+        levels.append((int(r["product_id"]), after - r["quantity"], after))
+    return levels
 
 
 async def _payment(conn: asyncpg.Connection, idempotency_key: str) -> PaymentRow | None:

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS orders (
     user_id INTEGER NOT NULL REFERENCES users (user_id),
     status TEXT NOT NULL,
     total_cents BIGINT NOT NULL,
-    payment_id TEXT,
+    payment_id TEXT UNIQUE,
     reservation_id TEXT UNIQUE,
     created_at TIMESTAMPTZ NOT NULL
 );

@@ -22,6 +22,7 @@ from reference_backend.db._types import (
     CategoryRow,
     NewOrder,
     OrderItemRow,
+    OrderOutcome,
     OrderRow,
     PaymentClaim,
     PaymentRow,
@@ -251,7 +252,7 @@ class SqliteDatabase:
     ) -> ReserveOutcome:
         def run(c: sqlite3.Connection) -> ReserveOutcome:
             # Lines in product order: the same lock order as PostgreSQL, and deterministic.
-            stock_after: list[tuple[int, int]] = []
+            stock_after: list[tuple[int, int, int]] = []
             for product_id, quantity in sorted(lines):
                 # The guard `stock >= ?` is what makes overselling impossible.
                 row = c.execute(
@@ -261,7 +262,7 @@ class SqliteDatabase:
                 ).fetchone()
                 if row is None:
                     raise _Rollback(_failure(c, product_id))
-                stock_after.append((product_id, int(row[0])))
+                stock_after.append((product_id, int(row[0]) + quantity, int(row[0])))
             c.execute(
                 "INSERT INTO reservations VALUES (?, 'held', ?)", (reservation_id, created_at_s)
             )
@@ -345,15 +346,20 @@ class SqliteDatabase:
 
     # -- orders --------------------------------------------------------------------------------
 
-    async def create_order(self, order: NewOrder) -> int | None:
-        def run(c: sqlite3.Connection) -> int | None:
+    async def create_order(self, order: NewOrder) -> OrderOutcome:
+        def run(c: sqlite3.Connection) -> OrderOutcome:
+            paid = c.execute(
+                "SELECT order_id FROM orders WHERE payment_id = ?", (order.payment_id,)
+            ).fetchone()
+            if paid is not None:
+                return "duplicate_payment", int(paid[0])
             committed = c.execute(
                 "UPDATE reservations SET status = 'committed' "
                 "WHERE reservation_id = ? AND status = 'held'",
                 (order.reservation_id,),
             ).rowcount
             if committed != 1:
-                return None  # expired and released meanwhile: its stock is no longer ours
+                return "reservation_not_held", None  # expired: its stock is no longer ours
             order_id = int(
                 c.execute(
                     "INSERT INTO orders (user_id, status, total_cents, payment_id, "
@@ -380,7 +386,7 @@ class SqliteDatabase:
                 "UPDATE payments SET order_id = ? WHERE payment_id = ?",
                 (order_id, order.payment_id),
             )
-            return order_id
+            return "created", order_id
 
         return await self._write(run)
 
@@ -514,7 +520,11 @@ def _restore_stock(c: sqlite3.Connection, reservation_ids: list[str]) -> StockLe
         f"WHERE reservation_id IN ({marks}) GROUP BY product_id ORDER BY product_id",
         reservation_ids,
     ).fetchall()
-    return [(int(p), int(c.execute(_RESTORE_SQL, (q, p)).fetchone()[0])) for p, q in lines]
+    levels: StockLevels = []
+    for product_id, quantity in lines:
+        after = int(c.execute(_RESTORE_SQL, (quantity, product_id)).fetchone()[0])
+        levels.append((int(product_id), after - quantity, after))
+    return levels
 
 
 _RESTORE_SQL = "UPDATE products SET stock = stock + ? WHERE product_id = ? RETURNING stock"

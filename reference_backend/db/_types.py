@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol
+
+from typing_extensions import TypedDict
 
 
 class CategoryRow(TypedDict):
@@ -123,8 +125,8 @@ class ReserveOutcome:
     """Why that line could not be held."""
     available: int = 0
     """Stock of that product when the attempt failed."""
-    stock_after: tuple[tuple[int, int], ...] = ()
-    """(product_id, stock left) per line once held."""
+    stock_after: tuple[tuple[int, int, int], ...] = ()
+    """(product_id, stock before, stock after) per line once held."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +176,11 @@ class PoolGauge(Protocol):
     def dec(self, amount: float = 1) -> None: ...
 
 
-StockLevels = list[tuple[int, int]]
-"""(product_id, stock now) of every product a change touched."""
+StockLevels = list[tuple[int, int, int]]
+"""(product_id, stock before, stock after) of every product a change touched."""
+
+OrderOutcome = tuple[Literal["created", "duplicate_payment", "reservation_not_held"], int | None]
+"""What persisting an order did, and the order id it created or found."""
 
 ReleaseOutcome = Literal["released", "not_found", "not_held"]
 
@@ -184,6 +189,7 @@ class Database(Protocol):
     """The storage every agent shares; SQLite and PostgreSQL implement the same methods."""
 
     dialect: Literal["sqlite", "postgresql"]
+    pool_size: int
 
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -215,7 +221,7 @@ class Database(Protocol):
     ) -> int | None: ...
     async def remove_cart_item(self, user_id: int, product_id: int) -> bool: ...
 
-    async def create_order(self, order: NewOrder) -> int | None: ...
+    async def create_order(self, order: NewOrder) -> OrderOutcome: ...
     async def get_order(self, order_id: int) -> OrderRow | None: ...
     async def user_orders(self, user_id: int, limit: int) -> list[OrderRow]: ...
     async def count_orders(self) -> int: ...
