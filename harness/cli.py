@@ -201,9 +201,12 @@ def worker(
         str, typer.Option(help="HOST[:PORT] of the master (`perfctl run --master-bind`).")
     ],
     plan: Annotated[
-        Path,
-        typer.Option(help="The run's plan.json (copy it from the master's run directory)."),
-    ],
+        Path | None,
+        typer.Option(
+            help="The run's plan.json; needed only to run a team's locustfile (the master "
+            "ships scenario plans itself)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where this worker keeps its log.")] = Path("reports"),
 ) -> None:
     """Join a master on another machine as one more load generator, until it finishes."""

@@ -45,8 +45,9 @@ def raise_open_files_limit() -> int:
 class EngineEnvironment:
     """What every engine process is told through its environment."""
 
-    plan_file: Path
-    """PERFCTL_PLAN_FILE: the plan.json to execute."""
+    plan_file: Path | None
+    """PERFCTL_PLAN_FILE: the plan.json to execute; None for a remote worker, which gets
+    the plan from its master."""
     run_dir: Path
     """PERFCTL_RUN_DIR: where the engine writes timeline, load, events and engine.json."""
     target: str
@@ -54,14 +55,18 @@ class EngineEnvironment:
     no secret)."""
 
     def variables(self, role: str) -> dict[str, str]:
-        return {
+        variables = {
             **os.environ,
-            "PERFCTL_PLAN_FILE": str(self.plan_file),
             "PERFCTL_RUN_DIR": str(self.run_dir),
             "PERFCTL_ROLE": role,
-            "LOCUST_HOST": self.target,
             "PYTHONUNBUFFERED": "1",
         }
+        variables.pop("PERFCTL_PLAN_FILE", None)
+        if self.plan_file is not None:
+            variables["PERFCTL_PLAN_FILE"] = str(self.plan_file)
+        if self.target:
+            variables["LOCUST_HOST"] = self.target
+        return variables
 
 
 def locust_command(
@@ -194,7 +199,7 @@ class LoadGenerators:
 
     def start(self) -> None:
         """Start the local process, or the master and then every worker."""
-        if self._workers_wanted == 0:
+        if self._expect_workers == 0:
             self.primary = self._spawn("local", locust_command(self._locustfile, "local"))
             return
         self.primary = self._spawn(

@@ -21,7 +21,6 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -33,10 +32,13 @@ from harness import __version__
 from harness.errors import EngineError, InterruptedRunError, PerfctlError, UsageError
 from harness.live import JsonlTail, LiveProgress, print_summary
 from harness.loadgen import (
+    DEFAULT_MASTER_PORT,
     ENGINE_LOCUSTFILE,
     EXPECT_WORKERS_MAX_WAIT_S,
     EngineEnvironment,
     LoadGenerators,
+    LocustProcess,
+    locust_command,
     raise_open_files_limit,
 )
 from harness.plan import RunPlan
@@ -89,7 +91,7 @@ class RunRequest:
     sla: Path | None = None
     """SLA file (evaluated by a later stage; checked to exist now)."""
     workers: int = 0
-    """Local Locust workers; 0 runs one local Locust process."""
+    """Local Locust workers; 0 (and no remote workers) runs one local Locust process."""
     remote_workers: int = 0
     """Workers the master also waits for, started elsewhere with `perfctl worker`."""
     master_bind: str = "127.0.0.1"
@@ -187,8 +189,6 @@ def run(
     """Run `request` and leave its run directory; raise for aborted or failed runs."""
     if request.workers < 0 or request.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
-    if request.remote_workers and not request.workers:
-        raise UsageError("--remote-workers needs a master: give --workers 1 or more")
     if request.sla is not None and not request.sla.is_file():
         raise UsageError(f"SLA file {request.sla} does not exist")
     run_id = validate_run_id(request.run_id) if request.run_id is not None else None
@@ -473,32 +473,37 @@ class _RunSession:
 
 def join_master(
     master: str,
-    plan_file: Path,
+    plan_file: Path | None,
     out_dir: Path,
     *,
     locustfile: Path = ENGINE_LOCUSTFILE,
-    on_start: Callable[[int], None] | None = None,
-) -> int:
-    """Run one Locust worker for the master at `master` (HOST[:PORT]) until it quits."""
-    from harness.loadgen import DEFAULT_MASTER_PORT, LocustProcess, locust_command
+) -> None:
+    """Run one Locust worker for the master at `master` (HOST[:PORT]) until it quits.
 
+    The master ships the plan to its workers; `plan_file` is needed only for a plan that
+    runs a team's locustfile (its user classes must exist before the worker connects).
+    """
     host, port = parse_master_address(master, DEFAULT_MASTER_PORT)
     assert port is not None
-    try:
-        RunPlan.from_dict(json.loads(plan_file.read_text()))
-    except FileNotFoundError:
-        raise UsageError(f"plan file {plan_file} does not exist") from None
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        raise UsageError(f"{plan_file} is not a perfctl plan.json: {error}") from None
+    if plan_file is not None:
+        try:
+            plan = RunPlan.from_dict(json.loads(plan_file.read_text()))
+        except FileNotFoundError:
+            raise UsageError(f"plan file {plan_file} does not exist") from None
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise UsageError(f"{plan_file} is not a perfctl plan.json: {error}") from None
+        if plan.locustfile and not Path(plan.locustfile).is_file():
+            raise UsageError(f"the plan's locustfile {plan.locustfile} is not on this machine")
     work_dir = out_dir / f"worker-{socket.gethostname()}-{os.getpid()}"
     (work_dir / LOGS_DIR).mkdir(parents=True, exist_ok=True)
     raise_open_files_limit()
-    environment = EngineEnvironment(plan_file.resolve(), work_dir, "")
+    environment = EngineEnvironment(
+        plan_file.resolve() if plan_file is not None else None, work_dir, ""
+    )
     command = locust_command(locustfile, "worker", master_host=host, master_port=port)
     log = work_dir / LOGS_DIR / "worker.log"
+    print(f"worker joining {host}:{port}; log: {log}", file=sys.stderr)
     process = LocustProcess("worker", command, environment.variables("worker"), log)
-    if on_start is not None:
-        on_start(process.pid)
     interrupts = _Interrupts()
     interrupts.graceful = True
     interrupts.install()
@@ -513,8 +518,6 @@ def join_master(
         raise InterruptedRunError(f"worker stopped; its log is {log}") from None
     finally:
         interrupts.restore()
-    code = process.exit_code or 0
-    if code != 0:
-        raise EngineError(f"the worker exited with code {code}; see {log}")
-    print(f"worker finished; log: {log}", file=sys.stderr)
-    return code
+    if process.exit_code:
+        raise EngineError(f"the worker exited with code {process.exit_code}; see {log}")
+    print("worker finished: the master ended the run", file=sys.stderr)
