@@ -39,7 +39,7 @@ def test_sigterm_stops_every_worker_and_removes_the_work_directory() -> None:
     server = ServeProcess("--workers", "2", "--catalog-size", "200")
     try:
         children = psutil.Process(server.process.pid).children(recursive=True)
-        workers = [c for c in children if "PROMETHEUS_MULTIPROC_DIR" in c.environ()]
+        workers = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
         assert len(workers) == 2
         metrics_dir = workers[0].environ()["PROMETHEUS_MULTIPROC_DIR"]
         assert os.path.isdir(metrics_dir)
