@@ -9,6 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from starlette.applications import Starlette
@@ -24,6 +25,7 @@ from reference_backend.faults import (
     parse_fault,
 )
 from reference_backend.settings import Settings
+from tests.reference_backend._infra import ServeProcess
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -233,3 +235,30 @@ def test_admin_api_refuses_bad_bodies_with_422(body: bytes) -> None:
         response = client.put("/admin/faults", content=body, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_fault"
+
+
+@pytest.mark.slow
+def test_faults_set_through_one_worker_apply_in_every_worker() -> None:
+    auth = {"Authorization": "Bearer calibrate"}
+    with ServeProcess(
+        "--workers", "2", "--catalog-size", "200", "--admin-token", "calibrate"
+    ) as server:
+        assert httpx.get(f"{server.url}/admin/faults").status_code == 401
+        fault_body = {"route": "category_list", "error_rate": 1.0, "error_status": 599}
+        assert (
+            httpx.post(f"{server.url}/admin/faults", json=fault_body, headers=auth).status_code
+            == 201
+        )
+        # fresh connections, so the kernel hands them to both workers
+        faulted = {httpx.get(f"{server.url}/api/categories").status_code for _ in range(60)}
+        assert httpx.delete(f"{server.url}/admin/faults", headers=auth).status_code == 200
+        healed = {httpx.get(f"{server.url}/api/categories").status_code for _ in range(60)}
+    assert faulted == {599}
+    assert healed == {200}
+
+
+@pytest.mark.slow
+def test_without_an_admin_token_the_server_has_no_admin_routes() -> None:
+    with ServeProcess("--catalog-size", "200") as server:
+        response = httpx.get(f"{server.url}/admin/faults", headers=AUTH)
+    assert response.status_code == 404
