@@ -1,0 +1,137 @@
+"""Abort on breach: objectives whose limit stays broken for a sustained time stop the run.
+
+Like k6's `abortOnFail` with `delayAbortEval` and Taurus's `for 30s`: each second, the
+objective's statistic is computed over the trailing `TRAILING_S` seconds; when it has broken
+the limit in every second of the last `abort.after`, the run stops and the verdict says why.
+Only request metrics can abort (latency, error rate, availability); warm-up never does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.spec.objective import Objective
+from harness.timeline import JOURNEY_PREFIX, LatencyHistogram
+from harness.verdict._format import format_value
+
+TRAILING_S = 5
+"""Seconds of data each per-second evaluation looks at (one second alone is too noisy)."""
+_ABORTABLE = ("latency", "error_rate", "availability")
+
+
+@dataclass(frozen=True, slots=True)
+class AbortDecision:
+    """Why the run must stop."""
+
+    objective_id: str
+    """The objective whose breach lasted."""
+    measured: float
+    """Its value in the last evaluated second."""
+    reason: str
+    """One line for run.json and the verdict."""
+
+
+class AbortWatch:
+    """Fed the timeline lines as they are written, says when a breach has lasted long enough."""
+
+    def __init__(
+        self, objectives: Iterable[Objective], *, started_t: float, warmup_s: float
+    ) -> None:
+        self.objectives = tuple(
+            objective
+            for objective in objectives
+            if objective.abort_after_s is not None
+            and objective.limit is not None
+            and objective.metric in _ABORTABLE
+        )
+        self._judged_from_t = started_t + warmup_s
+        self._seconds: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(dict)
+        self._breached_since: dict[str, int | None] = {o.id: None for o in self.objectives}
+        self._evaluated_t: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.objectives)
+
+    def observe(self, lines: Iterable[dict[str, Any]]) -> None:
+        """Take new timeline.jsonl lines (any order; late lines for a second are added)."""
+        for line in lines:
+            op, t = str(line["op"]), int(line["t"])
+            self._seconds[op].setdefault(t, []).append(line)
+
+    def check(self, now_t: float) -> AbortDecision | None:
+        """Evaluate every finished second up to `now_t`; a decision once a breach has lasted."""
+        last_complete = int(now_t) - 2  # a second is merged across workers within ~1 s
+        start = self._evaluated_t + 1 if self._evaluated_t is not None else int(self._judged_from_t)
+        for second in range(max(start, int(self._judged_from_t)), last_complete + 1):
+            self._evaluated_t = second
+            for objective in self.objectives:
+                decision = self._step(objective, second)
+                if decision is not None:
+                    return decision
+        self._forget_before(last_complete - TRAILING_S)
+        return None
+
+    def _step(self, objective: Objective, second: int) -> AbortDecision | None:
+        value = self._value(objective, second - TRAILING_S + 1, second + 1)
+        assert objective.limit is not None
+        assert objective.abort_after_s is not None
+        if value is None or objective.limit.holds(value):
+            self._breached_since[objective.id] = None
+            return None
+        since = self._breached_since[objective.id]
+        if since is None:
+            since = self._breached_since[objective.id] = second
+        if second - since + 1 < objective.abort_after_s:
+            return None
+        unit = objective.limit.unit
+        reason = (
+            f"{objective.id} broke {objective.limit.text} for {objective.abort_after_s:g}s "
+            f"(last {format_value(value, unit)}): abort on breach"
+        )
+        return AbortDecision(objective.id, value, reason)
+
+    def _lines(self, op: str, start_t: int, end_t: int) -> list[dict[str, Any]]:
+        if op == "*":
+            names = [name for name in self._seconds if not name.startswith(JOURNEY_PREFIX)]
+        else:
+            names = [op]
+        return [
+            line
+            for name in names
+            for t, lines in self._seconds.get(name, {}).items()
+            if start_t <= t < end_t
+            for line in lines
+        ]
+
+    def _value(self, objective: Objective, start_t: int, end_t: int) -> float | None:
+        lines = self._lines(objective.operation, start_t, end_t)
+        if objective.metric == "latency":
+            merged = LatencyHistogram()
+            for line in lines:
+                if line.get("latency_us"):
+                    merged.add(LatencyHistogram.decode(line["latency_us"]))
+            if merged.count < objective.min_samples:
+                return None
+            percentile = objective.percentile
+            if percentile is not None:
+                return merged.percentile_ms(percentile)
+            return merged.max_ms if objective.statistic == "max" else merged.mean_ms
+        counts: dict[str, int] = defaultdict(int)
+        for line in lines:
+            for outcome, count in (line.get("counts") or {}).items():
+                counts[outcome] += int(count)
+        total = sum(counts.values())
+        if total == 0:
+            return None
+        if objective.metric == "error_rate":
+            return (total - counts["ok"]) / total
+        down = counts["http_5xx"] + counts["timeout"] + counts["connection_error"]
+        return (total - down) / total
+
+    def _forget_before(self, t: int) -> None:
+        for seconds in self._seconds.values():
+            for old in [second for second in seconds if second < t]:
+                del seconds[old]
