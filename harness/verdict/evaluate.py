@@ -90,6 +90,9 @@ def evaluate(
         if objective.baseline is not None:
             checks.append(_baseline_check(objective, run, baseline, sla))
     status, reasons = overall_status(tuple(checks), run.run_status, strict=strict)
+    exit_reason = run.record.get("exit_reason")
+    if exit_reason and run.run_status != "completed":
+        reasons = (*reasons, f"the run ended: {exit_reason}")
     return Verdict(
         status=status,
         checks=tuple(checks),
