@@ -133,7 +133,7 @@ def _yaml_message(label: str, error: yaml.MarkedYAMLError) -> str:
     line = mark.line + 1 if mark is not None else 1
     parts = [part for part in (error.context, error.problem) if part]
     message = "; ".join(parts) or "not valid YAML"
-    if "chomping" in message or "block scalar" in message:
+    if any(sign in message for sign in ("chomping", "block scalar", "'>'", "'|'")):
         message += " (quote values that start with '>' or '|', e.g. \">= 10000 rps\")"
     return f"{label}:{line}: not valid YAML: {message}"
 

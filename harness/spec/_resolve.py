@@ -159,7 +159,10 @@ class ObjectiveResolver:
         try:
             return parse_limit(text, unit)  # type: ignore[arg-type]
         except ValueError as error:
-            self.problems.append(Problem((*path, key), f"{error}, got {text!r}"))
+            message = str(error)
+            if "got " not in message:
+                message += f", got {text!r}"
+            self.problems.append(Problem((*path, key), message))
             return None
 
     def _relative(self, text: str | None, path: PathKey, key: str) -> RelativeLimit | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from harness.spec.units import (
     check_limit_syntax,
@@ -76,7 +76,7 @@ Ratio = Annotated[
 
 LimitText = Annotated[
     str,
-    AfterValidator(check_limit_syntax),
+    BeforeValidator(check_limit_syntax),
     WithJsonSchema(
         {
             "type": "string",
@@ -89,7 +89,7 @@ LimitText = Annotated[
 
 RelativeText = Annotated[
     str,
-    AfterValidator(check_relative_syntax),
+    BeforeValidator(check_relative_syntax),
     WithJsonSchema({"type": "string", "examples": ["<= +10 %", ">= -5 %"]}),
 ]
 """A change against a baseline run: `<= +10 %` (at most 10 % above the baseline)."""

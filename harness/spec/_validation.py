@@ -38,6 +38,9 @@ def _problem(model: type[pydantic.BaseModel], data: Any, detail: ErrorDetails) -
         return Problem(path, "missing required key")
     if kind == "extra_forbidden":
         return Problem(path, _unknown_key(model, path))
+    if kind == "too_short":
+        minimum = (detail.get("ctx") or {}).get("min_length", 1)
+        return Problem(path, "must not be empty" if minimum == 1 else f"needs {minimum} entries")
     message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if "got " in message or kind in _NO_VALUE_TYPES:
         return Problem(path, message)

@@ -38,7 +38,7 @@ def _think_time(value: object) -> tuple[float, float]:
         low_text, high_text = value.split("..", 1)
         low, high = parse_duration_s(low_text), parse_duration_s(high_text)
         if low > high:
-            raise ValueError(f"think time {value!r} has its lower bound above its upper bound")
+            raise ValueError(f"the lower bound is above the upper bound, got {value!r}")
         return (low, high)
     seconds = parse_duration_s(value)
     return (seconds, seconds)
@@ -58,7 +58,16 @@ ThinkTime = Annotated[
 
 
 def _statuses(value: object) -> object:
-    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    """One status code or a list of them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, list) and all(
+        isinstance(code, int) and not isinstance(code, bool) for code in value
+    ):
+        return value
+    raise ValueError(
+        f"expected a status code or a list of them, such as [200, 201], got {value!r:.60}"
+    )
 
 
 def _upper(value: object) -> object:

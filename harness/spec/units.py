@@ -100,18 +100,18 @@ def parse_ratio(value: object) -> float:
     return ratio
 
 
-def check_limit_syntax(text: str) -> str:
+def check_limit_syntax(text: object) -> str:
     """Accept `<cmp> <number> [unit]`; units are checked later against the metric."""
-    if not _LIMIT.match(text):
+    if not isinstance(text, str) or not _LIMIT.match(text):
         raise ValueError(
             f"expected a comparison such as '< 500 ms', '<= 0.1 %' or '>= 10000 rps', got {text!r}"
         )
     return text
 
 
-def check_relative_syntax(text: str) -> str:
+def check_relative_syntax(text: object) -> str:
     """Accept `<cmp> <signed number> %`, a change relative to a baseline run."""
-    match = _LIMIT.match(text)
+    match = _LIMIT.match(text) if isinstance(text, str) else None
     if not match or (match["unit"] or "").strip() != "%":
         raise ValueError(
             f"expected a change against the baseline such as '<= +10 %' or '>= -5 %', got {text!r}"
@@ -187,9 +187,8 @@ def parse_limit(text: str, unit: CanonicalUnit) -> Limit:
     written = " ".join((match["unit"] or "").lower().split())
     factors = _UNITS[unit]
     if written not in factors:
-        allowed = ", ".join(f"'{name}'" for name in factors if name) or "none"
-        if "" in factors:
-            allowed += " or no unit"
+        names = [f"'{name}'" for name in factors if name] + (["no unit"] if "" in factors else [])
+        allowed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
         raise ValueError(f"unit {written or 'missing'!r} does not fit this metric; use {allowed}")
     value = _number(match["num"], factors[written])
     if not math.isfinite(value):
