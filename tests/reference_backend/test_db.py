@@ -1,0 +1,215 @@
+"""The two databases answer the same queries the same way (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from reference_backend.app import prepare_database
+from reference_backend.db import (
+    Database,
+    NewOrder,
+    PaymentClaim,
+    ProductQuery,
+    open_database,
+)
+from reference_backend.settings import Settings
+
+ALL_PRICES = (0, 10**9)
+
+
+def run(settings: Settings, body: Callable[[Database], Awaitable[Any]]) -> Any:
+    prepared = prepare_database(settings)
+
+    async def main() -> Any:
+        db = await open_database(prepared)
+        try:
+            return await body(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def test_search_orders_by_popularity_then_price_and_filters(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        rows = await db.search_products(ProductQuery((), 2, 1000, 5000, 50, 0))
+        assert rows, "the seeded catalog has products in category 2 between $10 and $50"
+        assert all(r["category_id"] == 2 and 1000 <= r["price_cents"] <= 5000 for r in rows)
+        keys = [(-r["popularity_score"], r["price_cents"]) for r in rows]
+        assert keys == sorted(keys)
+        assert {r["availability_status"] for r in rows} <= {"in_stock", "out_of_stock"}
+
+    run(any_settings, body)
+
+
+def test_search_returns_active_products_only(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        rows = await db.search_products(ProductQuery((), None, *ALL_PRICES, 1000, 0))
+        statuses = {(await db.get_product(r["product_id"]) or {}).get("status") for r in rows}
+        assert statuses == {"active"}
+
+    run(any_settings, body)
+
+
+def test_full_text_search_matches_word_prefixes(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        rows = await db.search_products(ProductQuery(("headph",), None, *ALL_PRICES, 100, 0))
+        assert rows
+        assert all("headphones" in r["name"].lower() for r in rows)
+        none = await db.search_products(ProductQuery(("zzzqqq",), None, *ALL_PRICES, 10, 0))
+        assert none == []
+
+    run(any_settings, body)
+
+
+def test_pages_do_not_overlap(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        first = await db.search_products(ProductQuery((), None, *ALL_PRICES, 10, 0))
+        second = await db.search_products(ProductQuery((), None, *ALL_PRICES, 10, 10))
+        assert len(first) == len(second) == 10
+        assert not {r["product_id"] for r in first} & {r["product_id"] for r in second}
+
+    run(any_settings, body)
+
+
+def test_reserve_is_all_or_nothing(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        stock = await db.get_stock(1)
+        assert stock is not None
+        too_many = stock["stock"] + 1
+        before_2 = (await db.get_stock(2) or {})["stock"]
+        outcome = await db.reserve("r-fail", [(2, 1), (1, too_many)], time.time())
+        assert not outcome.reserved
+        assert outcome.product_id == 1 and outcome.reason == "insufficient_stock"
+        assert (await db.get_stock(2) or {})["stock"] == before_2  # line 2 rolled back
+
+    run(any_settings, body)
+
+
+def test_release_returns_stock_exactly_once(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        before = (await db.get_stock(3) or {})["stock"]
+        outcome = await db.reserve("r1", [(3, 2)], time.time())
+        assert outcome.reserved and outcome.stock_after == ((3, before, before - 2),)
+        held = await db.get_stock(3)
+        assert held is not None and held["reserved"] == 2
+        assert await db.release("r1") == ("released", [(3, before - 2, before)])
+        assert await db.release("r1") == ("not_held", [])
+        assert await db.release("missing") == ("not_found", [])
+        assert (await db.get_stock(3) or {})["stock"] == before
+
+    run(any_settings, body)
+
+
+def test_unknown_and_inactive_products_cannot_be_reserved(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        unknown = await db.reserve("r-unknown", [(999_999, 1)], time.time())
+        assert unknown.reason == "unknown_product"
+        inactive = 0
+        for product_id in range(1, 401):
+            if (await db.get_product(product_id) or {}).get("status") != "active":
+                inactive = product_id
+                break
+        assert inactive, "the seeded catalog has products that are not for sale"
+        outcome = await db.reserve("r-inactive", [(inactive, 1)], time.time())
+        assert outcome.reason == "inactive_product"
+
+    run(any_settings, body)
+
+
+def test_expired_reservations_are_released(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        before = (await db.get_stock(4) or {})["stock"]
+        await db.reserve("old", [(4, 1)], time.time() - 3600)
+        assert await db.release_expired(time.time() - 60) == [(4, before - 1, before)]
+        assert await db.release("old") == ("not_held", [])
+
+    run(any_settings, body)
+
+
+def test_order_commits_reservation_and_clears_cart(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        assert await db.add_cart_item(5, 6, 2, 100) == 2
+        assert await db.add_cart_item(5, 6, 99, 100) is None  # would exceed the limit
+        await db.reserve("r-order", [(6, 2)], time.time())
+        order = NewOrder(5, "r-order", "pay-1", 500, ((6, 2, 250),), time.time())
+        status, order_id = await db.create_order(order)
+        assert status == "created" and order_id is not None
+        row = await db.get_order(order_id)
+        assert row is not None and row["items"][0]["quantity"] == 2
+        assert row["total_cents"] == 500 and row["payment_id"] == "pay-1"
+        assert await db.cart_items(5) == []
+        assert await db.create_order(order) == ("duplicate_payment", order_id)
+        again = NewOrder(5, "r-order", "pay-2", 500, ((6, 2, 250),), time.time())
+        assert await db.create_order(again) == ("reservation_not_held", None)
+
+    run(any_settings, body)
+
+
+def test_payment_claim_is_unique_per_key(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        claim = PaymentClaim("pay-a", "key-1", "hash", 100, "USD", 1, None, time.time())
+        assert await db.claim_payment(claim) is None
+        second = PaymentClaim("pay-b", "key-1", "hash", 100, "USD", 1, None, time.time())
+        existing = await db.claim_payment(second)
+        assert existing is not None and existing["payment_id"] == "pay-a"
+        assert existing["status"] == "pending"
+        await db.complete_payment("pay-a", "approved", 201, {"payment_id": "pay-a"})
+        done = await db.get_payment("key-1")
+        assert done is not None and done["response"] == {"payment_id": "pay-a"}
+        assert await db.count_payments("key-1") == 1
+
+    run(any_settings, body)
+
+
+def test_recommendation_queries_use_recent_history(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        since = time.time() - 30 * 86_400
+        buyers = [u for u in range(1, 61) if await db.top_purchased(u, since, 5)]
+        assert buyers, "some seeded users bought something in the last 30 days"
+        user = buyers[0]
+        own = await db.top_purchased(user, since, 5)
+        counts = [r["total_purchased"] for r in own]
+        assert counts == sorted(counts, reverse=True) and counts[0] > 0
+        together = await db.co_purchased(user, since, 5)
+        assert not {r["product_id"] for r in together} & {r["product_id"] for r in own}
+        assert await db.top_purchased(user, time.time() + 1, 5) == []
+
+    run(any_settings, body)
+
+
+def test_preferences_round_trip(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        assert await db.get_preferences(1) is None
+        await db.put_preferences(1, {"newsletter": True}, time.time())
+        await db.put_preferences(1, {"newsletter": False}, time.time())
+        assert await db.get_preferences(1) == {"newsletter": False}
+
+    run(any_settings, body)
+
+
+def test_prepare_seeds_once(sqlite_settings: Settings) -> None:
+    from reference_backend.db import prepare_sqlite
+
+    path = prepare_database(sqlite_settings).sqlite_path
+    assert path is not None
+    assert prepare_sqlite(path, sqlite_settings) is False  # same fingerprint: left alone
+    other = dataclasses.replace(sqlite_settings, catalog_size=50)
+    assert prepare_sqlite(path, other) is True  # another fingerprint: seeded again
+    assert run(other, lambda db: db.get_product(51)) is None
+
+
+@pytest.mark.postgres
+def test_postgres_prepare_seeds_once(postgres_settings: Settings) -> None:
+    from reference_backend.db import prepare_postgres
+
+    assert asyncio.run(prepare_postgres(postgres_settings.database_url or "", postgres_settings))
+    assert not asyncio.run(
+        prepare_postgres(postgres_settings.database_url or "", postgres_settings)
+    )
