@@ -8,7 +8,7 @@ hello-world is uvicorn + httptools + uvloop + Starlette with no middleware: the 
 the stack. The figure that matters is cached product search RPS / hello-world RPS (goal
 >= 0.5): what the gateway, routing, cache and JSON cost on a hot path.
 
-    .venv/bin/python benchmarks/backend_bench.py [--duration-s 5] [--connections 32]
+    .venv/bin/python benchmarks/backend_bench.py [--duration-s 5] [--connections 32] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def discover_targets(backend: str) -> list[Target]:
     word = re.findall(r"[a-z]{4,}", str(product.get("name", "")).lower())[0]
     orders = get_json(f"{backend}/api/users/1/orders")
     items = orders.get("orders", orders.get("items", [])) if isinstance(orders, dict) else orders
-    order_id = items[0]["id"] if items else 1
+    order_id = items[0]["order_id"] if items else 1
     support = json.dumps({"user_id": 1, "message": "where is my order?"})
     return [
         Target("hello-world (same stack)", "hello", "/hello"),
@@ -209,6 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration-s", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of hello vs search")
     parser.add_argument("--serve-hello", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_hello:
@@ -233,12 +234,21 @@ def main() -> None:
         wait_until_answers(f"{urls['backend']}/ready")
         targets = discover_targets(urls["backend"])
         with tempfile.TemporaryDirectory(prefix="perfctl-bench-") as workdir:
-            for target in targets:
+
+            def measure(target: Target) -> Figure:
                 url = urls[target.base]
                 run_wrk(url, target, 1, args.connections, workdir)  # warm caches and pools
                 figure = run_wrk(url, target, args.duration_s, args.connections, workdir)
-                figures.append((target, figure))
-                print(f"  measured {target.label}: {figure.rps:,.0f} req/s", file=sys.stderr)
+                print(f"  {target.label}: {figure.rps:,.0f} req/s", file=sys.stderr)
+                return figure
+
+            # The ratio's two routes alternate for several rounds: on a shared machine the
+            # best round of each is the least disturbed measurement of it.
+            hello_target, search_target, *agent_targets = targets
+            rounds = [(measure(hello_target), measure(search_target)) for _ in range(args.rounds)]
+            figures.append((hello_target, max((h for h, _ in rounds), key=lambda f: f.rps)))
+            figures.append((search_target, max((s for _, s in rounds), key=lambda f: f.rps)))
+            figures += [(target, measure(target)) for target in agent_targets]
     finally:
         stop(hello)
         stop(backend)
@@ -246,10 +256,13 @@ def main() -> None:
     print(f"\n{'route':<28} {'RPS':>10} {'p99 ms':>9} {'errors':>7}")
     for target, figure in figures:
         print(f"{target.label:<28} {figure.rps:>10,.0f} {figure.p99_ms:>9.2f} {figure.errors:>7}")
-    by_label = {target.label: figure for target, figure in figures}
-    ratio = by_label["product_search (cached)"].rps / by_label["hello-world (same stack)"].rps
+    ratio = figures[1][1].rps / figures[0][1].rps
+    paired = sorted(search.rps / hello_.rps for hello_, search in rounds)
     verdict = "meets" if ratio >= 0.5 else "misses"
-    print(f"\ncached search / hello-world RPS ratio: {ratio:.2f} ({verdict} the 0.5 goal)")
+    print(
+        f"\ncached search / hello-world RPS ratio: {ratio:.2f} ({verdict} the 0.5 goal; "
+        f"per round {', '.join(f'{r:.2f}' for r in paired)})"
+    )
     print(
         f"(server pinned to core {SERVER_CORE}, wrk -t1 -c{args.connections} "
         f"-d{args.duration_s}s on core {LOAD_CORE})"
