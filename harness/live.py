@@ -24,7 +24,14 @@ from rich.text import Text
 
 from harness.plan import RunPlan
 from harness.rundir import RunRecord
-from harness.timeline import LOAD_FILE, TIMELINE_FILE, LatencyHistogram, WindowRecord, read_timeline
+from harness.timeline import (
+    JOURNEY_PREFIX,
+    LOAD_FILE,
+    TIMELINE_FILE,
+    LatencyHistogram,
+    WindowRecord,
+    read_timeline,
+)
 
 RECENT_WINDOWS_S = 10
 """The live view's RPS, p95 and error rate cover the last this many seconds."""
@@ -116,13 +123,17 @@ class RunProgress:
         if rows:
             self.load = rows[-1]
 
+    def _requests_only(self) -> list[OperationProgress]:
+        # journey.<name> lines time whole journeys: not requests of their own
+        return [p for op, p in self.operations.items() if not op.startswith(JOURNEY_PREFIX)]
+
     @property
     def requests(self) -> int:
-        return sum(p.requests for p in self.operations.values())
+        return sum(p.requests for p in self._requests_only())
 
     @property
     def failed(self) -> int:
-        return sum(p.failed for p in self.operations.values())
+        return sum(p.failed for p in self._requests_only())
 
 
 def _load_words(load: dict[str, Any]) -> str:

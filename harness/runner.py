@@ -297,15 +297,15 @@ class _RunSession:
 
     def execute(self, target_url: str | None, locustfile: Path) -> RunResult:
         generators: LoadGenerators | None = None
+        backend: EmbeddedBackend | None = None
         try:
             with contextlib.ExitStack() as stack:
                 if target_url is None:
-                    backend = stack.enter_context(
-                        EmbeddedBackend(
-                            self.run_dir / LOGS_DIR / "backend.log",
-                            BackendOptions(catalog_size=self.plan.catalog_size),
-                        )
+                    backend = EmbeddedBackend(
+                        self.run_dir / LOGS_DIR / "backend.log",
+                        BackendOptions(catalog_size=self.plan.catalog_size),
                     )
+                    stack.enter_context(backend)
                     self.write(self.record("running", reason="starting the embedded backend"))
                     target_url = backend.start()
                     self._note_process("backend", backend.pid)
@@ -330,11 +330,9 @@ class _RunSession:
                 self.interrupts.graceful = True
                 ending = self._watch(generators)
                 generators.stop_workers(WORKER_STOP_GRACE_S)
-                self._note_generators(generators)
         except KeyboardInterrupt:
             # not stoppable gracefully (startup), or a second Ctrl-C: children are gone now
-            if generators is not None:
-                self._note_generators(generators)
+            self._note_children(generators, backend)
             self.write(
                 self.record(
                     "aborted",
@@ -347,8 +345,10 @@ class _RunSession:
                 f"interrupted; what was measured is in {self.run_dir}"
             ) from None
         except PerfctlError as error:
+            self._note_children(generators, backend)
             self.write(self.record("failed", reason=error.message, ended=True))
             raise
+        self._note_children(generators, backend)
         return self._finish(ending)
 
     def _finish(self, ending: _Ending) -> RunResult:
@@ -422,7 +422,10 @@ class _RunSession:
         if self.workers_expected and self.workers_lost >= self.workers_expected:
             return "every worker was lost"
         if now > deadline:
-            return f"deadline: the run went {now - deadline:.0f} s past plan duration + grace"
+            return (
+                f"deadline: the engine was still running {self.plan.duration_s:g} s plan "
+                f"+ {deadline - self.started_monotonic - self.plan.duration_s:g} s grace after start"
+            )
         return None
 
     def _begin_stop(self, ending: _Ending, reason: str) -> _Ending:
@@ -465,6 +468,14 @@ class _RunSession:
             self.processes[role] = ProcessRecord(
                 role=role, pid=pid, log=f"{LOGS_DIR}/{role}.log", exit_code=exit_code
             )
+
+    def _note_children(
+        self, generators: LoadGenerators | None, backend: EmbeddedBackend | None
+    ) -> None:
+        if backend is not None:
+            self._note_process("backend", backend.pid, backend.exit_code)
+        if generators is not None:
+            self._note_generators(generators)
 
     def _note_generators(self, generators: LoadGenerators) -> None:
         for process in generators.processes:

@@ -132,6 +132,10 @@ class EmbeddedBackend:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
+    @property
+    def exit_code(self) -> int | None:
+        return self._process.poll() if self._process is not None else None
+
     def start(self) -> str:
         """Start the backend and wait until /ready answers 200; return its base URL."""
         port = find_free_port()
