@@ -79,7 +79,10 @@ def _window_text(objective: Objective) -> str:
 def show_sla(path: Path | None, console: Console) -> None:
     """Print the SLA's objectives as a table, then its tiers and incident response."""
     sla = load_sla(path)
-    console.print(f"[bold]{sla.name}[/bold]  ({sla.source}, {len(sla.objectives)} objectives)")
+    console.print(
+        f"[bold]{sla.name}[/bold]  ({sla.source}, {len(sla.objectives)} objectives)",
+        soft_wrap=True,
+    )
     table = Table(show_lines=False)
     for header in ("id", "operation", "metric", "stat", "limit", "warn", "window", "scope", "sev"):
         table.add_column(header, overflow="fold")
@@ -169,7 +172,8 @@ def show_scenario(name: str, profile: str, sla_path: Path | None, console: Conso
         f"[bold]{plan.scenario}[/bold] / profile [bold]{plan.profile}[/bold]: {plan.model} model, "
         f"{format_duration(plan.duration_s)}, warm-up {format_duration(plan.warmup_s)}; "
         f"scale users x{scale.users:.4g}, rate x{scale.rate:.4g}, time x{scale.time:.4g}"
-        + (f"; catalog {plan.catalog_size:,} products" if plan.catalog_size else "")
+        + (f"; catalog {plan.catalog_size:,} products" if plan.catalog_size else ""),
+        soft_wrap=True,
     )
     stages = Table(title="Stages")
     for header in ("stage", "start", "end", "duration", _load_header(plan), "est. rps at end"):

@@ -126,9 +126,18 @@ Variable = Annotated[
 class CheckSpec(StrictModel):
     """What a successful response looks like; a declared 4xx is expected, not an error."""
 
-    status: Annotated[list[int], BeforeValidator(_statuses)] = Field(
-        default_factory=lambda: [200], min_length=1, description="Accepted status code(s)."
-    )
+    status: Annotated[
+        list[int],
+        BeforeValidator(_statuses),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer"},
+                    {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+                ]
+            }
+        ),
+    ] = Field(default_factory=lambda: [200], min_length=1, description="Accepted status code(s).")
     body_contains: str | None = None
     json_path: str | None = Field(
         default=None, description='Dotted path that must exist in the JSON body, e.g. "items.0.id".'

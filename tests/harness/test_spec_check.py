@@ -1,0 +1,95 @@
+"""Cross-checks of an SLA against a scenario, made before any load is sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import SpecError
+from harness.spec import (
+    check_against,
+    effective_objectives,
+    list_scenario_names,
+    load_scenario,
+    load_sla,
+    scenario_operations,
+)
+from tests.harness._spec_support import REPO, valid_scenario, valid_sla
+
+
+def _files(tmp_path: Path, sla: object, scenario: object) -> tuple[Path, Path]:
+    sla_path, scenario_path = tmp_path / "sla.yaml", tmp_path / "shop.yaml"
+    sla_path.write_text(yaml.safe_dump(sla, sort_keys=False))
+    scenario_path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return sla_path, scenario_path
+
+
+@pytest.mark.parametrize("name", list_scenario_names())
+def test_the_shipped_sla_fits_every_shipped_scenario(name: str) -> None:
+    sla = load_sla(REPO / "sla.yaml")
+    scenario = load_scenario(name)
+    objectives = check_against(sla, scenario)
+    assert objectives
+    assert all(objective.applies_to(scenario.name) for objective in objectives)
+
+
+def test_an_operation_the_scenario_never_produces_is_a_spec_error(tmp_path: Path) -> None:
+    sla = valid_sla()
+    sla["services"]["order_processing"] = {"latency": {"p95": "< 1000 ms"}}
+    sla_path, scenario_path = _files(tmp_path, sla, valid_scenario())
+    with pytest.raises(SpecError) as caught:
+        check_against(load_sla(sla_path), load_scenario(scenario_path))
+    assert caught.value.message == (
+        f"{sla_path}:24: order_processing.latency.p95: operation 'order_processing' is not "
+        "produced by scenario 'shop' (mark the objective `optional: true` or add a journey that "
+        "reports it); known operations: product_search, product_detail, journey.search, "
+        "cart_view, journey.flow"
+    )
+    assert caught.value.exit_code == 2
+
+
+def test_optional_and_server_side_objectives_pass_the_cross_check(tmp_path: Path) -> None:
+    sla = valid_sla()
+    sla["services"]["order_processing"] = {
+        "latency": {"p95": {"limit": "< 1000 ms", "optional": True}}
+    }
+    sla_path, scenario_path = _files(tmp_path, sla, valid_scenario())
+    ids = {o.id for o in check_against(load_sla(sla_path), load_scenario(scenario_path))}
+    assert {"order_processing.latency.p95", "kpi.cpu", "api_gateway.throughput.target"} <= ids
+
+
+def test_a_scenario_without_the_sla_is_judged_by_its_own_thresholds(tmp_path: Path) -> None:
+    scenario = valid_scenario()
+    scenario["sla"] = False
+    scenario["objectives"] = [
+        {"id": "p95", "operation": "*", "metric": "latency", "statistic": "p95", "limit": "< 1 s"}
+    ]
+    sla_path, scenario_path = _files(tmp_path, valid_sla(), scenario)
+    objectives = check_against(load_sla(sla_path), load_scenario(scenario_path))
+    assert [o.id for o in objectives] == ["p95"]
+
+
+def test_objectives_for_other_scenarios_are_left_out(tmp_path: Path) -> None:
+    sla = valid_sla()
+    sla["objectives"][0]["scenarios"] = ["endurance"]
+    sla_path, scenario_path = _files(tmp_path, sla, valid_scenario())
+    ids = {o.id for o in effective_objectives(load_sla(sla_path), load_scenario(scenario_path))}
+    assert "product_search.latency.p99" not in ids
+
+
+def test_a_locustfile_without_declared_operations_cannot_be_cross_checked(tmp_path: Path) -> None:
+    (tmp_path / "team.py").write_text("# a team's locustfile\n")
+    scenario = valid_scenario()
+    scenario["journeys"] = {"team": {"locustfile": "team.py"}}
+    sla = valid_sla()
+    sla["services"]["anything"] = {"error_rate": "< 1 %"}
+    sla_path, scenario_path = _files(tmp_path, sla, scenario)
+    loaded = load_scenario(scenario_path)
+    assert scenario_operations(loaded) is None
+    assert check_against(load_sla(sla_path), loaded)
+    scenario["journeys"]["team"]["operations"] = ["home"]
+    scenario_path.write_text(yaml.safe_dump(scenario))
+    with pytest.raises(SpecError, match="operation 'product_search' is not produced"):
+        check_against(load_sla(sla_path), load_scenario(scenario_path))
