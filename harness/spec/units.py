@@ -111,12 +111,11 @@ def check_limit_syntax(text: object) -> str:
 
 def check_relative_syntax(text: object) -> str:
     """Accept `<cmp> <signed number> %`, a change relative to a baseline run."""
-    match = _LIMIT.match(text) if isinstance(text, str) else None
-    if not match or (match["unit"] or "").strip() != "%":
-        raise ValueError(
-            f"expected a change against the baseline such as '<= +10 %' or '>= -5 %', got {text!r}"
-        )
-    return text
+    if isinstance(text, str) and (match := _LIMIT.match(text)) and match["unit"] == "%":
+        return text
+    raise ValueError(
+        f"expected a change against the baseline such as '<= +10 %' or '>= -5 %', got {text!r}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
