@@ -10,6 +10,7 @@ the load and flushes), the workers after it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from harness.errors import EngineError
 
+_PR_SET_PDEATHSIG = 1
+
 ENGINE_LOCUSTFILE = Path(__file__).resolve().parent / "engine" / "locustfile.py"
 """The engine's entry point; found by path so this process never imports locust."""
 
@@ -29,6 +32,14 @@ DEFAULT_MASTER_PORT = 5557
 
 EXPECT_WORKERS_MAX_WAIT_S = 30
 """How long a master waits for its workers to connect before it gives up."""
+
+
+def die_with_parent() -> None:
+    """In a child between fork and exec: get SIGTERM when perfctl dies, even by SIGKILL
+    (Linux prctl PR_SET_PDEATHSIG), so no Locust or backend outlives a killed runner."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def raise_open_files_limit() -> int:
@@ -119,6 +130,7 @@ class LocustProcess:
                     stdin=subprocess.DEVNULL,
                     env=env,
                     start_new_session=True,
+                    preexec_fn=die_with_parent,
                 )
             except OSError as error:
                 raise EngineError(f"cannot start the Locust {role} process: {error}") from None

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.errors import BackendError, TargetUnreachableError, UsageError
+from harness.loadgen import die_with_parent
 
 _SECRET_QUERY_WORDS = ("token", "key", "secret", "password", "passwd", "auth", "signature", "sig")
 _REDACTED = "REDACTED"
@@ -161,6 +162,7 @@ class EmbeddedBackend:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches perfctl only; it stops us in order
+                preexec_fn=die_with_parent,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         self.url = f"http://{_LOOPBACK}:{port}"

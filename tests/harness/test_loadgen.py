@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import resource
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness.errors import EngineError
@@ -68,3 +71,32 @@ def test_open_files_limit_is_raised_to_the_hard_limit() -> None:
     soft = raise_open_files_limit()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     assert soft == hard or hard == resource.RLIM_INFINITY
+
+
+def test_children_die_with_a_killed_runner(tmp_path: Path) -> None:
+    parent_code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from harness.loadgen import LocustProcess\n"
+        "child = LocustProcess('local', [sys.executable, '-c', 'import time; time.sleep(60)'],"
+        " {}, Path(sys.argv[1]))\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code, str(tmp_path / "child.log")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    give_up_at = time.monotonic() + 10
+    while time.monotonic() < give_up_at and psutil.pid_exists(child_pid):
+        if psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE:
+            break
+        time.sleep(0.05)
+    assert not psutil.pid_exists(child_pid) or (
+        psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE
+    )

@@ -1,0 +1,201 @@
+"""`perfctl run` through the real CLI in a subprocess: real Locust, real backend or target."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.loadgen import ENGINE_LOCUSTFILE
+from harness.target import find_free_port
+
+PERFCTL = str(Path(sys.executable).with_name("perfctl"))
+
+needs_engine = pytest.mark.skipif(
+    not ENGINE_LOCUSTFILE.is_file(), reason="harness/engine/locustfile.py is not there yet"
+)
+
+TINY_SCENARIO = """\
+version: 1
+title: Tiny
+description: A few users for a few seconds, for the runner's end-to-end tests.
+model: closed
+stages:
+  - {name: ramp-up, duration: 2s, users: 4}
+  - {name: steady, duration: %(steady_s)ds, users: 4}
+journeys:
+  browse: {weight: 1}
+  search: {weight: 1}
+"""
+
+
+def _perfctl(
+    *args: str, cwd: Path | None = None, timeout_s: float = 90
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PERFCTL, *args], capture_output=True, text=True, timeout=timeout_s, check=False, cwd=cwd
+    )
+
+
+def _tiny_scenario(tmp_path: Path, steady_s: int) -> str:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_SCENARIO % {"steady_s": steady_s})
+    return str(path)
+
+
+def _run_json(run_dir: Path) -> dict[str, Any]:
+    data = json.loads((run_dir / "run.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _wait_for_load(run_dir: Path, deadline_s: float = 60) -> dict[str, Any]:
+    """run.json once the Locust processes run and the engine recorded its first second."""
+    give_up_at = time.monotonic() + deadline_s
+    while time.monotonic() < give_up_at:
+        if (run_dir / "load.jsonl").exists() and (run_dir / "run.json").exists():
+            record = _run_json(run_dir)
+            if record["status"] == "running" and record["processes"]:
+                return record
+        time.sleep(0.1)
+    raise AssertionError(f"no load in {run_dir} within {deadline_s} s")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-scenario"], "error: unknown scenario 'no-such-scenario'"),
+        (["smoke", "--profile", "no-such-profile"], "error: unknown profile 'no-such-profile'"),
+        (["smoke", "--tag", "novalue"], "error: --tag must be key=value"),
+        (["team.py", "-t", "5 minutes"], "error: -t/--run-time: expected a duration"),
+        (["smoke", "-u", "10"], "apply to a locustfile (*.py) only"),
+        (["smoke", "--target", "localhost:8000"], "must be an http:// or https:// URL"),
+    ],
+)
+def test_bad_usage_is_exit_2_before_anything_starts(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    done = _perfctl("run", *args, "--out", str(tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_target_is_exit_3_in_one_line(tmp_path: Path) -> None:
+    port = find_free_port()
+    started = time.monotonic()
+    done = _perfctl(
+        "run", "smoke", "--profile", "smoke", "--target", f"http://127.0.0.1:{port}", cwd=tmp_path
+    )
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines() == [
+        f"error: target http://127.0.0.1:{port} did not answer within 3 s "
+        "(is it running, and is the URL right?)"
+    ]
+    assert time.monotonic() - started < 15
+    assert not (tmp_path / "reports").exists()
+
+
+@needs_engine
+def test_a_run_against_the_embedded_backend_leaves_a_complete_run_directory(
+    tmp_path: Path,
+) -> None:
+    done = _perfctl(
+        "run",
+        _tiny_scenario(tmp_path, 5),
+        "--out",
+        str(tmp_path),
+        "--run-id",
+        "tiny-1",
+        "--tag",
+        "build=42",
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_dir = tmp_path / "tiny-1"
+    record = _run_json(run_dir)
+    assert record["status"] == "completed"
+    assert record["target_embedded"] is True
+    assert record["target"].startswith("http://127.0.0.1:")
+    assert record["tags"] == {"build": "42"}
+    assert record["engine"]["status"] == "completed"
+    assert {p["role"] for p in record["processes"]} == {"backend", "local"}
+    for name in ("plan.json", "timeline.jsonl", "load.jsonl", "engine.json", "logs/backend.log"):
+        assert (run_dir / name).is_file(), name
+    assert "product_search" in done.stdout
+    assert f"run directory: {run_dir}" in done.stdout
+
+
+@needs_engine
+def test_sigint_mid_run_leaves_a_readable_run_marked_aborted(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [PERFCTL, "run", _tiny_scenario(tmp_path, 60), "--out", str(tmp_path), "--run-id", "i"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_dir = tmp_path / "i"
+    try:
+        _wait_for_load(run_dir)
+        time.sleep(2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "error: interrupted" in stderr
+    assert "Traceback" not in stderr
+    record = _run_json(run_dir)
+    assert record["status"] == "aborted"
+    assert record["interrupted"] is True
+    assert record["ended_at"] is not None
+    assert record["processes"]
+    assert all(p["exit_code"] is not None for p in record["processes"])
+    timeline = (run_dir / "timeline.jsonl").read_text().splitlines()
+    assert timeline
+    assert all(json.loads(line)["op"] for line in timeline)
+
+
+@needs_engine
+def test_a_killed_worker_marks_the_run_degraded(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            PERFCTL,
+            "run",
+            _tiny_scenario(tmp_path, 10),
+            "--out",
+            str(tmp_path),
+            "--run-id",
+            "w",
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_dir = tmp_path / "w"
+    try:
+        record = _wait_for_load(run_dir)
+        time.sleep(2)
+        worker = next(p for p in record["processes"] if p["role"] == "worker-2")
+        os.kill(worker["pid"], signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stdout + stderr
+    record = _run_json(run_dir)
+    assert record["status"] == "degraded"
+    assert record["workers_lost"] >= 1
+    assert any("worker-2" in event["detail"] for event in record["worker_events"])
