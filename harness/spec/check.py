@@ -61,3 +61,16 @@ def check_against(sla: Sla | None, scenario: Scenario) -> tuple[Objective, ...]:
     if problems:
         raise SpecError("\n".join(problems))
     return objectives
+
+
+def unmatched_scopes(objectives: tuple[Objective, ...], scenarios: list[Scenario]) -> list[str]:
+    """Warnings for objectives scoped on a stage none of `scenarios` has: a typo such as
+    `scope: paek`, or a stage the scenarios at hand never run; either way never exercised."""
+    stages = {stage.name for scenario in scenarios for stage in scenario.spec.stages if stage.name}
+    return [
+        f"{objective.source}: {objective.id}: scope {objective.scope!r} is no stage of "
+        f"{', '.join(scenario.name for scenario in scenarios)}; it will be not_exercised "
+        f"(stages: {', '.join(sorted(stages)) or 'none named'})"
+        for objective in objectives
+        if objective.scope != "run" and objective.scope not in stages
+    ]

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from harness.errors import PerfctlError, SpecError
 from harness.plan import RunPlan, plan_run
-from harness.spec.check import check_against, effective_objectives
+from harness.spec.check import check_against, effective_objectives, unmatched_scopes
 from harness.spec.estimate import estimated_rps
 from harness.spec.objective import OPERATION_ALL, Objective
 from harness.spec.scenario import Scenario, list_scenario_names, load_scenario
@@ -25,19 +25,23 @@ def lint_sla(path: Path | None, scenario_names: list[str]) -> str:
     sla = load_sla(path)
     names = scenario_names or list(list_scenario_names())
     errors: list[str] = []
-    checked: list[str] = []
+    checked: list[Scenario] = []
     for name in names:
         try:
-            check_against(sla, load_scenario(name))
-            checked.append(name)
+            scenario = load_scenario(name)
+            check_against(sla, scenario)
+            checked.append(scenario)
         except SpecError as error:
             errors.append(error.message)
     if errors:
         raise SpecError("\n".join(errors))
+    # Stage scopes are checked against the whole set: `peak` need not exist in `smoke`.
+    warnings = unmatched_scopes(sla.objectives, checked) if checked and not scenario_names else []
     metrics = Counter(objective.metric for objective in sla.objectives)
     counts = ", ".join(f"{count} {metric}" for metric, count in sorted(metrics.items()))
-    against = f"; operations produced by {', '.join(checked)}" if checked else ""
-    return f"{sla.source}: ok, {len(sla.objectives)} objectives ({counts}){against}"
+    against = f"; operations produced by {', '.join(names)}" if checked else ""
+    summary = f"{sla.source}: ok, {len(sla.objectives)} objectives ({counts}){against}"
+    return "\n".join([*(f"warning: {line}" for line in warnings), summary])
 
 
 def lint_scenarios(names: list[str]) -> str:

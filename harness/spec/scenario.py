@@ -51,6 +51,10 @@ def resolve_scenario_path(name: str | Path) -> Path:
             raise UsageError(f"{name}: no such scenario file")
         return candidate
     directory = scenarios_dir()
+    if str(name) == Path(PROFILES_FILE_NAME).stem:
+        raise UsageError(
+            f"{directory / PROFILES_FILE_NAME} holds the shared profiles, not a scenario"
+        )
     for suffix in (".yaml", ".yml"):
         path = directory / f"{name}{suffix}"
         if path.is_file():

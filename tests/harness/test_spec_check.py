@@ -16,6 +16,7 @@ from harness.spec import (
     load_sla,
     scenario_operations,
 )
+from harness.spec.check import unmatched_scopes
 from tests.harness._spec_support import REPO, valid_scenario, valid_sla
 
 
@@ -93,3 +94,20 @@ def test_a_locustfile_without_declared_operations_cannot_be_cross_checked(tmp_pa
     scenario_path.write_text(yaml.safe_dump(scenario))
     with pytest.raises(SpecError, match="operation 'product_search' is not produced"):
         check_against(load_sla(sla_path), load_scenario(scenario_path))
+
+
+def test_a_scope_no_scenario_runs_is_a_warning(tmp_path: Path) -> None:
+    sla = valid_sla()
+    sla["objectives"][0]["scope"] = "paek"
+    sla_path, scenario_path = _files(tmp_path, sla, valid_scenario())
+    loaded = load_sla(sla_path)
+    warnings = unmatched_scopes(loaded.objectives, [load_scenario(scenario_path)])
+    assert (
+        warnings
+        == [
+            f"{sla_path}:42: product_search.latency.p99@paek: scope 'paek' is no stage of shop; it "
+            "will be not_exercised (stages: ramp-up, steady)",
+            f"{sla_path}:28: api_gateway.throughput.peak: scope 'peak' is no stage of shop; it will "
+            "be not_exercised (stages: ramp-up, steady)",
+        ][::-1]
+    )
