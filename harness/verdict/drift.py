@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.spec.objective import Objective
 from harness.spec.units import Limit
+from harness.verdict._trend import SIGNIFICANCE, fit_trend
 from harness.verdict.judge import Judgement, read
 from harness.verdict.measurements import Measurements
 from harness.verdict.model import CheckStatus
@@ -11,8 +12,6 @@ from harness.verdict.scope import Span, windows
 
 DEFAULT_WINDOW_S = 60.0
 """Window the statistic is computed on when the objective names none."""
-SIGNIFICANCE = 0.05
-"""A growth whose one-sided p-value is above this is noise, not drift."""
 _MIN_POINTS = 3
 
 
@@ -23,8 +22,6 @@ def judge_drift(objective: Objective, limit: Limit, data: Measurements, span: Sp
     through the points gives the slope, and the slope's one-sided t-test (scipy's linregress)
     says whether it is real. A growth that is not significant passes whatever its size.
     """
-    from scipy import stats
-
     latency = objective_with_metric(objective)
     parts = windows(span, objective.window_s or DEFAULT_WINDOW_S)
     points = [
@@ -43,13 +40,11 @@ def judge_drift(objective: Objective, limit: Limit, data: Measurements, span: Sp
             0,
             f"drift needs at least {_MIN_POINTS} windows with data, got {len(points)}",
         )
-    times_h = [(t - points[0][0]) / 3600 for t, _, _ in points]
     values = [value for _, value, _ in points]
-    fit = stats.linregress(times_h, values)
-    level = float(fit.intercept) if fit.intercept > 0 else max(values[0], 1e-9)
-    growth_per_h = float(fit.slope) / level
-    # linregress gives a two-sided p-value; growth is one-sided
-    p_value = float(fit.pvalue) / 2 if fit.slope > 0 else 1.0 - float(fit.pvalue) / 2
+    trend = fit_trend([t for t, _, _ in points], values)
+    level = trend.intercept if trend.intercept > 0 else max(values[0], 1e-9)
+    growth_per_h = trend.slope_per_h / level
+    p_value = trend.p_growth
     significant = p_value < SIGNIFICANCE
     held = limit.holds(growth_per_h)
     status: CheckStatus = "pass" if held or not significant else "fail"

@@ -8,18 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RunDirError
+from harness.observe.series import ServerSeries, read_server_series
 from harness.plan import RunPlan
 from harness.rundir import read_run_record
 from harness.spec.objective import Objective
 from harness.spec.sla import Sla
 from harness.spec.units import Limit
 from harness.timeline import read_engine_summary
+from harness.verdict.breaking_point import judge_breaking_point
 from harness.verdict.drift import judge_drift
 from harness.verdict.incident import recommended_actions
 from harness.verdict.judge import CLIENT_METRICS, Reading, judge, read
 from harness.verdict.measurements import ALL_OPERATIONS, Measurements
 from harness.verdict.model import Check, CheckStatus, Verdict, overall_status
 from harness.verdict.scope import RunClock, scope_span
+from harness.verdict.server import SERVER_SERIES, judge_memory_drift, judge_utilisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,8 @@ class JudgedRun:
     """Timeline and engine events, indexed."""
     saturated: bool
     """The engine reported the generator saturated or behind plan at some point."""
+    server: ServerSeries | None = None
+    """Server-side series (RUN_DIR/server.jsonl); None when the run collected none."""
 
     @property
     def run_status(self) -> str:
@@ -65,7 +70,8 @@ def read_judged_run(run_dir: Path) -> JudgedRun:
         started = _iso_to_unix(record.get("started_at")) or 0.0
         ended = _iso_to_unix(record.get("ended_at")) or started
     saturated = bool(engine and (engine.saturated or engine.behind_plan))
-    return JudgedRun(run_dir, record, plan, RunClock(started, ended), data, saturated)
+    clock = RunClock(started, ended)
+    return JudgedRun(run_dir, record, plan, clock, data, saturated, read_server_series(run_dir))
 
 
 def _iso_to_unix(text: object) -> float | None:
@@ -101,7 +107,29 @@ def evaluate(
         strict=strict,
         baseline=str(baseline.run_dir) if baseline is not None else None,
         run=_run_summary(run),
+        capacity=_capacity(run, sla),
     )
+
+
+def _capacity(run: JudgedRun, sla: Sla) -> dict[str, Any] | None:
+    """The capacity plan from the run's throughput and server CPU (informational)."""
+    from harness.capacity import plan_capacity
+
+    span = scope_span(run.plan, run.clock, "run")
+    if isinstance(span, str):
+        return None
+    cpu = run.server.values("cpu_ratio", {}, span.start_t, span.end_t) if run.server else []
+    cpu_ratio = sum(value for _, value in cpu) / len(cpu) if cpu else None
+
+    def rps_of(operation: str) -> float:
+        return run.data.counts(operation, span.start_t, span.end_t).total / span.duration_s
+
+    basis = {
+        "span_s": span.duration_s,
+        "rps": rps_of(ALL_OPERATIONS),
+        "server_source": run.server.source if run.server else None,
+    }
+    return plan_capacity(sla.components, rps_of, cpu_ratio, basis)
 
 
 def _run_summary(run: JudgedRun) -> dict[str, Any]:
@@ -176,11 +204,12 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
     def unjudged(status: CheckStatus, message: str) -> Check:
         return Check(**base, status=status, message=message)
 
-    if objective.metric not in (*CLIENT_METRICS, "latency_drift"):
-        return unjudged(
-            "no_data", f"{objective.metric} needs server metrics; none were collected for this run"
-        )
-    if objective.operation != ALL_OPERATIONS and objective.operation not in run.data.all_operations:
+    server_side = objective.metric in SERVER_SERIES
+    if (
+        not server_side
+        and objective.operation != ALL_OPERATIONS
+        and objective.operation not in run.data.all_operations
+    ):
         known = ", ".join(run.data.operations) or "none"
         return unjudged(
             "not_exercised",
@@ -191,10 +220,24 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         return unjudged("not_exercised", span)
     if objective.metric == "latency_drift":
         judgement = judge_drift(objective, limit, run.data, span)
+    elif objective.metric == "memory_drift":
+        judgement = judge_memory_drift(objective, limit, warn, run.server, span)
+    elif server_side:
+        judgement = judge_utilisation(objective, limit, warn, run.server, span)
+    elif objective.metric == "breaking_point":
+        judgement = judge_breaking_point(
+            objective,
+            limit,
+            _latency_objectives(run, sla),
+            run.plan,
+            run.clock.started_t,
+            run.data,
+            span,
+        )
     else:
         judgement = judge(objective, limit, warn, run.data, span)
     status, message = judgement.status, judgement.message
-    if status == "fail" and objective.metric in ("latency", "throughput"):
+    if status == "fail" and objective.metric in ("latency", "throughput", "breaking_point"):
         trouble = run.data.generator_trouble(span.start_t, span.end_t)
         if trouble or run.saturated:
             status = "inconclusive"
@@ -210,6 +253,18 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         message=message,
         actions=_actions(objective, sla, status),
     )
+
+
+def _latency_objectives(run: JudgedRun, sla: Sla) -> list[Objective]:
+    """The latency objectives a breaking point is about: those that apply and were exercised."""
+    return [
+        objective
+        for objective in sla.objectives
+        if objective.metric == "latency"
+        and objective.limit is not None
+        and objective.applies_to(run.plan.scenario)
+        and (objective.operation == ALL_OPERATIONS or objective.operation in run.data.operations)
+    ]
 
 
 def _baseline_check(

@@ -102,6 +102,9 @@ class Verdict:
     """Run directory of the baseline relative objectives were judged against."""
     run: dict[str, Any] = field(default_factory=dict)
     """What was run: run id, scenario, profile, scale, target, duration, workers."""
+    capacity: dict[str, Any] | None = None
+    """Capacity plan (informational, never judged): instances per component from the
+    measured throughput and server CPU; see harness/capacity.py. None without components."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -131,6 +134,7 @@ class Verdict:
             "run": self.run,
             "counts": self.counts,
             "checks": [check.to_dict() for check in self.checks],
+            "capacity": self.capacity,
         }
 
     @classmethod
@@ -143,6 +147,7 @@ class Verdict:
             strict=data.get("strict", False),
             baseline=data.get("baseline"),
             run=data.get("run", {}),
+            capacity=data.get("capacity"),
         )
 
 
