@@ -10,7 +10,10 @@ from tests.reference_backend.conftest import error_code, sellable_products
 
 def test_add_view_remove(client: TestClient) -> None:
     first, second = sellable_products(client, 2)
-    assert client.post("/api/cart/3/items", json={"product_id": first, "quantity": 2}).status_code == 201
+    assert (
+        client.post("/api/cart/3/items", json={"product_id": first, "quantity": 2}).status_code
+        == 201
+    )
     response = client.post("/api/cart/3/items", json={"product_id": second})
     assert response.status_code == 201
     cart = client.get("/api/cart/3").json()
@@ -20,15 +23,23 @@ def test_add_view_remove(client: TestClient) -> None:
     assert client.delete(f"/api/cart/3/items/{first}").status_code == 204
     assert [i["product_id"] for i in client.get("/api/cart/3").json()["items"]] == [second]
     missing = client.delete(f"/api/cart/3/items/{first}")
-    assert missing.status_code == 404 and error_code(missing) == "not_in_cart"
+    assert missing.status_code == 404
+    assert error_code(missing) == "not_in_cart"
 
 
 def test_quantities_add_up_to_the_limit(client: TestClient) -> None:
     (product,) = sellable_products(client, 1)
-    assert client.post("/api/cart/4/items", json={"product_id": product, "quantity": 60}).status_code == 201
+    assert (
+        client.post("/api/cart/4/items", json={"product_id": product, "quantity": 60}).status_code
+        == 201
+    )
     over = client.post("/api/cart/4/items", json={"product_id": product, "quantity": 41})
-    assert over.status_code == 422 and error_code(over) == "quantity_limit"
-    assert client.post("/api/cart/4/items", json={"product_id": product, "quantity": 40}).status_code == 201
+    assert over.status_code == 422
+    assert error_code(over) == "quantity_limit"
+    assert (
+        client.post("/api/cart/4/items", json={"product_id": product, "quantity": 40}).status_code
+        == 201
+    )
     assert client.get("/api/cart/4").json()["items"][0]["quantity"] == 100
 
 
@@ -54,10 +65,13 @@ def test_bad_additions_are_4xx(
 
 def test_products_not_for_sale_cannot_be_added(client: TestClient) -> None:
     inactive = next(
-        pid for pid in range(1, 401) if client.get(f"/api/products/{pid}").json()["status"] != "active"
+        pid
+        for pid in range(1, 401)
+        if client.get(f"/api/products/{pid}").json()["status"] != "active"
     )
     response = client.post("/api/cart/1/items", json={"product_id": inactive})
-    assert response.status_code == 422 and error_code(response) == "product_unavailable"
+    assert response.status_code == 422
+    assert error_code(response) == "product_unavailable"
 
 
 def test_unknown_user_cart_is_404(client: TestClient) -> None:

@@ -49,7 +49,9 @@ def _hundred_checkouts_for_ten_units(settings: Settings) -> None:
                 assert added.status_code == 201
 
             async def checkout(user: int) -> httpx.Response:
-                return await http.post("/api/orders", json={"user_id": user, "card_token": "tok_visa"})
+                return await http.post(
+                    "/api/orders", json={"user_id": user, "card_token": "tok_visa"}
+                )
 
             responses = await asyncio.gather(*(checkout(u) for u in buyers))
             placed = [r.json() for r in responses if r.status_code == 201]
@@ -74,7 +76,8 @@ def _concurrent_reservations(settings: Settings) -> None:
                 *(http.post("/api/inventory/reservations", json=lines) for _ in range(BUYERS))
             )
             codes = [r.status_code for r in responses]
-            assert codes.count(201) == STOCK and codes.count(409) == BUYERS - STOCK
+            assert codes.count(201) == STOCK
+            assert codes.count(409) == BUYERS - STOCK
             assert (await http.get(f"/api/inventory/{product}")).json()["stock"] == 0
 
     asyncio.run(main())

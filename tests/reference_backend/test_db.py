@@ -36,6 +36,18 @@ def run(settings: Settings, body: Callable[[Database], Awaitable[Any]]) -> Any:
     return asyncio.run(main())
 
 
+async def _stock(db: Database, product_id: int) -> int:
+    row = await db.get_stock(product_id)
+    assert row is not None
+    return row["stock"]
+
+
+async def _status(db: Database, product_id: int) -> str:
+    row = await db.get_product(product_id)
+    assert row is not None
+    return row["status"]
+
+
 def test_search_orders_by_popularity_then_price_and_filters(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         rows = await db.search_products(ProductQuery((), 2, 1000, 5000, 50, 0))
@@ -51,7 +63,7 @@ def test_search_orders_by_popularity_then_price_and_filters(any_settings: Settin
 def test_search_returns_active_products_only(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         rows = await db.search_products(ProductQuery((), None, *ALL_PRICES, 1000, 0))
-        statuses = {(await db.get_product(r["product_id"]) or {}).get("status") for r in rows}
+        statuses = {await _status(db, r["product_id"]) for r in rows}
         assert statuses == {"active"}
 
     run(any_settings, body)
@@ -83,26 +95,29 @@ def test_reserve_is_all_or_nothing(any_settings: Settings) -> None:
         stock = await db.get_stock(1)
         assert stock is not None
         too_many = stock["stock"] + 1
-        before_2 = (await db.get_stock(2) or {})["stock"]
+        before_2 = await _stock(db, 2)
         outcome = await db.reserve("r-fail", [(2, 1), (1, too_many)], time.time())
         assert not outcome.reserved
-        assert outcome.product_id == 1 and outcome.reason == "insufficient_stock"
-        assert (await db.get_stock(2) or {})["stock"] == before_2  # line 2 rolled back
+        assert outcome.product_id == 1
+        assert outcome.reason == "insufficient_stock"
+        assert await _stock(db, 2) == before_2  # line 2 rolled back
 
     run(any_settings, body)
 
 
 def test_release_returns_stock_exactly_once(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
-        before = (await db.get_stock(3) or {})["stock"]
+        before = await _stock(db, 3)
         outcome = await db.reserve("r1", [(3, 2)], time.time())
-        assert outcome.reserved and outcome.stock_after == ((3, before, before - 2),)
+        assert outcome.reserved
+        assert outcome.stock_after == ((3, before, before - 2),)
         held = await db.get_stock(3)
-        assert held is not None and held["reserved"] == 2
+        assert held is not None
+        assert held["reserved"] == 2
         assert await db.release("r1") == ("released", [(3, before - 2, before)])
         assert await db.release("r1") == ("not_held", [])
         assert await db.release("missing") == ("not_found", [])
-        assert (await db.get_stock(3) or {})["stock"] == before
+        assert await _stock(db, 3) == before
 
     run(any_settings, body)
 
@@ -113,7 +128,7 @@ def test_unknown_and_inactive_products_cannot_be_reserved(any_settings: Settings
         assert unknown.reason == "unknown_product"
         inactive = 0
         for product_id in range(1, 401):
-            if (await db.get_product(product_id) or {}).get("status") != "active":
+            if await _status(db, product_id) != "active":
                 inactive = product_id
                 break
         assert inactive, "the seeded catalog has products that are not for sale"
@@ -125,7 +140,7 @@ def test_unknown_and_inactive_products_cannot_be_reserved(any_settings: Settings
 
 def test_expired_reservations_are_released(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
-        before = (await db.get_stock(4) or {})["stock"]
+        before = await _stock(db, 4)
         await db.reserve("old", [(4, 1)], time.time() - 3600)
         assert await db.release_expired(time.time() - 60) == [(4, before - 1, before)]
         assert await db.release("old") == ("not_held", [])
@@ -140,10 +155,13 @@ def test_order_commits_reservation_and_clears_cart(any_settings: Settings) -> No
         await db.reserve("r-order", [(6, 2)], time.time())
         order = NewOrder(5, "r-order", "pay-1", 500, ((6, 2, 250),), time.time())
         status, order_id = await db.create_order(order)
-        assert status == "created" and order_id is not None
+        assert status == "created"
+        assert order_id is not None
         row = await db.get_order(order_id)
-        assert row is not None and row["items"][0]["quantity"] == 2
-        assert row["total_cents"] == 500 and row["payment_id"] == "pay-1"
+        assert row is not None
+        assert row["items"][0]["quantity"] == 2
+        assert row["total_cents"] == 500
+        assert row["payment_id"] == "pay-1"
         assert await db.cart_items(5) == []
         assert await db.create_order(order) == ("duplicate_payment", order_id)
         again = NewOrder(5, "r-order", "pay-2", 500, ((6, 2, 250),), time.time())
@@ -158,11 +176,13 @@ def test_payment_claim_is_unique_per_key(any_settings: Settings) -> None:
         assert await db.claim_payment(claim) is None
         second = PaymentClaim("pay-b", "key-1", "hash", 100, "USD", 1, None, time.time())
         existing = await db.claim_payment(second)
-        assert existing is not None and existing["payment_id"] == "pay-a"
+        assert existing is not None
+        assert existing["payment_id"] == "pay-a"
         assert existing["status"] == "pending"
         await db.complete_payment("pay-a", "approved", 201, {"payment_id": "pay-a"})
         done = await db.get_payment("key-1")
-        assert done is not None and done["response"] == {"payment_id": "pay-a"}
+        assert done is not None
+        assert done["response"] == {"payment_id": "pay-a"}
         assert await db.count_payments("key-1") == 1
 
     run(any_settings, body)
@@ -176,7 +196,8 @@ def test_recommendation_queries_use_recent_history(any_settings: Settings) -> No
         user = buyers[0]
         own = await db.top_purchased(user, since, 5)
         counts = [r["total_purchased"] for r in own]
-        assert counts == sorted(counts, reverse=True) and counts[0] > 0
+        assert counts == sorted(counts, reverse=True)
+        assert counts[0] > 0
         together = await db.co_purchased(user, since, 5)
         assert not {r["product_id"] for r in together} & {r["product_id"] for r in own}
         assert await db.top_purchased(user, time.time() + 1, 5) == []

@@ -25,7 +25,8 @@ def test_reserve_and_release(client: TestClient) -> None:
     assert client.delete(f"/api/inventory/reservations/{reservation_id}").status_code == 204
     assert _stock(client, product) == before
     second = client.delete(f"/api/inventory/reservations/{reservation_id}")
-    assert second.status_code == 409 and error_code(second) == "reservation_not_held"
+    assert second.status_code == 409
+    assert error_code(second) == "reservation_not_held"
 
 
 def test_reservation_changes_the_product_page(client: TestClient) -> None:
@@ -43,11 +44,14 @@ def test_selling_out_changes_search_availability(client: TestClient) -> None:
 
     def listed() -> str:
         items = client.get("/api/products/search", params=query).json()["items"]
-        return next(i["availability_status"] for i in items if i["product_id"] == product)
+        return str(next(i["availability_status"] for i in items if i["product_id"] == product))
 
     assert listed() == "in_stock"  # now cached
     stock = _stock(client, product)
-    lines = [{"product_id": product, "quantity": min(stock - done, 1000)} for done in range(0, stock, 1000)]
+    lines = [
+        {"product_id": product, "quantity": min(stock - done, 1000)}
+        for done in range(0, stock, 1000)
+    ]
     assert client.post("/api/inventory/reservations", json={"items": lines}).status_code == 201
     assert listed() == "out_of_stock"
 
@@ -92,7 +96,8 @@ def test_oversized_body_is_413(client: TestClient) -> None:
     response = client.post(
         "/api/inventory/reservations", content=b'{"items": [' + b" " * 70_000 + b"]}"
     )
-    assert response.status_code == 413 and error_code(response) == "body_too_large"
+    assert response.status_code == 413
+    assert error_code(response) == "body_too_large"
 
 
 def test_unknown_product_stock_is_404(client: TestClient) -> None:

@@ -22,7 +22,8 @@ def test_checkout_places_the_order(client: TestClient) -> None:
     response = client.post("/api/orders", json={"user_id": 8, "card_token": "tok_visa"})
     assert response.status_code == 201
     order = response.json()
-    assert order["status"] == "confirmed" and order["user_id"] == 8
+    assert order["status"] == "confirmed"
+    assert order["user_id"] == 8
     assert {i["product_id"]: i["quantity"] for i in order["items"]} == {first: 2, second: 1}
     assert order["total_cents"] == 2 * quotes[first] + quotes[second]
     assert _stock(client, first) == before[first] - 2
@@ -39,7 +40,8 @@ def test_declined_card_releases_the_reservation(client: TestClient) -> None:
     client.post("/api/cart/9/items", json={"product_id": product, "quantity": 3})
     before = _stock(client, product)
     response = client.post("/api/orders", json={"user_id": 9, "card_token": "tok_decline"})
-    assert response.status_code == 402 and error_code(response) == "payment_declined"
+    assert response.status_code == 402
+    assert error_code(response) == "payment_declined"
     assert _stock(client, product) == before
     assert client.get(f"/api/inventory/{product}").json()["reserved"] == 0
     assert len(client.get("/api/cart/9").json()["items"]) == 1  # the cart is kept
@@ -52,12 +54,14 @@ def test_out_of_stock_is_409(client: TestClient) -> None:
     assert client.post("/api/inventory/reservations", json={"items": lines}).status_code == 201
     client.post("/api/cart/10/items", json={"product_id": product})
     response = client.post("/api/orders", json={"user_id": 10, "card_token": "tok_visa"})
-    assert response.status_code == 409 and error_code(response) == "insufficient_stock"
+    assert response.status_code == 409
+    assert error_code(response) == "insufficient_stock"
 
 
 def test_empty_cart_is_422(client: TestClient) -> None:
     response = client.post("/api/orders", json={"user_id": 11, "card_token": "tok_visa"})
-    assert response.status_code == 422 and error_code(response) == "empty_cart"
+    assert response.status_code == 422
+    assert error_code(response) == "empty_cart"
 
 
 def test_checkout_retry_with_the_same_key_replays_the_order(client: TestClient) -> None:
@@ -78,7 +82,10 @@ def test_orders_are_counted(sqlite_settings: Settings) -> None:
         before = _sample(metrics, "orders_total")
         (product,) = sellable_products(client, 1)
         client.post("/api/cart/13/items", json={"product_id": product})
-        assert client.post("/api/orders", json={"user_id": 13, "card_token": "tok_visa"}).status_code == 201
+        assert (
+            client.post("/api/orders", json={"user_id": 13, "card_token": "tok_visa"}).status_code
+            == 201
+        )
         assert _sample(client.get("/metrics").text, "orders_total") == before + 1
 
 
@@ -92,7 +99,10 @@ def _sample(text: str, name: str) -> float:
 def test_unknown_order_and_user_are_404(client: TestClient) -> None:
     assert client.get("/api/orders/99999999").status_code == 404
     assert client.get("/api/users/99999/orders").status_code == 404
-    assert client.post("/api/orders", json={"user_id": 99999, "card_token": "tok_visa"}).status_code == 404
+    assert (
+        client.post("/api/orders", json={"user_id": 99999, "card_token": "tok_visa"}).status_code
+        == 404
+    )
 
 
 def test_history_is_newest_first(client: TestClient) -> None:

@@ -19,7 +19,8 @@ def test_approved_charge(client: TestClient) -> None:
     response = client.post("/api/payments", json=CHARGE)
     assert response.status_code == 201
     body = response.json()
-    assert body["status"] == "approved" and body["amount_cents"] == 1999
+    assert body["status"] == "approved"
+    assert body["amount_cents"] == 1999
     assert body["payment_id"].startswith("pay_")
 
 
@@ -53,7 +54,8 @@ def test_same_key_other_body_is_rejected(client: TestClient) -> None:
     headers = {"Idempotency-Key": "reuse-1"}
     assert client.post("/api/payments", json=CHARGE, headers=headers).status_code == 201
     other = client.post("/api/payments", json={**CHARGE, "amount_cents": 2999}, headers=headers)
-    assert other.status_code == 422 and error_code(other) == "idempotency_key_reused"
+    assert other.status_code == 422
+    assert error_code(other) == "idempotency_key_reused"
 
 
 def test_decline_rate_is_applied(sqlite_settings: Settings) -> None:
@@ -90,7 +92,8 @@ def _concurrent_payments(settings: Settings) -> None:
             statuses = {r.status_code for r in responses}
             assert statuses <= {201, 409}
             approved = [r.json()["payment_id"] for r in responses if r.status_code == 201]
-            assert approved and len(set(approved)) == 1  # every 201 is the one charge
+            assert approved
+            assert len(set(approved)) == 1
             assert await app.state.db.count_payments("fifty-at-once") == 1
 
     asyncio.run(main())

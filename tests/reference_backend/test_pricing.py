@@ -29,9 +29,10 @@ def test_price_lookup_uses_the_product(client: TestClient) -> None:
     product = client.get(f"/api/products/{product_id}").json()
     quote = client.get(f"/api/pricing/{product_id}").json()
     assert quote["base_price_cents"] == product["price_cents"]
-    assert quote["price_cents"] == quote_price(
-        product["price_cents"], quote["units_sold_7d"], product["stock"]
-    )[0]
+    assert (
+        quote["price_cents"]
+        == quote_price(product["price_cents"], quote["units_sold_7d"], product["stock"])[0]
+    )
     assert quote["valid_for_s"] == 300
 
 

@@ -40,8 +40,11 @@ def test_search_by_text_finds_matching_products(client: TestClient) -> None:
 def test_search_pages_follow_each_other(client: TestClient) -> None:
     first = client.get("/api/products/search", params={"page_size": 5}).json()
     second = client.get("/api/products/search", params={"page_size": 5, "page": 2}).json()
-    assert first["has_more"] is True and second["page"] == 2
-    assert not {i["product_id"] for i in first["items"]} & {i["product_id"] for i in second["items"]}
+    assert first["has_more"] is True
+    assert second["page"] == 2
+    assert not {i["product_id"] for i in first["items"]} & {
+        i["product_id"] for i in second["items"]
+    }
 
 
 def test_cached_search_answers_the_same(client: TestClient) -> None:
@@ -73,7 +76,8 @@ def test_bad_search_queries_are_4xx(client: TestClient, query: str, status: int,
 def test_punctuation_only_query_is_no_text_filter(client: TestClient) -> None:
     odd = client.get("/api/products/search", params={"q": "\"'*()-:^"})
     plain = client.get("/api/products/search")
-    assert odd.status_code == 200 and odd.json()["items"] == plain.json()["items"]
+    assert odd.status_code == 200
+    assert odd.json()["items"] == plain.json()["items"]
 
 
 def test_search_terms_drop_punctuation() -> None:
@@ -83,13 +87,18 @@ def test_search_terms_drop_punctuation() -> None:
 def test_product_detail(client: TestClient) -> None:
     body = client.get("/api/products/7").json()
     assert body["product_id"] == 7
-    assert body["description"] and body["availability_status"] in {"in_stock", "out_of_stock"}
+    assert body["description"]
+    assert body["availability_status"] in {"in_stock", "out_of_stock"}
 
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/api/products/0", 422), ("/api/products/-3", 422), ("/api/products/99999999999", 422),
-     ("/api/products/100000", 404)],
+    [
+        ("/api/products/0", 422),
+        ("/api/products/-3", 422),
+        ("/api/products/99999999999", 422),
+        ("/api/products/100000", 404),
+    ],
 )
 def test_bad_product_ids(client: TestClient, path: str, status: int) -> None:
     assert client.get(path).status_code == status
