@@ -41,6 +41,8 @@ from harness.loadgen import (
     locust_command,
     raise_open_files_limit,
 )
+from harness.observe.collect import ObserveOptions, ServerObservation
+from harness.observe.prometheus import check_prometheus
 from harness.plan import RunPlan
 from harness.resolve import LocustOptions, PlanRequest, resolve_plan
 from harness.rundir import (
@@ -106,6 +108,8 @@ class RunRequest:
     """One summary line every few seconds instead of the live table."""
     locust: LocustOptions = field(default_factory=LocustOptions)
     """-u/-r/-t for a plain locustfile."""
+    observe: ObserveOptions = field(default_factory=ObserveOptions)
+    """Server-side metrics: scrape the target's /metrics, or query --prometheus-url after."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +209,8 @@ def run(
     )
     if target_url is not None:
         check_target(target_url)
+    if request.observe.prometheus is not None:
+        check_prometheus(request.observe.prometheus)
     run_dir = create_run_dir(request.out_dir, run_id or make_run_id(plan.scenario, utc_now()))
     interrupts = _Interrupts()
     interrupts.install()
@@ -312,6 +318,11 @@ class _RunSession:
                     self.plan = replace(self.plan, target=redact_url(target_url))
                 write_json_atomically(self.run_dir / PLAN_FILE, self.plan.to_dict())
                 raise_open_files_limit()
+                stack.enter_context(
+                    ServerObservation(
+                        self.request.observe, self.run_dir, target_url, self.request.sla
+                    )
+                )
                 generators = LoadGenerators(
                     EngineEnvironment(self.run_dir / PLAN_FILE, self.run_dir, target_url),
                     self.run_dir / LOGS_DIR,
