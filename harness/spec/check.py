@@ -25,7 +25,7 @@ def scenario_operations(scenario: Scenario) -> tuple[str, ...] | None:
             for operation in journey.operations:
                 seen.setdefault(operation, None)
         else:
-            for operation in BUILTIN_JOURNEYS[journey.builtin or name].operations:
+            for operation in BUILTIN_JOURNEYS[journey.builtin or name].operations_as(name):
                 seen.setdefault(operation, None)
     return tuple(seen)
 

@@ -27,8 +27,12 @@ class BuiltinJourney:
     @property
     def operations(self) -> tuple[str, ...]:
         """Operations it reports, the whole-journey operation last for multi-step journeys."""
+        return self.operations_as(self.name)
+
+    def operations_as(self, journey_name: str) -> tuple[str, ...]:
+        """Operations it reports when a scenario names it `journey_name` (an alias)."""
         unique = tuple(dict.fromkeys(self.steps))
-        return (*unique, f"journey.{self.name}") if len(self.steps) > 1 else unique
+        return (*unique, f"journey.{journey_name}") if len(self.steps) > 1 else unique
 
 
 BUILTIN_JOURNEYS: dict[str, BuiltinJourney] = {
@@ -42,9 +46,9 @@ BUILTIN_JOURNEYS: dict[str, BuiltinJourney] = {
         ),
         BuiltinJourney(
             "search",
-            "searches the catalog, then opens one result",
+            "searches the catalog, then opens up to two results",
             ("product_search", "product_detail"),
-            2.0,
+            3.0,
         ),
         BuiltinJourney(
             "add_to_cart",

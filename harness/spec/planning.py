@@ -167,7 +167,7 @@ def _journey(name: str, journey: JourneySpec, scenario: Scenario) -> JourneyPlan
         kind="builtin",
         think_time_min_s=low,
         think_time_max_s=high,
-        operations=builtin.operations,
+        operations=builtin.operations_as(name),
         builtin=builtin.name,
     )
 

@@ -287,3 +287,14 @@ def test_wrong_scenario_gives_the_exact_message(
     tmp_path: Path, path: tuple[str | int, ...], value: object, message: str
 ) -> None:
     assert _scenario_error(tmp_path, _with(path, value)) == message
+
+
+def test_an_alias_of_a_builtin_journey_reports_under_its_own_name(tmp_path: Path) -> None:
+    data = valid_scenario()
+    data["journeys"]["quick_search"] = {"builtin": "search", "think_time": 0}
+    path = tmp_path / "alias.yaml"
+    path.write_text(yaml.safe_dump(data))
+    plan = plan_run(load_scenario(path))
+    alias = next(j for j in plan.journeys if j.name == "quick_search")
+    assert (alias.kind, alias.builtin) == ("builtin", "search")
+    assert alias.operations == ("product_search", "product_detail", "journey.quick_search")
