@@ -108,8 +108,7 @@ class ObjectiveResolver:
             severity=options.severity or written.severity or self.defaults.severity,
             optional=options.optional,
             min_samples=options.min_samples
-            or self.defaults.min_samples
-            or auto_min_samples(statistic),
+            or max(self.defaults.min_samples or 1, auto_min_samples(statistic)),
             abort_after_s=options.abort.after if options.abort else None,
             baseline=baseline,
             baseline_warn=baseline_warn,

@@ -239,5 +239,6 @@ class ScenarioFile(StrictModel):
     journeys: dict[str, JourneySpec] = Field(min_length=1)
     profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
     objectives: list[ObjectiveEntry] = Field(
-        default_factory=list, description="Thresholds of this scenario, in the SLA's format."
+        default_factory=list,
+        description="Thresholds of this scenario, in the SLA's format (window defaults to run).",
     )

@@ -236,7 +236,11 @@ class DefaultsSpec(StrictModel):
     severity: Severity = "medium"
     window: Window = "run"
     windows_required: Ratio = 1.0
-    min_samples: int | None = Field(default=None, ge=1)
+    min_samples: int | None = Field(
+        default=None,
+        ge=1,
+        description="Floor for every objective's minimum sample count (percentiles may need more).",
+    )
 
 
 class SlaFile(StrictModel):

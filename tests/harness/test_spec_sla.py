@@ -380,3 +380,17 @@ def test_a_directory_and_a_missing_file(tmp_path: Path, monkeypatch: pytest.Monk
         load_sla("dir")
     with pytest.raises(SpecError, match=r"^nothere.yaml: no such file$"):
         load_sla("nothere.yaml")
+
+
+def test_defaults_min_samples_is_a_floor_and_an_objective_may_set_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = valid_sla()
+    data["defaults"] = {"min_samples": 50}
+    data["services"]["product_search"]["latency"]["p95"] = {"limit": "< 500 ms", "min_samples": 10}
+    _write(tmp_path, data)
+    sla = load_sla("sla.yaml")
+    assert sla.objective("product_search.latency.p50").min_samples == 50
+    assert sla.objective("product_search.latency.p99").min_samples == 100
+    assert sla.objective("product_search.latency.p95").min_samples == 10
