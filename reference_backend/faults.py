@@ -21,7 +21,7 @@ Latency models (per fault, in `latency`):
   stall waits `duration_ms - t`, so every request that arrives during a stall is released
   when the stall ends. Requests outside a stall are not delayed.
 
-`cpu_burn_ms` spins the worker's CPU for that long per request (blocking its event loop, as
+`cpu_burn_ms` spins the worker's CPU for that much CPU time per request (blocking its event loop, as
 a CPU-bound handler would). `error_rate` answers that fraction of matching requests with
 `error_status` instead of calling the handler (after the delay).
 
@@ -362,9 +362,10 @@ def _decode(raw: bytes) -> tuple[ActiveFault, ...]:
 
 
 def _burn_cpu(duration_s: float) -> None:
-    deadline = time.perf_counter() + duration_s
+    # CPU time, not wall time: on a busy machine the request still costs exactly this much CPU.
+    deadline = time.thread_time() + duration_s
     spins = 0
-    while time.perf_counter() < deadline:
+    while time.thread_time() < deadline:
         spins += 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import re
 import statistics
 import time
 from pathlib import Path
@@ -13,10 +14,13 @@ import httpx
 import orjson
 import pytest
 from starlette.applications import Starlette
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from reference_backend.app import AGENT_ROUTES
 from reference_backend.faults import (
     FAULTS_FILE_ENV,
+    OPERATIONS,
     Z99,
     ActiveFault,
     FaultInjector,
@@ -152,7 +156,7 @@ def test_cpu_burn_spends_cpu_time() -> None:
     burner = fault(cpu_burn_ms=40)
     before = time.process_time()
     asyncio.run(injector.inflict(burner, time.perf_counter()))
-    assert time.process_time() - before >= 0.03
+    assert time.process_time() - before >= 0.04
 
 
 def test_workers_sharing_the_file_see_each_others_changes(tmp_path: Path) -> None:
@@ -262,3 +266,20 @@ def test_without_an_admin_token_the_server_has_no_admin_routes() -> None:
     with ServeProcess("--catalog-size", "200") as server:
         response = httpx.get(f"{server.url}/admin/faults", headers=AUTH)
     assert response.status_code == 404
+
+
+def test_every_operation_of_the_contract_matches_its_route_in_the_app() -> None:
+    routes = {route.name: route for route in AGENT_ROUTES if isinstance(route, Route)}
+    assert set(OPERATIONS) <= set(routes)
+    for name in OPERATIONS:
+        route = routes[name]
+        path = re.sub(r"\{[^}]+\}", "7", route.path)
+        injector = FaultInjector()
+        injector.replace([FaultSpec(route=name)])
+        methods = route.methods or set()
+        assert all(injector.match(m, path) is not None for m in methods - {"HEAD"}), name
+        others = [other for other in OPERATIONS if other != name]
+        for other in others:
+            injector.replace([FaultSpec(route=other)])
+            for method in methods - {"HEAD"}:
+                assert injector.match(method, path) is None, (name, other)

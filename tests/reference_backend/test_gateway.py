@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import gzip
 import threading
 import time
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from reference_backend.app import create_app
 from reference_backend.faults import FaultInjector, FaultSpec
 from reference_backend.gateway import gateway_middleware
 from reference_backend.metrics import get_metrics, metrics_endpoint
@@ -241,3 +243,57 @@ def test_a_stall_releases_every_waiting_request_together() -> None:
             finished = [f.result() for f in futures]
     stall_end = injector.faults[0].set_at_s + 0.3
     assert all(stall_end <= t < stall_end + 0.1 for t in finished)
+
+
+# -- the real backend ---------------------------------------------------------------------
+
+
+def test_the_real_app_labels_latency_by_agent_and_route_template(sqlite_settings: Settings) -> None:
+    search = {"agent": "search", "method": "GET", "status_class": "2xx"}
+    detail = {**search, "route": "/api/products/{product_id}"}
+    listing = {**search, "route": "/api/products/search"}
+    before = [
+        sample("http_request_duration_seconds_count", **labels) for labels in (detail, listing)
+    ]
+    with TestClient(create_app(sqlite_settings)) as real:
+        for product_id in (1, 2, 3):
+            assert real.get(f"/api/products/{product_id}").status_code == 200
+        assert real.get("/api/products/search", params={"q": "lamp"}).status_code == 200
+    after = [
+        sample("http_request_duration_seconds_count", **labels) for labels in (detail, listing)
+    ]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [3, 1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/categories", 200),
+        ("GET", "/api/products/999999", 404),
+        ("GET", "/api/products/search?page=-1", 422),
+        ("POST", "/api/orders", 400),
+        ("GET", "/no/such/route", 404),
+    ],
+)
+def test_every_real_response_carries_a_request_id(
+    sqlite_settings: Settings, method: str, path: str, status: int
+) -> None:
+    with TestClient(create_app(sqlite_settings)) as real:
+        response = real.request(method, path, headers={"X-Request-ID": "trace-42"})
+    assert response.status_code == status
+    assert response.headers["x-request-id"] == "trace-42"
+
+
+def test_the_real_app_injects_faults_by_operation_name(sqlite_settings: Settings) -> None:
+    settings = dataclasses.replace(sqlite_settings, admin_token="calibrate")
+    auth = {"Authorization": "Bearer calibrate"}
+    fault_body = {"route": "product_detail", "error_rate": 1.0, "error_status": 503}
+    with TestClient(create_app(settings)) as real:
+        assert real.post("/admin/faults", json=fault_body, headers=auth).status_code == 201
+        detail = real.get("/api/products/3")
+        listing = real.get("/api/products/search")
+        metrics_page = real.get("/metrics")
+    assert detail.status_code == 503
+    assert detail.json()["error"]["code"] == "injected_fault"
+    assert listing.status_code == 200
+    assert metrics_page.status_code == 200
