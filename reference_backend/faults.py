@@ -21,9 +21,9 @@ Latency models (per fault, in `latency`):
   stall waits `duration_ms - t`, so every request that arrives during a stall is released
   when the stall ends. Requests outside a stall are not delayed.
 
-`cpu_burn_ms` spins the worker's CPU for that much CPU time per request (blocking its event loop, as
-a CPU-bound handler would). `error_rate` answers that fraction of matching requests with
-`error_status` instead of calling the handler (after the delay).
+`cpu_burn_ms` spins the worker for that much CPU time per request (blocking its event
+loop, as a CPU-bound handler would). `error_rate` answers that fraction of matching requests
+with `error_status` instead of calling the handler (after the delay).
 
 A fault's `route` is a path glob (`/api/products/*`, fnmatch rules, matched against the
 request path, optionally narrowed by `method`), an operation name of the contract
