@@ -165,15 +165,47 @@ def run(
         str | None,
         typer.Option("-t", "--run-time", help="Locustfile: how long, e.g. 30s, 5m, 1h30m."),
     ] = None,
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Read server metrics from this Prometheus after the run (else the target's "
+            "/metrics is scraped every second during it)."
+        ),
+    ] = None,
+    prometheus_auth: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PERFCTL_PROMETHEUS_AUTH",
+            help="USER:PASSWORD for Prometheus (never written to the run directory).",
+        ),
+    ] = None,
+    prometheus_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PERFCTL_PROMETHEUS_TOKEN",
+            help="Bearer token for Prometheus (never written to the run directory).",
+        ),
+    ] = None,
 ) -> None:
-    """Drive the target with a scenario and leave a run directory (plan, timeline, logs).
+    """Drive the target with a scenario and leave a run directory (plan, timeline, logs,
+    server metrics).
 
     Without --target the reference backend is started on a free port and stopped after.
     A plain locustfile runs with Locust's own -u/-r/-t under perfctl's measurement.
     """
+    from harness.observe.collect import ObserveOptions
+    from harness.observe.prometheus import prometheus_source
     from harness.resolve import LocustOptions
     from harness.runner import RunRequest
     from harness.runner import run as run_load
+
+    if prometheus_url is None and (prometheus_auth or prometheus_token):
+        raise UsageError("--prometheus-auth and --prometheus-token need --prometheus-url")
+    source = (
+        prometheus_source(prometheus_url, prometheus_auth, prometheus_token)
+        if prometheus_url is not None
+        else None
+    )
 
     run_load(
         RunRequest(
@@ -191,6 +223,7 @@ def run(
             locust=LocustOptions(
                 users=users, spawn_rate_per_s=spawn_rate, run_time_s=_parse_run_time(run_time)
             ),
+            observe=ObserveOptions(prometheus=source),
         )
     )
 
@@ -238,11 +271,13 @@ def evaluate(
     """
     from rich.console import Console
 
+    from harness.capacity import print_capacity
     from harness.verdict.gate import judge_run_dir
     from harness.verdict.table import print_verdict
 
     verdict = judge_run_dir(run_dir, sla_path=sla, baseline_dir=baseline, strict=strict)
     print_verdict(verdict, Console())
+    print_capacity(verdict.capacity, Console())
     typer.echo(f"verdict: {run_dir / 'verdict.json'}")
     return verdict.exit_code
 
@@ -279,6 +314,27 @@ def compare(
     typer.echo(render_markdown(comparison))
     typer.echo(f"comparison: {json_path}")
     return 1 if comparison.regressions else 0
+
+
+@app.command()
+def prometheus(
+    port: Annotated[int, typer.Option(help="Port Prometheus listens on (loopback).")] = 9090,
+    target: Annotated[
+        str, typer.Option(help="Base URL of the target whose /metrics is scraped.")
+    ] = "http://127.0.0.1:8000",
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Keep config and storage here (default: a temp dir, removed)."),
+    ] = None,
+) -> None:
+    """Start a local Prometheus scraping the target every second, until Ctrl-C.
+
+    Pair it with `perfctl serve` and `perfctl run --target ... --prometheus-url URL`.
+    Needs the Debian package prometheus (scripts/system-packages.sh installs it).
+    """
+    from harness.observe.local_prometheus import serve_prometheus
+
+    serve_prometheus(target, port, directory)
 
 
 # -- sla.yaml and scenarios/ ----------------------------------------------------------------
