@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -294,6 +295,20 @@ class Cache:
             return None
 
 
+def dataset_key_prefix(settings: Settings) -> str:
+    """Return the Redis key prefix of the database and data set `settings` describe."""
+    identity = "|".join(
+        str(part)
+        for part in (
+            settings.database_url or settings.sqlite_path,
+            settings.seed,
+            settings.catalog_size,
+            settings.users,
+        )
+    )
+    return f"{DEFAULT_KEY_PREFIX}{hashlib.sha1(identity.encode()).hexdigest()[:10]}:"
+
+
 def _encode(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
@@ -313,14 +328,18 @@ async def open_cache(
     settings: Settings,
     metrics: BackendMetrics,
     *,
-    key_prefix: str = DEFAULT_KEY_PREFIX,
+    key_prefix: str | None = None,
     breaker: CircuitBreaker | None = None,
 ) -> Cache:
     """Open the cache `settings` asks for: two tiers with a Redis URL, in-process otherwise.
 
-    An unreachable Redis at start is not fatal: the breaker keeps the backend serving and
-    the cache uses Redis once it answers.
+    Redis keys live under `key_prefix`, by default one per database and data set, so a
+    backend never reads entries another data set left in a shared Redis. An unreachable
+    Redis at start is not fatal: the breaker keeps the backend serving and the cache uses
+    Redis once it answers.
     """
+    if key_prefix is None:
+        key_prefix = dataset_key_prefix(settings)
     shared = settings.redis_url is not None or settings.workers > 1
     local_ttl_cap_s = _SHARED_LOCAL_TTL_S if shared else None
     if settings.redis_url is None:

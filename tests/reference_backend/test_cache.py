@@ -13,7 +13,14 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from reference_backend import cache as cache_module
-from reference_backend.cache import CACHE_TTL_S, Cache, CacheType, LocalCache, open_cache
+from reference_backend.cache import (
+    CACHE_TTL_S,
+    Cache,
+    CacheType,
+    LocalCache,
+    dataset_key_prefix,
+    open_cache,
+)
 from reference_backend.metrics import get_metrics
 from reference_backend.resilience import CircuitBreaker
 from reference_backend.settings import Settings
@@ -324,3 +331,17 @@ def test_shared_setups_bound_the_local_tier_and_a_lone_process_keeps_full_ttls()
     shared = asyncio.run(local_ttls(Settings(workers=4)))
     assert lone == {kind: float(ttl) for kind, ttl in CACHE_TTL_S.items()}
     assert all(ttl <= 1.0 for ttl in shared.values())
+
+
+def test_each_data_set_gets_its_own_redis_namespace() -> None:
+    base = Settings(redis_url=REDIS_URL, sqlite_path="/tmp/a.db")
+    same = dataset_key_prefix(Settings(redis_url=REDIS_URL, sqlite_path="/tmp/a.db"))
+    others = {
+        dataset_key_prefix(Settings(redis_url=REDIS_URL, sqlite_path="/tmp/b.db")),
+        dataset_key_prefix(Settings(redis_url=REDIS_URL, sqlite_path="/tmp/a.db", seed=1)),
+        dataset_key_prefix(Settings(redis_url=REDIS_URL, sqlite_path="/tmp/a.db", catalog_size=9)),
+    }
+    assert dataset_key_prefix(base) == same
+    assert same.startswith("perfctl:")
+    assert same not in others
+    assert len(others) == 3
