@@ -107,6 +107,7 @@ class RunProgress:
         self._load = JsonlTail(run_dir / LOAD_FILE)
         self.operations: dict[str, OperationProgress] = {}
         self.load: dict[str, Any] = {}
+        self.first_t: int | None = None
         self.latest_t = 0
 
     def update(self) -> None:
@@ -117,11 +118,19 @@ class RunProgress:
                 continue
             self.operations.setdefault(window.op, OperationProgress()).add(window)
             self.latest_t = max(self.latest_t, window.t)
+            self.first_t = window.t if self.first_t is None else min(self.first_t, window.t)
         for progress in self.operations.values():
             progress.forget_before(self.latest_t - RECENT_WINDOWS_S + 1)
         rows = self._load.read_new()
         if rows:
             self.load = rows[-1]
+
+    @property
+    def recent_span_s(self) -> int:
+        """Seconds the recent figures cover: RECENT_WINDOWS_S, fewer early in the run."""
+        if self.first_t is None:
+            return RECENT_WINDOWS_S
+        return max(1, min(RECENT_WINDOWS_S, self.latest_t - self.first_t + 1))
 
     def _requests_only(self) -> list[OperationProgress]:
         # journey.<name> lines time whole journeys: not requests of their own
@@ -218,7 +227,7 @@ class LiveProgress:
         table.add_column("requests", justify="right")
         for name in sorted(progress.operations):
             operation = progress.operations[name]
-            rps, p95_ms, error_rate = operation.recent_figures(RECENT_WINDOWS_S)
+            rps, p95_ms, error_rate = operation.recent_figures(progress.recent_span_s)
             table.add_row(
                 name,
                 f"{rps:.1f}",

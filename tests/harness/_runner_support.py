@@ -7,9 +7,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-from harness.plan import RunPlan, plan_locustfile
+from harness.plan import JourneyPlan, RunPlan, plan_locustfile
 from harness.target import check_target, find_free_port
 
 HERE = Path(__file__).resolve().parent
@@ -44,8 +45,10 @@ def tiny_target() -> Iterator[str]:
 
 
 def tiny_plan(users: int = 2, run_time_s: float = 4.0) -> RunPlan:
-    """One closed-model stage of `users` for `run_time_s`."""
-    return plan_locustfile(str(HERE / "unused.py"), users, 50.0, run_time_s, "", {})
+    """One closed-model stage of `users` for `run_time_s` (the stand-in engine's users)."""
+    plan = plan_locustfile("tiny.py", users, 50.0, run_time_s, "", {})
+    journey = JourneyPlan(name="root", weight=1.0, kind="flow", operations=("root",))
+    return replace(plan, locustfile=None, journeys=(journey,))
 
 
 def write_plan(path: Path, plan: RunPlan) -> Path:

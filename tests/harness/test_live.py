@@ -98,3 +98,12 @@ def test_summary_shows_p95_per_operation_and_the_run_directory(tmp_path: Path) -
     search_row = next(line for line in text.splitlines() if "search" in line)
     assert "95.0" in search_row
     assert f"run directory: {tmp_path}" in text
+
+
+def test_recent_rate_covers_only_the_seconds_seen_so_far(tmp_path: Path) -> None:
+    _append(tmp_path / TIMELINE_FILE, [_window(t, "search", [1.0] * 20) for t in (100, 101)])
+    progress = RunProgress(tmp_path)
+    progress.update()
+    assert progress.recent_span_s == 2
+    rps, _, _ = progress.operations["search"].recent_figures(progress.recent_span_s)
+    assert rps == 20.0
