@@ -1,0 +1,23 @@
+"""HTML reports of runs: `RUN_DIR/index.html` per run and `reports/index.html` across runs.
+
+Pages are jinja2 templates (autoescape on) with plotly figures; plotly.js is one shared copy
+from the installed plotly package in the reports directory, so every page works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def render_run_report(run_dir: Path) -> Path:
+    """Write `run_dir/index.html`, refresh the runs index of its parent directory, and return
+    the run page's path (what `perfctl report` and the end of `perfctl run` call)."""
+    from harness.report.index_page import write_reports_index
+    from harness.report.run_page import write_run_page
+
+    page = write_run_page(run_dir)
+    write_reports_index(run_dir.resolve().parent)
+    return page
+
+
+__all__ = ["render_run_report"]

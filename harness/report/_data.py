@@ -1,0 +1,208 @@
+"""Everything a run's report shows, read from its run directory once and with secrets scrubbed."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import RunDirError
+from harness.plan import RunPlan
+from harness.report._redact import scrub, scrub_text
+from harness.rundir import read_run_record
+from harness.timeline import (
+    TIMELINE_FILE,
+    EngineEvent,
+    EngineSummary,
+    LoadSample,
+    iter_jsonl,
+    read_engine_summary,
+    read_load,
+)
+from harness.verdict.measurements import Measurements
+from harness.verdict.model import Verdict
+from harness.verdict.outputs import VERDICT_FILE
+from harness.verdict.scope import RunClock, Span, scope_span
+
+SERVER_FILE = "server.jsonl"
+SERVER_INFO_FILE = "server.json"
+COMPARE_FILE = "compare.json"
+
+
+class TimelineIndex(Measurements):
+    """The verdict's one-pass index of the timeline, with each operation's raw seconds exposed
+    so the report can decode them once into count arrays (see `_hdr`)."""
+
+    def seconds(self, op: str) -> list[tuple[int, dict[str, int], str | None, str | None]]:
+        """(t, outcome counts, encoded latency, encoded service time) for every stored line
+        of `op`, in file order (a second may appear twice when a worker's data came late)."""
+        return [
+            (t, second.counts, second.latency_us, second.service_us)
+            for t, second in self._by_op.get(op, ())
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSample:
+    """One server-side measurement (one server.jsonl line)."""
+
+    t: float
+    """Unix time, seconds."""
+    metric: str
+    """cpu_ratio, memory_ratio, cache_hit_ratio, ..."""
+    labels: tuple[tuple[str, str], ...]
+    """Label pairs, sorted (e.g. (("cache_type", "product"),))."""
+    value: float
+    """Value in the metric's canonical unit."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """One run as the report sees it."""
+
+    run_dir: Path
+    """The run directory."""
+    record: dict[str, Any]
+    """run.json, scrubbed."""
+    plan: RunPlan
+    """The resolved plan the run executed."""
+    clock: RunClock
+    """Offset 0 of the plan and the end of the load, unix seconds."""
+    judged: Span | None
+    """The span the verdict judges (the run after warm-up), None when there is none."""
+    index: TimelineIndex
+    """The timeline, indexed in one pass."""
+    load: tuple[LoadSample, ...]
+    """load.jsonl, in time order."""
+    events: tuple[EngineEvent, ...]
+    """events.jsonl, details scrubbed."""
+    engine: EngineSummary | None
+    """engine.json, None when the engine never finished."""
+    verdict: Verdict | None
+    """verdict.json, None when the run was not evaluated."""
+    capacity: dict[str, Any] | None
+    """The verdict's optional capacity plan."""
+    errors: dict[str, dict[str, int]]
+    """Error message → operation → count, over the whole run."""
+    server: tuple[ServerSample, ...]
+    """server.jsonl (empty when server metrics were not collected)."""
+    server_info: dict[str, Any] | None
+    """server.json (source, interval), scrubbed."""
+    comparison: dict[str, Any] | None
+    """compare.json in the run directory (this run compared with a base run)."""
+
+    @property
+    def offset_s(self) -> float:
+        """Unix time of offset 0; every figure's time axis counts from it."""
+        return self.clock.started_t
+
+
+def read_run_data(run_dir: Path) -> RunData:
+    """Read `run_dir` for its report; RunDirError (exit 3) when it is not a readable run."""
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: no such run directory")
+    record = scrub(read_run_record(run_dir))
+    try:
+        plan = RunPlan.from_dict(record["plan"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunDirError(f"{run_dir}/run.json: the plan is unreadable ({error})") from None
+    index = TimelineIndex(run_dir)
+    engine = read_engine_summary(run_dir)
+    clock = _clock(record, index, engine)
+    span = scope_span(plan, clock, "run")
+    raw_verdict = _read_json(run_dir / VERDICT_FILE)
+    verdict = None
+    if raw_verdict is not None:
+        try:
+            verdict = Verdict.from_dict(raw_verdict)
+        except (KeyError, TypeError, ValueError) as error:
+            raise RunDirError(f"{run_dir / VERDICT_FILE} is unreadable: {error}") from None
+    capacity = raw_verdict.get("capacity") if raw_verdict else None
+    return RunData(
+        run_dir=run_dir,
+        record=record,
+        plan=plan,
+        clock=clock,
+        judged=span if isinstance(span, Span) else None,
+        index=index,
+        load=tuple(read_load(run_dir)),
+        events=tuple(
+            EngineEvent(event.t, event.kind, scrub_text(event.detail)) for event in index.events
+        ),
+        engine=engine,
+        verdict=verdict,
+        capacity=capacity if isinstance(capacity, dict) else None,
+        errors=_errors(run_dir),
+        server=_server_samples(run_dir),
+        server_info=_read_json(run_dir / SERVER_INFO_FILE),
+        comparison=_read_json(run_dir / COMPARE_FILE),
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A scrubbed JSON object file, None when absent; RunDirError when unreadable."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RunDirError(f"{path} is unreadable: {error}") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{path}: expected a JSON object")
+    return dict(scrub(data))
+
+
+def _clock(record: dict[str, Any], index: Measurements, engine: EngineSummary | None) -> RunClock:
+    """The run's time axis, as the verdict takes it: engine.json, else the measured seconds."""
+    if engine is not None:
+        return RunClock(engine.started_at, engine.ended_at)
+    measured = index.time_range()
+    if measured is not None:
+        return RunClock(_iso_to_unix(record.get("started_at")) or measured[0], measured[1])
+    started = _iso_to_unix(record.get("started_at")) or 0.0
+    return RunClock(started, _iso_to_unix(record.get("ended_at")) or started)
+
+
+def _iso_to_unix(text: object) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _errors(run_dir: Path) -> dict[str, dict[str, int]]:
+    """Error messages per operation over the whole run (the index keeps counts, not messages)."""
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for line in iter_jsonl(run_dir / TIMELINE_FILE):
+        messages = line.get("errors")
+        if not messages:
+            continue
+        op = str(line.get("op"))
+        for message, count in messages.items():
+            per_op = totals[scrub_text(str(message))]
+            per_op[op] = per_op.get(op, 0) + int(count)
+    return dict(totals)
+
+
+def _server_samples(run_dir: Path) -> tuple[ServerSample, ...]:
+    """server.jsonl as samples, in time order; lines without a finite value are skipped."""
+    samples: list[ServerSample] = []
+    for line in iter_jsonl(run_dir / SERVER_FILE):
+        try:
+            t, value = float(line["t"]), float(line["value"])
+            metric = str(line["metric"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not math.isfinite(value):
+            continue
+        labels = line.get("labels") or {}
+        pairs = tuple(sorted((str(k), scrub_text(str(v))) for k, v in labels.items()))
+        samples.append(ServerSample(t, metric, pairs, value))
+    samples.sort(key=lambda sample: sample.t)
+    return tuple(samples)

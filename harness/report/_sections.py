@@ -1,0 +1,310 @@
+"""The tables and words of a run's report: banner, SLA table, errors, journeys, funnel, metadata."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from harness.report._data import RunData
+from harness.report._series import ALL_REQUESTS, PERCENTILES, OperationTotals, RunSeries
+from harness.timeline import JOURNEY_PREFIX
+from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict.model import CHECK_STATUSES, Check
+
+TOP_ERRORS = 20
+
+FUNNEL_STEPS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("browsed", frozenset({"category_list", "product_detail", "product_search"})),
+    ("searched", frozenset({"product_search"})),
+    ("added to cart", frozenset({"cart_add"})),
+    ("checked out", frozenset({"order_processing"})),
+)
+"""A funnel step and the operations whose presence in a journey means its sessions reach it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One check as the report's tables show it."""
+
+    id: str
+    operation: str
+    what: str
+    limit: str
+    measured: str
+    status: str
+    windows: str
+    scope: str
+    severity: str
+    samples: int
+    message: str
+    actions: tuple[str, ...]
+
+
+def _row(check: Check) -> CheckRow:
+    statistic = f" {check.statistic}" if check.statistic else ""
+    kind = f" ({check.latency_kind})" if check.latency_kind else ""
+    warn = f"; warn {format_value(check.warn_limit, check.unit)}" if check.warn_limit else ""
+    return CheckRow(
+        id=check.id,
+        operation=check.operation,
+        what=f"{check.metric}{statistic}{kind}",
+        limit=format_limit(check) + warn,
+        measured=format_value(check.measured, check.unit),
+        status=check.status,
+        windows=format_windows(check),
+        scope=check.scope if check.window == "run" else f"{check.scope}, {check.window} windows",
+        severity=check.severity,
+        samples=check.samples,
+        message=check.message,
+        actions=check.actions,
+    )
+
+
+def urgent_checks(data: RunData) -> list[CheckRow]:
+    """Failed, then warned checks, for the banner."""
+    if data.verdict is None:
+        return []
+    order = {status: index for index, status in enumerate(CHECK_STATUSES)}
+    urgent = [check for check in data.verdict.checks if check.status in ("fail", "warn")]
+    return [_row(check) for check in sorted(urgent, key=lambda check: order[check.status])]
+
+
+def checks_by_operation(data: RunData) -> list[tuple[str, list[CheckRow]]]:
+    """Every check grouped by operation (SLA order), most urgent first within a group."""
+    if data.verdict is None:
+        return []
+    order = {status: index for index, status in enumerate(CHECK_STATUSES)}
+    groups: dict[str, list[Check]] = {}
+    for check in data.verdict.checks:
+        groups.setdefault(check.operation, []).append(check)
+    return [
+        (op, [_row(c) for c in sorted(checks, key=lambda check: order[check.status])])
+        for op, checks in groups.items()
+    ]
+
+
+def what_was_run(data: RunData) -> list[tuple[str, str]]:
+    """Scenario, profile and scale, model, target, duration, workers, as label/value pairs."""
+    record, plan = data.record, data.plan
+    scale = plan.scale
+    duration = record.get("duration_s")
+    planned = plan.duration_s
+    rows = [
+        ("run", str(record.get("run_id", data.run_dir.name))),
+        ("scenario", plan.scenario),
+        (
+            "profile",
+            f"{plan.profile} (users ×{scale.users:g}, rate ×{scale.rate:g}, time ×{scale.time:g})",
+        ),
+        ("model", f"{plan.model} ({'users' if plan.model == 'closed' else 'arrival rate'})"),
+        ("target", str(record.get("target") or plan.target or "—")),
+        (
+            "duration",
+            f"{duration:,.0f} s of {planned:,.0f} s planned"
+            if isinstance(duration, int | float)
+            else f"{planned:,.0f} s planned",
+        ),
+        ("workers", str(record.get("workers_expected") or "local (one process)")),
+        ("started", str(record.get("started_at", "—"))),
+        ("run status", f"{record.get('status', '—')}: {record.get('exit_reason') or '—'}"),
+    ]
+    if record.get("tags"):
+        rows.append(("tags", ", ".join(f"{k}={v}" for k, v in record["tags"].items())))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """The figures the runs index shows for a run (judged span, every request)."""
+
+    requests: int
+    requests_per_s: float | None
+    error_rate: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "requests_per_s": self.requests_per_s,
+            "error_rate": self.error_rate,
+            "p95_ms": self.p95_ms,
+            "p99_ms": self.p99_ms,
+        }
+
+
+def headline(data: RunData, series: RunSeries) -> Headline:
+    total = series.totals.get(ALL_REQUESTS)
+    if total is None or not total.counts.total:
+        return Headline(0, None, None, None, None)
+    span = data.judged.duration_s if data.judged else None
+    return Headline(
+        requests=total.counts.total,
+        requests_per_s=total.counts.total / span if span else None,
+        error_rate=total.counts.failed / total.counts.total,
+        p95_ms=total.percentiles_ms[95.0],
+        p99_ms=total.percentiles_ms[99.0],
+    )
+
+
+def top_errors(data: RunData) -> list[tuple[str, int, str]]:
+    """(message, count, operations) of the most frequent error messages."""
+    rows = [
+        (message, sum(per_op.values()), ", ".join(sorted(per_op)))
+        for message, per_op in data.errors.items()
+    ]
+    rows.sort(key=lambda row: -row[1])
+    return rows[:TOP_ERRORS]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRow:
+    """One operation over the judged span."""
+
+    name: str
+    requests: int
+    failed: int
+    p50: str
+    p95: str
+    p99: str
+    max: str
+
+
+def _ms(value: float | None) -> str:
+    return format_value(value, "ms")
+
+
+def operation_rows(totals: dict[str, OperationTotals], journeys: bool) -> list[OperationRow]:
+    rows = []
+    for name, total in sorted(totals.items()):
+        if name == ALL_REQUESTS or name.startswith(JOURNEY_PREFIX) != journeys:
+            continue
+        p = total.percentiles_ms
+        label = name.removeprefix(JOURNEY_PREFIX) if journeys else name
+        rows.append(
+            OperationRow(
+                label,
+                total.counts.total,
+                total.counts.failed,
+                _ms(p[PERCENTILES[0]]),
+                _ms(p[PERCENTILES[1]]),
+                _ms(p[PERCENTILES[2]]),
+                _ms(total.max_ms),
+            )
+        )
+    return rows
+
+
+def funnel(data: RunData, series: RunSeries) -> list[tuple[str, int]]:
+    """Sessions reaching each shopping step; [] when the journeys tell nothing about it.
+
+    A session is one iteration of a journey (a `journey.<name>` timing). Its journey reaches
+    a step when it issues one of the step's operations: browse, search, add_to_cart and
+    checkout all browse; search, add_to_cart and checkout search; and so on.
+    """
+    sessions = {
+        journey.name: series.totals[f"{JOURNEY_PREFIX}{journey.name}"].counts.total
+        for journey in data.plan.journeys
+        if f"{JOURNEY_PREFIX}{journey.name}" in series.totals
+    }
+    if not sessions:
+        return []
+    steps = []
+    for name, operations in FUNNEL_STEPS:
+        reached = 0
+        for journey in data.plan.journeys:
+            issued = set(journey.operations) | {step.operation for step in journey.steps}
+            if issued & operations:
+                reached += sessions.get(journey.name, 0)
+        steps.append((name, reached))
+    return steps if steps[0][1] else []
+
+
+def worker_events(data: RunData) -> list[tuple[str, str, str]]:
+    """(seconds since start, kind, detail) of every generator event, runner's and engine's."""
+    seen: set[tuple[float, str, str]] = set()
+    rows: list[tuple[float, str, str]] = []
+    recorded = data.record.get("worker_events") or []
+    candidates = [(e.t, e.kind, e.detail) for e in data.events] + [
+        (float(e.get("t", 0.0)), str(e.get("kind", "")), str(e.get("detail", "")))
+        for e in recorded
+        if isinstance(e, dict)
+    ]
+    for t, kind, detail in candidates:
+        key = (round(t, 1), kind, detail)
+        if key not in seen:
+            seen.add(key)
+            rows.append((t, kind, detail))
+    rows.sort(key=lambda row: row[0])
+    return [(f"{t - data.offset_s:+.1f}", kind, detail) for t, kind, detail in rows]
+
+
+def metadata(data: RunData) -> dict[str, Any]:
+    """Versions, host, engine summary, processes and the resolved plan (as indented JSON)."""
+    record = data.record
+    return {
+        "versions": dict(record.get("versions") or {}),
+        "host": {k: str(v) for k, v in (record.get("host") or {}).items()},
+        "engine": data.engine.to_dict() if data.engine else None,
+        "processes": [_process(p) for p in record.get("processes") or [] if isinstance(p, dict)],
+        "plan_json": json.dumps(record.get("plan", {}), indent=2),
+        "workers_lost": record.get("workers_lost", 0),
+    }
+
+
+def _process(process: dict[str, Any]) -> dict[str, str]:
+    """A child process row; its log is linked only as a plain relative path."""
+    log = str(process.get("log") or "")
+    plain = log and ":" not in log and not log.startswith(("/", "\\")) and ".." not in log
+    return {
+        "role": str(process.get("role", "")),
+        "pid": str(process.get("pid", "")),
+        "exit_code": str(process.get("exit_code", "—")),
+        "log": log,
+        "href": log if plain else "",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of a generic capacity plan: label/value pairs or a table."""
+
+    title: str
+    pairs: list[tuple[str, str]]
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return "—" if value is None else str(value)
+
+
+def capacity_blocks(capacity: dict[str, Any] | None) -> list[Block]:
+    """The verdict's capacity plan as pairs and tables, whatever its exact shape."""
+    if not capacity:
+        return []
+    scalars = [(k, _cell(v)) for k, v in capacity.items() if not isinstance(v, dict | list)]
+    blocks = [Block("summary", scalars, [], [])] if scalars else []
+    for key, value in capacity.items():
+        if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+            columns = list(dict.fromkeys(k for item in value for k in item))
+            blocks.append(
+                Block(key, [], columns, [[_cell(i.get(c)) for c in columns] for i in value])
+            )
+        elif isinstance(value, dict) and value and all(isinstance(i, dict) for i in value.values()):
+            columns = list(dict.fromkeys(k for item in value.values() for k in item))
+            rows = [[name, *[_cell(item.get(c)) for c in columns]] for name, item in value.items()]
+            blocks.append(Block(key, [], ["", *columns], rows))
+        elif isinstance(value, dict | list):
+            pairs = (
+                [(k, _cell(v)) for k, v in value.items()]
+                if isinstance(value, dict)
+                else [(str(i), _cell(v)) for i, v in enumerate(value)]
+            )
+            blocks.append(Block(key, pairs, [], []))
+    return blocks
