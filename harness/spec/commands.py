@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -81,39 +82,69 @@ def _window_text(objective: Objective) -> str:
 
 
 def show_sla(path: Path | None, console: Console) -> None:
-    """Print the SLA's objectives as a table, then its tiers and incident response."""
+    """Print the SLA's objectives grouped by operation, then its tiers and incident response."""
     sla = load_sla(path)
     console.print(
         f"[bold]{sla.name}[/bold]  ({sla.source}, {len(sla.objectives)} objectives)",
         soft_wrap=True,
     )
-    table = Table(show_lines=False)
-    for header in ("id", "operation", "metric", "stat", "limit", "warn", "window", "scope", "sev"):
-        table.add_column(header, overflow="fold")
+    table = Table(
+        title="Objectives (warn: worse than the limit up to this is a warning)",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("operation / objective", no_wrap=True)
+    for header in ("warn", "window", "severity"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("notes", min_width=12)
+    groups: dict[str, list[Objective]] = {}
     for objective in sla.objectives:
-        scope = objective.scope
-        if objective.scenarios:
-            scope += f" in {','.join(objective.scenarios)}"
-        extras = []
-        if objective.optional:
-            extras.append("optional")
-        if objective.abort_after_s is not None:
-            extras.append(f"abort after {format_duration(objective.abort_after_s)}")
-        if objective.baseline is not None:
-            extras.append(f"baseline {objective.baseline.text}")
-        table.add_row(
-            objective.id,
-            "all" if objective.operation == OPERATION_ALL else objective.operation,
-            objective.metric,
-            objective.statistic,
-            _limit_text(objective.limit),
-            _limit_text(objective.warn) + (f" ({'; '.join(extras)})" if extras else ""),
-            _window_text(objective),
-            scope,
-            objective.severity,
-        )
+        groups.setdefault(_group_of(objective, sla), []).append(objective)
+    for group, objectives in groups.items():
+        table.add_row(f"[bold]{group}[/bold]")
+        for objective in objectives:
+            table.add_row(
+                f"  {_objective_text(objective)}",
+                _limit_text(objective.warn),
+                _window_text(objective),
+                objective.severity,
+                _notes(objective),
+            )
     console.print(table)
     _show_tiers(sla, console)
+
+
+def _group_of(objective: Objective, sla: Sla) -> str:
+    """The first column: the operation, the component, or the KPIs."""
+    if objective.id.startswith("kpi."):
+        return "KPIs (all)" if objective.operation == OPERATION_ALL else objective.operation
+    component = next((c for c in sla.components if objective.id.startswith(f"{c.name}.")), None)
+    if component is not None:
+        return component.name
+    return "all" if objective.operation == OPERATION_ALL else objective.operation
+
+
+def _objective_text(objective: Objective) -> str:
+    metric = objective.metric.replace("_", " ")
+    if objective.statistic not in ("ratio", "rate", "slope"):
+        metric = f"{objective.statistic} {metric}"
+    if objective.limit is None:
+        return metric
+    return f"{metric} {objective.limit.text}"
+
+
+def _notes(objective: Objective) -> str:
+    notes = []
+    if objective.scope != "run":
+        notes.append(f"during {objective.scope}")
+    if objective.scenarios:
+        notes.append(f"only in {', '.join(objective.scenarios)}")
+    if objective.optional:
+        notes.append("optional")
+    if objective.abort_after_s is not None:
+        notes.append(f"abort after {format_duration(objective.abort_after_s)}")
+    if objective.baseline is not None:
+        notes.append(f"baseline {objective.baseline.text}")
+    return "; ".join(notes)
 
 
 def _show_tiers(sla: Sla, console: Console) -> None:

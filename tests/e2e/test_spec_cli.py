@@ -115,8 +115,12 @@ def test_sla_show_prints_objectives_tiers_and_incident_response() -> None:
     outcome = run_main("sla", "show")
     assert outcome.code == 0, outcome.stderr
     for text in (
-        "product_search.latency.p95",
-        "< 500 ms",
+        "product_search",
+        "p95 latency < 500 ms",
+        "throughput >= 50000 rps",
+        "during peak",
+        "<= 1000 ms",
+        "abort after 30s",
         "Availability tiers",
         "Critical Services",
         "order_processing, payment_processing",
