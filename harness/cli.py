@@ -438,6 +438,38 @@ def scenarios_schema_command() -> None:
     typer.echo(scenario_schema_json())
 
 
+# -- HTML reports ---------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory (reports/<run-id>).")],
+) -> None:
+    """Write RUN_DIR/index.html (the verdict first, then why) and refresh the runs index in
+    RUN_DIR's parent. The report judges nothing: without verdict.json it says "not evaluated"
+    (`perfctl evaluate RUN_DIR` judges a run)."""
+    from harness.report import render_run_report
+
+    typer.echo(f"report: {render_run_report(run_dir)}")
+
+
+reports_app = typer.Typer(help="Browse the HTML reports of every run.", **_SUB_APP_SETTINGS)  # type: ignore[arg-type]
+app.add_typer(reports_app, name="reports")
+
+
+@reports_app.command("serve")
+def reports_serve(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1.")] = 8089,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Reports directory (the parent of the run directories).")
+    ] = Path("reports"),
+) -> None:
+    """Serve the reports directory on http://127.0.0.1:PORT/ for browsing, until Ctrl-C."""
+    from harness.report.serve import serve_reports
+
+    serve_reports(directory, port, announce=typer.echo)
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:
