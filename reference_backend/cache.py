@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from reference_backend.resilience import CircuitBreaker, CircuitOpenError
@@ -351,6 +353,9 @@ async def open_cache(
             timeout=_REDIS_TIMEOUT_S,
             socket_timeout=_REDIS_TIMEOUT_S,
             socket_connect_timeout=_REDIS_TIMEOUT_S,
+            # One immediate retry on a fresh connection covers pooled connections that died
+            # with a Redis restart; more would only delay the breaker while Redis hangs.
+            retry=Retry(NoBackoff(), 1),
         )
     )
     try:

@@ -123,6 +123,8 @@ class TcpProxy:
         self.port = port or free_port()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self.blackhole = False
+        """When True, connections are accepted and then never answered (a hung Redis)."""
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
@@ -139,6 +141,9 @@ class TcpProxy:
             self._server = None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.blackhole:
+            self._writers.add(writer)
+            await asyncio.Event().wait()  # until stop() aborts the connection
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self._writers.update((writer, up_writer))
 

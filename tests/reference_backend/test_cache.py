@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -345,3 +346,26 @@ def test_each_data_set_gets_its_own_redis_namespace() -> None:
     assert same.startswith("perfctl:")
     assert same not in others
     assert len(others) == 3
+
+
+def test_a_hung_redis_costs_bounded_time_until_the_breaker_opens(prefix: str) -> None:
+    async def scenario() -> list[float]:
+        proxy = TcpProxy(target_port=6379)
+        proxy.blackhole = True
+        await proxy.start()
+        settings = Settings(redis_url=f"redis://127.0.0.1:{proxy.port}/0")
+        cache = await open_cache(settings, get_metrics(), key_prefix=prefix)
+        _, load = counting_loader("from the database")
+        elapsed_s = []
+        for n in range(6):
+            started = time.perf_counter()
+            assert await cache.get_or_load(CacheType.PRODUCT, str(n), load) == "from the database"
+            elapsed_s.append(time.perf_counter() - started)
+        assert cache.breaker.state == "open"
+        await cache.aclose()
+        await proxy.stop()
+        return elapsed_s
+
+    elapsed_s = asyncio.run(scenario())
+    assert max(elapsed_s) < 3.0  # a few socket timeouts at most, never a hang
+    assert elapsed_s[-1] < 0.05  # open breaker: straight to the loader
