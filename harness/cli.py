@@ -243,7 +243,7 @@ def worker(
     out: Annotated[Path, typer.Option(help="Where this worker keeps its log.")] = Path("reports"),
 ) -> None:
     """Join a master on another machine as one more load generator, until it finishes."""
-    from harness.runner import join_master
+    from harness.worker import join_master
 
     join_master(master, plan, out)
 
@@ -366,7 +366,7 @@ def sla_lint(
 ) -> None:
     """Check an SLA file: every problem as file:line, and every operation against the
     scenarios' journeys. Exit 0 when clean, 2 otherwise."""
-    from harness.spec.commands import lint_sla
+    from harness.spec.sla_view import lint_sla
 
     typer.echo(lint_sla(file, scenario or []))
 
@@ -376,7 +376,7 @@ def sla_show(file: _SlaFileArgument = None) -> None:
     """Print the SLA's objectives, availability tiers and incident response as tables."""
     from rich.console import Console
 
-    from harness.spec.commands import show_sla
+    from harness.spec.sla_view import show_sla
 
     show_sla(file, Console())
 
@@ -384,7 +384,7 @@ def sla_show(file: _SlaFileArgument = None) -> None:
 @sla_app.command("schema")
 def sla_schema_command() -> None:
     """Print the JSON Schema of sla.yaml (point your editor's YAML plugin at it)."""
-    from harness.spec.commands import sla_schema_json
+    from harness.spec.sla_view import sla_schema_json
 
     typer.echo(sla_schema_json())
 
@@ -394,7 +394,7 @@ def scenarios_list() -> None:
     """List the scenarios in scenarios/ with their model, peak load, duration and profiles."""
     from rich.console import Console
 
-    from harness.spec.commands import list_scenarios
+    from harness.spec.scenario_view import list_scenarios
 
     list_scenarios(Console())
 
@@ -413,7 +413,7 @@ def scenarios_show(
     requests per second, scale factors, journeys and the scaled throughput limits."""
     from rich.console import Console
 
-    from harness.spec.commands import show_scenario
+    from harness.spec.scenario_view import show_scenario
 
     show_scenario(name, profile, sla, Console())
 
@@ -425,7 +425,7 @@ def scenarios_lint(
     ] = None,
 ) -> None:
     """Check scenario files and plan each of their profiles. Exit 0 when clean, 2 otherwise."""
-    from harness.spec.commands import lint_scenarios
+    from harness.spec.scenario_view import lint_scenarios
 
     typer.echo(lint_scenarios(names or []))
 
@@ -433,7 +433,7 @@ def scenarios_lint(
 @scenarios_app.command("schema")
 def scenarios_schema_command() -> None:
     """Print the JSON Schema of a scenario file."""
-    from harness.spec.commands import scenario_schema_json
+    from harness.spec.scenario_view import scenario_schema_json
 
     typer.echo(scenario_schema_json())
 
