@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import EngineError
+from harness.errors import EngineError, UsageError
 
 _PR_SET_PDEATHSIG = 1
 
@@ -32,6 +32,16 @@ DEFAULT_MASTER_PORT = 5557
 
 EXPECT_WORKERS_MAX_WAIT_S = 30
 """How long a master waits for its workers to connect before it gives up."""
+
+
+def parse_master_address(text: str, default_port: int | None) -> tuple[str, int | None]:
+    """`HOST[:PORT]` as (host, port); a UsageError for a bad port."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        return text, default_port
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"expected HOST[:PORT] with a port in 1..65535, got {text!r}")
+    return host, int(port_text)
 
 
 def die_with_parent() -> None:

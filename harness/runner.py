@@ -14,31 +14,26 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import json
 import os
 import platform
-import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from rich.console import Console
 
 from harness import __version__
 from harness.errors import EngineError, InterruptedRunError, PerfctlError, UsageError
+from harness.interrupts import Interrupts
 from harness.live import JsonlTail, LiveProgress, print_summary
 from harness.loadgen import (
-    DEFAULT_MASTER_PORT,
     ENGINE_LOCUSTFILE,
     EXPECT_WORKERS_MAX_WAIT_S,
     EngineEnvironment,
     LoadGenerators,
-    LocustProcess,
-    locust_command,
+    parse_master_address,
     raise_open_files_limit,
 )
 from harness.observe.collect import ObserveOptions, ServerObservation
@@ -122,43 +117,6 @@ class RunResult:
     """What run.json says."""
 
 
-def parse_master_address(text: str, default_port: int | None) -> tuple[str, int | None]:
-    """`HOST[:PORT]` as (host, port); a UsageError for a bad port."""
-    host, sep, port_text = text.rpartition(":")
-    if not sep:
-        return text, default_port
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise UsageError(f"expected HOST[:PORT] with a port in 1..65535, got {text!r}")
-    return host, int(port_text)
-
-
-class _Interrupts:
-    """Counts Ctrl-C/SIGTERM; raises KeyboardInterrupt unless a graceful stop can take it."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.signal_name = ""
-        self.graceful = False
-        self._raised = False
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self._previous[signum] = signal.signal(signum, self._handle)
-
-    def restore(self) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.count += 1
-        if self.count == 1:
-            self.signal_name = signal.Signals(signum).name
-        if not self._raised and (self.count >= 2 or not self.graceful):
-            self._raised = True
-            raise KeyboardInterrupt
-
-
 @dataclass(slots=True)
 class _Ending:
     """How the watch over the Locust processes ended."""
@@ -212,9 +170,7 @@ def run(
     if request.observe.prometheus is not None:
         check_prometheus(request.observe.prometheus)
     run_dir = create_run_dir(request.out_dir, run_id or make_run_id(plan.scenario, utc_now()))
-    interrupts = _Interrupts()
-    interrupts.install()
-    try:
+    with Interrupts() as interrupts:
         session = _RunSession(
             request,
             plan,
@@ -224,8 +180,6 @@ def run(
             master=(master_host, master_port or find_free_port(master_host)),
         )
         return session.execute(target_url, locustfile)
-    finally:
-        interrupts.restore()
 
 
 class _RunSession:
@@ -236,7 +190,7 @@ class _RunSession:
         request: RunRequest,
         plan: RunPlan,
         run_dir: Path,
-        interrupts: _Interrupts,
+        interrupts: Interrupts,
         console: Console,
         *,
         master: tuple[str, int],
@@ -491,55 +445,3 @@ class _RunSession:
     def _note_generators(self, generators: LoadGenerators) -> None:
         for process in generators.processes:
             self._note_process(process.role, process.pid, process.exit_code)
-
-
-def join_master(
-    master: str,
-    plan_file: Path | None,
-    out_dir: Path,
-    *,
-    locustfile: Path = ENGINE_LOCUSTFILE,
-) -> None:
-    """Run one Locust worker for the master at `master` (HOST[:PORT]) until it quits.
-
-    The master ships the plan to its workers; `plan_file` is needed only for a plan that
-    runs a team's locustfile (its user classes must exist before the worker connects).
-    """
-    host, port = parse_master_address(master, DEFAULT_MASTER_PORT)
-    assert port is not None
-    if plan_file is not None:
-        try:
-            plan = RunPlan.from_dict(json.loads(plan_file.read_text()))
-        except FileNotFoundError:
-            raise UsageError(f"plan file {plan_file} does not exist") from None
-        except (OSError, ValueError, TypeError, KeyError) as error:
-            raise UsageError(f"{plan_file} is not a perfctl plan.json: {error}") from None
-        if plan.locustfile and not Path(plan.locustfile).is_file():
-            raise UsageError(f"the plan's locustfile {plan.locustfile} is not on this machine")
-    work_dir = out_dir / f"worker-{socket.gethostname()}-{os.getpid()}"
-    (work_dir / LOGS_DIR).mkdir(parents=True, exist_ok=True)
-    raise_open_files_limit()
-    environment = EngineEnvironment(
-        plan_file.resolve() if plan_file is not None else None, work_dir, ""
-    )
-    command = locust_command(locustfile, "worker", master_host=host, master_port=port)
-    log = work_dir / LOGS_DIR / "worker.log"
-    print(f"worker joining {host}:{port}; log: {log}", file=sys.stderr)
-    process = LocustProcess("worker", command, environment.variables("worker"), log)
-    interrupts = _Interrupts()
-    interrupts.graceful = True
-    interrupts.install()
-    try:
-        while process.running:
-            if interrupts.count:
-                process.stop(WORKER_STOP_GRACE_S)
-                raise InterruptedRunError(f"worker stopped; its log is {log}")
-            time.sleep(_POLL_INTERVAL_S)
-    except KeyboardInterrupt:
-        process.kill()
-        raise InterruptedRunError(f"worker stopped; its log is {log}") from None
-    finally:
-        interrupts.restore()
-    if process.exit_code:
-        raise EngineError(f"the worker exited with code {process.exit_code}; see {log}")
-    print("worker finished: the master ended the run", file=sys.stderr)

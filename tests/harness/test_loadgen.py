@@ -9,12 +9,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.errors import EngineError
+from harness.errors import EngineError, UsageError
 from harness.loadgen import (
     ENGINE_LOCUSTFILE,
     EngineEnvironment,
     LoadGenerators,
     locust_command,
+    parse_master_address,
     raise_open_files_limit,
 )
 
@@ -100,3 +101,10 @@ def test_children_die_with_a_killed_runner(tmp_path: Path) -> None:
     assert not psutil.pid_exists(child_pid) or (
         psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE
     )
+
+
+def test_master_addresses_take_an_optional_port() -> None:
+    assert parse_master_address("10.0.0.5", 5557) == ("10.0.0.5", 5557)
+    assert parse_master_address("10.0.0.5:6000", 5557) == ("10.0.0.5", 6000)
+    with pytest.raises(UsageError, match="HOST"):
+        parse_master_address("h:0", 5557)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import EngineError, InterruptedRunError, UsageError
+from harness.errors import EngineError, InterruptedRunError
 from harness.rundir import read_run_record
-from harness.runner import RunRequest, join_master, parse_master_address, run
-from harness.target import find_free_port
+from harness.runner import RunRequest, run
 
 from ._runner_support import FAKE_ENGINE, tiny_plan, tiny_target, write_plan
 
@@ -62,13 +59,6 @@ def _when_running(run_dir: Path, action: object, after_s: float) -> threading.Th
     thread = threading.Thread(target=wait_then_act, daemon=True)
     thread.start()
     return thread
-
-
-def test_master_addresses_take_an_optional_port() -> None:
-    assert parse_master_address("10.0.0.5", 5557) == ("10.0.0.5", 5557)
-    assert parse_master_address("10.0.0.5:6000", 5557) == ("10.0.0.5", 6000)
-    with pytest.raises(UsageError, match="HOST"):
-        parse_master_address("h:0", 5557)
 
 
 def test_a_completed_run_leaves_a_complete_run_directory(tmp_path: Path, target: str) -> None:
@@ -184,46 +174,3 @@ def test_second_interrupt_exits_at_once_and_still_says_interrupted(
     assert record["exit_reason"] in ("interrupted by SIGTERM", "interrupted by SIGINT")
     (local,) = record["processes"]
     assert local["exit_code"] == -signal.SIGKILL  # killed at once, not stopped gracefully
-
-
-def test_a_worker_refuses_a_missing_plan_or_a_bad_master(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="does not exist"):
-        join_master("127.0.0.1:5557", tmp_path / "absent.json", tmp_path)
-    with pytest.raises(UsageError, match="HOST"):
-        join_master("127.0.0.1:notaport", None, tmp_path)
-
-
-def test_a_worker_runs_until_its_master_ends_the_run(tmp_path: Path, target: str) -> None:
-    """A master started by the runner, waiting for one remote worker that joins it."""
-    port = find_free_port()
-    request = _request(
-        tmp_path, target, remote_workers=1, master_bind=f"127.0.0.1:{port}", run_id="m"
-    )
-    plan_file = Path(request.scenario)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path; from harness.runner import join_master; "
-            "join_master(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), "
-            "locustfile=Path(sys.argv[4]))",
-            f"127.0.0.1:{port}",
-            str(plan_file),
-            str(tmp_path / "remote"),
-            str(FAKE_ENGINE),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        result = run(request, locustfile=FAKE_ENGINE)
-        _, stderr = worker.communicate(timeout=30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    assert result.record.status == "completed"
-    assert result.record.workers_expected == 1
-    assert worker.returncode == 0, stderr
-    assert "the master ended the run" in stderr
-    (log,) = (tmp_path / "remote").glob("worker-*/logs/worker.log")
-    assert "Got quit message from master" in log.read_text()
