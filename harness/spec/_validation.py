@@ -32,8 +32,14 @@ def validate_document(model: type[ModelT], document: Document) -> ModelT:
 
 
 def _problem(model: type[pydantic.BaseModel], data: Any, detail: ErrorDetails) -> Problem:
-    path = _data_path(data, detail["loc"])
+    loc = detail["loc"]
     kind = detail["type"]
+    if loc and loc[-1] == "[key]" or kind == "invalid_key":
+        # YAML reads `yes`, `on`, `1` as booleans and numbers; a key must be text
+        path = _data_path(data, tuple(part for part in loc if part != "[key]"))
+        key = detail.get("input")
+        return Problem(path, f"a key must be text, got {quote_value(key)} (quote it)")
+    path = _data_path(data, loc)
     if kind == "missing":
         return Problem(path, "missing required key")
     if kind == "extra_forbidden":

@@ -349,6 +349,10 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.M
             "sla.yaml:2: name: duplicate key 'name'",
         ),
         (b"name: \xff\n", "sla.yaml:1: is not UTF-8 text (byte 0xff at offset 6)"),
+        (
+            b"name: x\nservices:\n  3: {}\n",
+            "sla.yaml:3: services.3: a key must be text, got 3 (quote it)",
+        ),
         (b"\x00\x01\x02", "sla.yaml: is a binary file, expected YAML text"),
     ],
 )
