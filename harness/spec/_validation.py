@@ -34,7 +34,7 @@ def validate_document(model: type[ModelT], document: Document) -> ModelT:
 def _problem(model: type[pydantic.BaseModel], data: Any, detail: ErrorDetails) -> Problem:
     loc = detail["loc"]
     kind = detail["type"]
-    if loc and loc[-1] == "[key]" or kind == "invalid_key":
+    if (loc and loc[-1] == "[key]") or kind == "invalid_key":
         # YAML reads `yes`, `on`, `1` as booleans and numbers; a key must be text
         path = _data_path(data, tuple(part for part in loc if part != "[key]"))
         key = detail.get("input")
