@@ -17,8 +17,7 @@ HERE = Path(__file__).resolve().parent
 FAKE_ENGINE = HERE / "_runner_fake_engine.py"
 
 
-@contextmanager
-def tiny_target() -> Iterator[str]:
+def start_tiny_target() -> tuple[str, subprocess.Popen[bytes]]:
     """A Starlette app under uvicorn on a free loopback port, waited on with a deadline."""
     port = find_free_port()
     process = subprocess.Popen(
@@ -38,6 +37,17 @@ def tiny_target() -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         check_target(url, deadline_s=20.0)
+    except BaseException:
+        process.kill()
+        raise
+    return url, process
+
+
+@contextmanager
+def tiny_target() -> Iterator[str]:
+    """`start_tiny_target` for the length of a `with` block."""
+    url, process = start_tiny_target()
+    try:
         yield url
     finally:
         process.terminate()

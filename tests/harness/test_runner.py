@@ -15,8 +15,9 @@ import pytest
 from harness.errors import EngineError, InterruptedRunError
 from harness.rundir import read_run_record
 from harness.runner import RunRequest, run
+from harness.timeline import read_timeline
 
-from ._runner_support import FAKE_ENGINE, tiny_plan, tiny_target, write_plan
+from ._runner_support import FAKE_ENGINE, start_tiny_target, tiny_plan, tiny_target, write_plan
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +175,20 @@ def test_second_interrupt_exits_at_once_and_still_says_interrupted(
     assert record["exit_reason"] in ("interrupted by SIGTERM", "interrupted by SIGINT")
     (local,) = record["processes"]
     assert local["exit_code"] == -signal.SIGKILL  # killed at once, not stopped gracefully
+
+
+def test_a_target_that_dies_mid_run_shows_as_connection_errors(tmp_path: Path) -> None:
+    url, server = start_tiny_target()
+    try:
+        request = _request(tmp_path, url)
+        write_plan(Path(request.scenario), tiny_plan(users=2, run_time_s=6.0))
+        killer = _when_running(tmp_path / "reports" / "r1", lambda _: server.kill(), after_s=1.5)
+        result = run(request, locustfile=FAKE_ENGINE)
+        killer.join()
+    finally:
+        server.kill()
+        server.wait()
+    assert result.record.status == "completed"
+    counts = read_timeline(result.run_dir).counts("root")
+    assert counts.ok > 0
+    assert counts.connection_error > 0
