@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -63,10 +64,12 @@ class ServeProcess:
     def __init__(self, *args: str, deadline_s: float = 90.0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # stderr goes to a file: a pipe nobody reads could fill up and block the server
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (lives as long as self)
         self.process = subprocess.Popen(
             [PERFCTL, "serve", "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
             cwd=REPO,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -104,9 +107,9 @@ class ServeProcess:
             raise
 
     def stderr_text(self) -> str:
-        if self.process.poll() is None or self.process.stderr is None:
-            return ""
-        return self.process.stderr.read()
+        """What the server wrote to stderr so far."""
+        self._stderr.seek(0)
+        return self._stderr.read()
 
     def __enter__(self) -> ServeProcess:
         return self
