@@ -2,8 +2,9 @@
 
 The order matters. The listening socket is bound first (a port in use fails in
 milliseconds), the database is created and seeded once in this process (before any worker
-starts), and `PROMETHEUS_MULTIPROC_DIR` is set before anything imports prometheus_client,
-so every worker writes its samples where `/metrics` merges them. Workers build the app
+starts), and with several workers `PROMETHEUS_MULTIPROC_DIR` (a fresh directory) is set
+before anything imports prometheus_client, so every worker writes its samples where
+`/metrics` merges them; one worker keeps the faster in-memory metrics. Workers build the app
 with `reference_backend.app:create_app_from_env`, reading the settings from
 `PERFCTL_BACKEND_SETTINGS` (JSON of `Settings`), and share the fault-injection file named
 by `PERFCTL_FAULTS_FILE`.
