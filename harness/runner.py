@@ -117,13 +117,39 @@ class RunResult:
     """What run.json says."""
 
 
-@dataclass(slots=True)
-class _Ending:
+@dataclass(frozen=True, slots=True)
+class Ending:
     """How the watch over the Locust processes ended."""
 
     status: RunStatus = "completed"
+    """completed when the engine ended the test by itself; aborted or failed otherwise."""
     reason: str = "the plan finished"
+    """Why it ended, a sentence for run.json."""
     interrupted: bool = False
+    """True when Ctrl-C or SIGTERM ended it."""
+
+
+def decide_status(
+    ending: Ending,
+    engine: dict[str, Any] | None,
+    *,
+    workers_lost: int,
+    workers_expected: int,
+    engine_failure: str,
+) -> tuple[RunStatus, str]:
+    """The run's final status and reason, from how the watch ended and what the engine said."""
+    if ending.status != "completed":
+        return ending.status, ending.reason
+    if engine is None:
+        return "failed", engine_failure
+    if workers_expected and workers_lost >= workers_expected:
+        # the master may end the test itself when its last worker goes missing
+        return "aborted", "every worker was lost"
+    if engine.get("status") == "aborted":
+        return "aborted", f"the engine aborted: {engine.get('reason') or 'no reason given'}"
+    if workers_lost:
+        return "degraded", f"{workers_lost} of {workers_expected} workers lost; the others went on"
+    return "completed", ending.reason
 
 
 def _versions() -> dict[str, str]:
@@ -316,21 +342,17 @@ class _RunSession:
         self._note_children(generators, backend)
         return self._finish(ending)
 
-    def _finish(self, ending: _Ending) -> RunResult:
+    def _finish(self, ending: Ending) -> RunResult:
         engine = read_engine_summary(self.run_dir)
-        status, reason = ending.status, ending.reason
-        if status == "completed":
-            if engine is None:
-                status, reason = "failed", self._engine_failure()
-            elif engine.get("status") == "aborted":
-                status = "aborted"
-                reason = f"the engine aborted: {engine.get('reason') or 'no reason given'}"
-            elif self.workers_lost:
-                status = "degraded"
-                reason = (
-                    f"{self.workers_lost} of {self.workers_expected} workers lost; "
-                    "the others went on"
-                )
+        if engine is not None:
+            self.reported_lost = max(self.reported_lost, int(engine.get("workers_lost") or 0))
+        status, reason = decide_status(
+            ending,
+            engine,
+            workers_lost=self.workers_lost,
+            workers_expected=self.workers_expected,
+            engine_failure=self._engine_failure(),
+        )
         record = self.write(
             self.record(status, reason=reason, interrupted=ending.interrupted, ended=True)
         )
@@ -349,10 +371,10 @@ class _RunSession:
         log = self.run_dir / primary.log if primary is not None else self.run_dir
         return f"the Locust process exited with code {code} without finishing the run (log: {log})"
 
-    def _watch(self, generators: LoadGenerators) -> _Ending:
+    def _watch(self, generators: LoadGenerators) -> Ending:
         primary = generators.primary
         assert primary is not None
-        ending = _Ending()
+        ending = Ending()
         deadline = (
             self.started_monotonic
             + self.plan.duration_s
@@ -393,12 +415,12 @@ class _RunSession:
             )
         return None
 
-    def _begin_stop(self, ending: _Ending, reason: str) -> _Ending:
+    def _begin_stop(self, ending: Ending, reason: str) -> Ending:
         interrupted = reason.startswith("interrupted")
         status: RunStatus = "failed" if reason.startswith("deadline") else "aborted"
         # written before waiting on anyone, so a second Ctrl-C still leaves the truth
         self.write(self.record("aborted", reason=reason, interrupted=interrupted, ended=True))
-        return _Ending(status=status, reason=reason, interrupted=interrupted)
+        return Ending(status=status, reason=reason, interrupted=interrupted)
 
     def _collect_worker_losses(self, generators: LoadGenerators) -> None:
         """Record workers that died, and the generator events the engine appended."""

@@ -14,7 +14,7 @@ import pytest
 
 from harness.errors import EngineError, InterruptedRunError
 from harness.rundir import read_run_record
-from harness.runner import RunRequest, run
+from harness.runner import Ending, RunRequest, decide_status, run
 from harness.timeline import read_timeline
 
 from ._runner_support import FAKE_ENGINE, start_tiny_target, tiny_plan, tiny_target, write_plan
@@ -192,3 +192,50 @@ def test_a_target_that_dies_mid_run_shows_as_connection_errors(tmp_path: Path) -
     counts = read_timeline(result.run_dir).counts("root")
     assert counts.ok > 0
     assert counts.connection_error > 0
+
+
+@pytest.mark.parametrize(
+    ("ending", "engine", "lost", "expected", "status", "reason"),
+    [
+        (Ending(), {"status": "completed"}, 0, 0, "completed", "the plan finished"),
+        (Ending(), None, 0, 0, "failed", "engine died"),
+        (
+            Ending(),
+            {"status": "aborted", "reason": "boom"},
+            0,
+            0,
+            "aborted",
+            "the engine aborted: boom",
+        ),
+        (
+            Ending(),
+            {"status": "completed"},
+            1,
+            2,
+            "degraded",
+            "1 of 2 workers lost; the others went on",
+        ),
+        (Ending(), {"status": "completed"}, 2, 2, "aborted", "every worker was lost"),
+        (
+            Ending("aborted", "interrupted by SIGINT", True),
+            None,
+            0,
+            0,
+            "aborted",
+            "interrupted by SIGINT",
+        ),
+        (Ending("failed", "deadline: x"), {"status": "completed"}, 0, 0, "failed", "deadline: x"),
+    ],
+)
+def test_final_status_follows_the_ending_the_engine_and_the_workers(
+    ending: Ending,
+    engine: dict[str, str] | None,
+    lost: int,
+    expected: int,
+    status: str,
+    reason: str,
+) -> None:
+    decided = decide_status(
+        ending, engine, workers_lost=lost, workers_expected=expected, engine_failure="engine died"
+    )
+    assert decided == (status, reason)
