@@ -164,6 +164,11 @@ class RunPlan:
     """Products the embedded backend seeds for this run (volume scenarios)."""
     tags: dict[str, str] = field(default_factory=dict)
     """User tags from `--tag key=value`."""
+    uses_sla: bool = True
+    """Whether the SLA file's objectives judge this run (a scenario may set `sla: false`)."""
+    scenario_objectives: tuple[dict[str, Any], ...] = ()
+    """The scenario's own objectives (e.g. k6 thresholds), resolved, as plain data; the verdict
+    reads them back with `harness.spec.objectives_for_plan`."""
 
     @property
     def duration_s(self) -> float:
@@ -221,6 +226,7 @@ class RunPlan:
                 "scale": Scale(**data["scale"]),
                 "stages": tuple(StagePlan(**stage) for stage in data["stages"]),
                 "journeys": journeys,
+                "scenario_objectives": tuple(data.get("scenario_objectives", ())),
             }
         )
 

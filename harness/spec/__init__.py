@@ -9,11 +9,17 @@ Public names (pinned by tests/harness/test_spec_api.py):
     list_scenario_names() -> tuple[str, ...]      the scenarios in scenarios/
     check_against(sla, scenario) -> objectives    SpecError if an objective's operation is not produced
     effective_objectives(sla, scenario)           the objectives a run of the scenario is judged on
+    objectives_for_plan(sla, plan)                the same from a RunPlan (its scenario's own objectives travel in it)
     scenario_operations(scenario)                 operations its journeys report (None: unknowable)
     sla_schema() / scenario_schema() -> dict      JSON Schema of both formats
 """
 
-from harness.spec.check import check_against, effective_objectives, scenario_operations
+from harness.spec.check import (
+    check_against,
+    effective_objectives,
+    objectives_for_plan,
+    scenario_operations,
+)
 from harness.spec.journeys import BUILTIN_JOURNEYS, BuiltinJourney
 from harness.spec.objective import OPERATION_ALL, Objective
 from harness.spec.planning import plan_scenario
@@ -45,6 +51,7 @@ __all__ = [
     "list_scenario_names",
     "load_scenario",
     "load_sla",
+    "objectives_for_plan",
     "plan_scenario",
     "resolve_scenario_path",
     "scenario_operations",

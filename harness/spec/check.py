@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.errors import SpecError
+from harness.plan import RunPlan
 from harness.spec.journeys import BUILTIN_JOURNEYS
 from harness.spec.objective import OPERATION_ALL, Objective
 from harness.spec.scenario import Scenario
@@ -38,6 +39,16 @@ def effective_objectives(sla: Sla | None, scenario: Scenario) -> tuple[Objective
         objective
         for objective in (*from_sla, *scenario.objectives)
         if objective.applies_to(scenario.name)
+    )
+
+
+def objectives_for_plan(sla: Sla | None, plan: RunPlan) -> tuple[Objective, ...]:
+    """The objectives a run of `plan` is judged on: the SLA's that apply to its scenario (unless
+    the scenario set `sla: false`), then the scenario's own, which the plan carries."""
+    from_sla = () if sla is None or not plan.uses_sla else sla.objectives
+    own = tuple(Objective.from_dict(data) for data in plan.scenario_objectives)
+    return tuple(
+        objective for objective in (*from_sla, *own) if objective.applies_to(plan.scenario)
     )
 
 

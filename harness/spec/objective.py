@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from harness.spec._types import Severity
 from harness.spec.sla_models import Metric
@@ -117,3 +118,28 @@ class Objective:
     def applies_to(self, scenario: str) -> bool:
         """Whether this objective is judged in runs of `scenario`."""
         return not self.scenarios or scenario in self.scenarios
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (a plan carries a scenario's own objectives this way)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Objective:
+        """The objective `to_dict` wrote, also after a JSON round trip."""
+
+        def limit(value: dict[str, Any] | None) -> Limit | None:
+            return Limit(**value) if value is not None else None
+
+        def relative(value: dict[str, Any] | None) -> RelativeLimit | None:
+            return RelativeLimit(**value) if value is not None else None
+
+        return cls(
+            **{
+                **data,
+                "limit": limit(data["limit"]),
+                "warn": limit(data["warn"]),
+                "baseline": relative(data["baseline"]),
+                "baseline_warn": relative(data["baseline_warn"]),
+                "scenarios": tuple(data["scenarios"]),
+            }
+        )

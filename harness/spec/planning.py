@@ -57,6 +57,8 @@ def build_plan(
         target=strip_secrets(target),
         catalog_size=catalog_size,
         tags=dict(tags or {}),
+        uses_sla=spec.sla,
+        scenario_objectives=tuple(objective.to_dict() for objective in scenario.objectives),
     )
 
 

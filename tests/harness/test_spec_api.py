@@ -27,6 +27,7 @@ def test_public_names_are_pinned() -> None:
             "list_scenario_names",
             "load_scenario",
             "load_sla",
+            "objectives_for_plan",
             "plan_scenario",
             "resolve_scenario_path",
             "scenario_operations",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from harness.errors import SpecError
+from harness.plan import RunPlan
 from harness.spec import (
     check_against,
     effective_objectives,
     list_scenario_names,
     load_scenario,
     load_sla,
+    objectives_for_plan,
+    plan_scenario,
     scenario_operations,
 )
 from harness.spec.check import unmatched_scopes
@@ -111,3 +115,14 @@ def test_a_scope_no_scenario_runs_is_a_warning(tmp_path: Path) -> None:
             "be not_exercised (stages: ramp-up, steady)",
         ][::-1]
     )
+
+
+def test_a_plan_carries_the_scenarios_own_thresholds_through_json() -> None:
+    sla = load_sla(REPO / "sla.yaml")
+    k6 = plan_scenario("k6-seed", "ci")
+    again = RunPlan.from_dict(json.loads(json.dumps(k6.to_dict())))
+    objectives = objectives_for_plan(sla, again)
+    assert [o.id for o in objectives] == ["http_req_duration", "http_req_failed"]
+    assert objectives == load_scenario("k6-seed").objectives
+    normal = objectives_for_plan(sla, plan_scenario("normal"))
+    assert {o.id for o in normal} == {o.id for o in sla.objectives if o.applies_to("normal")}
