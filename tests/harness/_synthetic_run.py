@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
-from harness.timeline import EngineSummary, RunDirWriter, WindowRecord
+from harness.timeline import EngineSummary, LoadSample, RunDirWriter, WindowRecord
 
 START_T = 1_800_000_000
 """Offset 0 of every synthetic run (a whole unix second)."""
@@ -48,6 +48,7 @@ class SyntheticRun:
     plan: RunPlan
     records: dict[tuple[int, str], WindowRecord] = field(default_factory=dict)
     events: list[dict[str, object]] = field(default_factory=list)
+    loads: list[LoadSample] = field(default_factory=list)
 
     def add(
         self,
@@ -81,6 +82,12 @@ class SyntheticRun:
         self.events.append({"t": START_T + offset_s, "kind": kind, "detail": detail})
         return self
 
+    def load(self, offset_s: int, **fields: object) -> SyntheticRun:
+        """One load.jsonl sample for the second `offset_s` after the start (LoadSample fields)."""
+        defaults: dict[str, object] = {"stage": None, "achieved_rps": 0.0, "workers": 1}
+        self.loads.append(LoadSample.from_dict({**defaults, **fields, "t": START_T + offset_s}))
+        return self
+
     def finish(
         self,
         *,
@@ -93,6 +100,8 @@ class SyntheticRun:
         """Write timeline.jsonl, events.jsonl, engine.json and run.json; returns the run dir."""
         writer = RunDirWriter(self.run_dir)
         writer.append_windows(record for _, record in sorted(self.records.items()))
+        for sample in self.loads:
+            writer.append_load(sample)
         for event in self.events:
             writer.append_event(event["kind"], str(event["detail"]), t=float(event["t"]))  # type: ignore[arg-type]
         ended = START_T + (self.plan.duration_s if ended_offset_s is None else ended_offset_s)
