@@ -15,6 +15,7 @@ import pytest
 
 from harness.loadgen import ENGINE_LOCUSTFILE
 from harness.target import find_free_port
+from tests.harness._runner_support import start_tiny_target
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 
@@ -199,3 +200,91 @@ def test_a_killed_worker_marks_the_run_degraded(tmp_path: Path) -> None:
     assert record["status"] == "degraded"
     assert record["workers_lost"] >= 1
     assert any("worker-2" in event["detail"] for event in record["worker_events"])
+
+
+TEAM_LOCUSTFILE = """\
+from locust import HttpUser, constant, task
+
+
+class Shopper(HttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def home(self):
+        self.client.get("/", name="home")
+"""
+
+
+@needs_engine
+def test_a_teams_locustfile_runs_with_locusts_own_options(tmp_path: Path) -> None:
+    locustfile = tmp_path / "team_locustfile.py"
+    locustfile.write_text(TEAM_LOCUSTFILE)
+    url, server = start_tiny_target()
+    try:
+        done = _perfctl(
+            "run",
+            str(locustfile),
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-t",
+            "4s",
+            "--target",
+            url,
+            "--out",
+            str(tmp_path),
+            "--run-id",
+            "team",
+            "--quiet",
+        )
+    finally:
+        server.kill()
+        server.wait()
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = _run_json(tmp_path / "team")
+    assert record["status"] == "completed"
+    assert record["plan"]["locustfile"] == str(locustfile)
+    ops = {json.loads(line)["op"] for line in (tmp_path / "team" / "timeline.jsonl").open()}
+    assert "home" in ops
+
+
+@needs_engine
+def test_perfctl_worker_joins_a_master_started_by_perfctl_run(tmp_path: Path) -> None:
+    port = find_free_port()
+    master = subprocess.Popen(
+        [
+            PERFCTL,
+            "run",
+            _tiny_scenario(tmp_path, 4),
+            "--out",
+            str(tmp_path),
+            "--run-id",
+            "m",
+            "--remote-workers",
+            "1",
+            "--master-bind",
+            f"127.0.0.1:{port}",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = subprocess.Popen(
+        [PERFCTL, "worker", "--master", f"127.0.0.1:{port}", "--out", str(tmp_path / "remote")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = master.communicate(timeout=90)
+        _, worker_stderr = worker.communicate(timeout=30)
+    finally:
+        for process in (master, worker):
+            if process.poll() is None:
+                process.kill()
+    assert master.returncode == 0, stdout + stderr
+    assert worker.returncode == 0, worker_stderr
+    record = _run_json(tmp_path / "m")
+    assert record["status"] == "completed"
+    assert record["workers_expected"] == 1
