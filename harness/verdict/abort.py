@@ -1,8 +1,9 @@
 """Abort on breach: objectives whose limit stays broken for a sustained time stop the run.
 
 Like k6's `abortOnFail` with `delayAbortEval` and Taurus's `for 30s`: each second, the
-objective's statistic is computed over the trailing `TRAILING_S` seconds; when it has broken
-the limit in every second of the last `abort.after`, the run stops and the verdict says why.
+objective's statistic is computed over the trailing `TRAILING_S` seconds; when it has failed
+(beyond the alert threshold `warn` when there is one, else beyond the limit) in every second
+of the last `abort.after`, the run stops and the verdict says why.
 Only request metrics can abort (latency, error rate, availability); warm-up never does.
 """
 
@@ -78,7 +79,9 @@ class AbortWatch:
         value = self._value(objective, second - TRAILING_S + 1, second + 1)
         assert objective.limit is not None
         assert objective.abort_after_s is not None
-        if value is None or objective.limit.holds(value):
+        # a breach is a failure: beyond the alert threshold when there is one, else the limit
+        bound = objective.warn if objective.warn is not None else objective.limit
+        if value is None or bound.holds(value):
             self._breached_since[objective.id] = None
             return None
         since = self._breached_since[objective.id]
@@ -86,9 +89,9 @@ class AbortWatch:
             since = self._breached_since[objective.id] = second
         if second - since + 1 < objective.abort_after_s:
             return None
-        unit = objective.limit.unit
+        unit = bound.unit
         reason = (
-            f"{objective.id} broke {objective.limit.text} for {objective.abort_after_s:g}s "
+            f"{objective.id} broke {bound.text} for {objective.abort_after_s:g}s "
             f"(last {format_value(value, unit)}): abort on breach"
         )
         return AbortDecision(objective.id, value, reason)

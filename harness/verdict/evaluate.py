@@ -11,6 +11,7 @@ from harness.errors import RunDirError
 from harness.observe.series import ServerSeries, read_server_series
 from harness.plan import RunPlan
 from harness.rundir import read_run_record
+from harness.spec.check import objectives_for_plan
 from harness.spec.objective import Objective
 from harness.spec.sla import Sla
 from harness.spec.units import Limit
@@ -86,11 +87,10 @@ def _iso_to_unix(text: object) -> float | None:
 def evaluate(
     run: JudgedRun, sla: Sla, *, baseline: JudgedRun | None = None, strict: bool = False
 ) -> Verdict:
-    """Judge every objective of `sla` that applies to the run's scenario."""
+    """Judge every objective of the run: the SLA's that apply to its scenario (unless the
+    scenario opted out with `sla: false`), then the scenario's own thresholds."""
     checks: list[Check] = []
-    for objective in sla.objectives:
-        if not objective.applies_to(run.plan.scenario):
-            continue
+    for objective in objectives_for_plan(sla, run.plan):
         if objective.limit is not None:
             checks.append(_check(objective, objective.limit, run, sla))
         if objective.baseline is not None:

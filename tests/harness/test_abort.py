@@ -56,3 +56,18 @@ def test_breach_during_warm_up_never_aborts(tmp_path: Path) -> None:
     watch = _watch(tmp_path, after="5s", warmup_s=30.0)
     watch.observe(_second(t, 900.0 if t < 30 else 50.0) for t in range(60))
     assert watch.check(START + 62) is None
+
+
+def test_a_breach_inside_the_warning_band_does_not_abort(tmp_path: Path) -> None:
+    path = tmp_path / "sla.yaml"
+    path.write_text(
+        "version: 1\nname: t\nobjectives:\n"
+        '  - {operation: search, metric: latency, statistic: p95, limit: "< 300 ms", warn: "< 1000 ms", abort: {after: 5s}}\n'
+    )
+    watch = AbortWatch(load_sla(path).objectives, started_t=START, warmup_s=0.0)
+    watch.observe(_second(t, 600.0) for t in range(30))
+    assert watch.check(START + 32) is None
+    watch.observe(_second(t, 1500.0) for t in range(30, 45))
+    decision = watch.check(START + 47)
+    assert decision is not None
+    assert "< 1000 ms" in decision.reason

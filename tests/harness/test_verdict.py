@@ -290,3 +290,24 @@ def test_latency_drift_found_when_it_grows_and_not_when_steady(tmp_path: Path) -
     )
     assert _only(_judge(growing.finish(), sla)).status == "fail"
     assert _only(_judge(steady.finish(), sla)).status == "pass"
+
+
+def test_a_scenario_that_opts_out_of_the_sla_is_judged_on_its_own_thresholds(
+    tmp_path: Path,
+) -> None:
+    from harness.spec import plan_scenario
+
+    plan = plan_scenario("k6-seed", "smoke")
+    run = SyntheticRun(tmp_path / "run", plan)
+    for offset in range(int(plan.duration_s)):
+        run.add("product_search", offset, [120.0] * 5)
+        run.add("recommendations", offset, [1500.0] * 5)  # p(95) over all requests > 1000 ms
+    sla = _sla(
+        tmp_path,
+        '  - {operation: product_search, metric: latency, statistic: p50, limit: "< 1 ms"}\n',
+    )
+    verdict = _judge(run.finish(), sla)
+    assert {check.id: check.status for check in verdict.checks} == {
+        "http_req_duration": "fail",
+        "http_req_failed": "pass",
+    }
