@@ -67,6 +67,7 @@ class Gateway:
         )
         self.injector = injector
         self.timeout_s = settings.request_timeout_s
+        self.watchdog = Watchdog(settings.request_timeout_s)
         self.limiter = (
             TokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
             if settings.rate_limit_per_s > 0
@@ -132,22 +133,23 @@ class Gateway:
 
         routed = True
         self._in_flight.inc()
+        task = self.watchdog.watch()
         try:
-            async with asyncio.timeout(self.timeout_s) as deadline:
-                fault = self.injector.match(scope["method"], scope["path"])
-                error_status = None
-                if fault is not None:
-                    error_status = await self.injector.inflict(fault, arrival_s)
-                if fault is None or error_status is None:
-                    await app(scope, receive, send_with_headers)
-                else:
-                    routed = False
-                    status = error_status
-                    message = f"fault injected on route {fault.spec.route}"
-                    await _send_error(send, error_status, "injected_fault", message, extra_headers)
-        except TimeoutError:
-            if not deadline.expired() or started:
+            fault = self.injector.match(scope["method"], scope["path"])
+            error_status = None
+            if fault is not None:
+                error_status = await self.injector.inflict(fault, arrival_s)
+            if fault is None or error_status is None:
+                await app(scope, receive, send_with_headers)
+            else:
+                routed = False
+                status = error_status
+                message = f"fault injected on route {fault.spec.route}"
+                await _send_error(send, error_status, "injected_fault", message, extra_headers)
+        except asyncio.CancelledError:
+            if not self.watchdog.expired(task) or started:
                 raise
+            task.uncancel()
             status = 504
             message = f"no response within {self.timeout_s:g} s"
             await _send_error(send, 504, "timeout", message, extra_headers)
@@ -158,6 +160,7 @@ class Gateway:
                 await _send_error(send, 500, "internal_error", message, extra_headers)
             raise  # let the server log it; Starlette sees the response already sent
         finally:
+            self.watchdog.forget(task)
             self._in_flight.dec()
             self._observe(scope, status, arrival_s, routed=routed)
 
@@ -187,6 +190,57 @@ class Gateway:
             labels = (module.rsplit(".", 1)[-1], prefix + getattr(route, "path", ""))
             self._routes[(id(route), prefix)] = labels
         return labels
+
+
+class Watchdog:
+    """Cancels requests that outlive the timeout, with one timer per process.
+
+    `asyncio.timeout` arms a loop timer per request, several microseconds each; here a
+    request costs a dict insert and delete. Every request gets the same timeout, so the
+    dict (in arrival order) is also in deadline order and each tick stops at the first
+    request still within its time. A request is cancelled at most one tick late.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.tick_s = min(0.05, timeout_s / 4)
+        self._deadlines: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._ticking = False
+
+    def watch(self) -> asyncio.Task[Any]:
+        """Start the clock of the current request; return its task."""
+        task = asyncio.current_task()
+        assert task is not None, "ASGI requests run in tasks"
+        loop = asyncio.get_running_loop()
+        self._deadlines[task] = loop.time() + self.timeout_s
+        if not self._ticking:
+            self._ticking = True
+            loop.call_later(self.tick_s, self._tick, loop)
+        return task
+
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        """Tell whether the watchdog cancelled `task` (rather than someone else)."""
+        return task in self._expired
+
+    def forget(self, task: asyncio.Task[Any]) -> None:
+        """Stop watching a finished request."""
+        self._deadlines.pop(task, None)
+        self._expired.discard(task)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        for task, deadline in self._deadlines.items():
+            if deadline > now:
+                break
+            self._expired.add(task)
+        for task in self._expired:
+            if self._deadlines.pop(task, None) is not None:
+                task.cancel()
+        if self._deadlines:
+            loop.call_later(self.tick_s, self._tick, loop)
+        else:
+            self._ticking = False
 
 
 def _resolve_route(scope: Scope) -> tuple[Any, str]:

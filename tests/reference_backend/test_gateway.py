@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from reference_backend.app import create_app
 from reference_backend.faults import FaultInjector, FaultSpec
-from reference_backend.gateway import gateway_middleware
+from reference_backend.gateway import Watchdog, gateway_middleware
 from reference_backend.metrics import get_metrics, metrics_endpoint
 from reference_backend.settings import Settings
 from tests.reference_backend._infra import running_uvicorn
@@ -297,3 +297,36 @@ def test_the_real_app_injects_faults_by_operation_name(sqlite_settings: Settings
     assert detail.json()["error"]["code"] == "injected_fault"
     assert listing.status_code == 200
     assert metrics_page.status_code == 200
+
+
+def test_the_watchdog_cancels_only_overdue_requests_and_knows_which() -> None:
+    async def scenario() -> None:
+        watchdog = Watchdog(timeout_s=0.1)
+        outcomes: dict[str, tuple[str, float]] = {}
+
+        async def request(name: str, work_s: float) -> None:
+            started = time.perf_counter()
+            task = watchdog.watch()
+            try:
+                await asyncio.sleep(work_s)
+                outcomes[name] = ("done", time.perf_counter() - started)
+            except asyncio.CancelledError:
+                verdict = "timed out" if watchdog.expired(task) else "cancelled"
+                outcomes[name] = (verdict, time.perf_counter() - started)
+            finally:
+                watchdog.forget(task)
+
+        quick = asyncio.create_task(request("quick", 0.02))
+        slow = asyncio.create_task(request("slow", 5))
+        other = asyncio.create_task(request("other", 5))
+        await asyncio.sleep(0.05)
+        other.cancel()
+        await asyncio.gather(quick, slow, other)
+        assert outcomes["quick"][0] == "done"
+        assert outcomes["other"][0] == "cancelled"
+        verdict, elapsed_s = outcomes["slow"]
+        assert verdict == "timed out"
+        assert 0.1 <= elapsed_s < 0.1 + watchdog.tick_s + 0.1
+        assert watchdog._deadlines == {}
+
+    asyncio.run(scenario())
