@@ -8,6 +8,7 @@ bought together, so that recommendations and search have something real to find.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -294,8 +295,12 @@ def _history(
     by_category: dict[int, list[ProductRecord]] = {}
     for product in sellable:
         by_category.setdefault(product.category_id, []).append(product)
-    weights = {c: [p.popularity_score for p in ps] for c, ps in by_category.items()}
-    all_weights = [p.popularity_score for p in sellable]
+    # Cumulative weights once, so that each draw is a bisection, not a pass over the catalog.
+    weights = {
+        c: list(itertools.accumulate(p.popularity_score for p in ps))
+        for c, ps in by_category.items()
+    }
+    all_weights = list(itertools.accumulate(p.popularity_score for p in sellable))
     drafts: list[tuple[float, int, list[tuple[ProductRecord, int]]]] = []
     for user_id in range(1, users + 1):
         favourites = rng.sample(sorted(by_category), min(len(by_category), rng.randint(2, 3)))
@@ -305,9 +310,9 @@ def _history(
             for _ in range(rng.randint(1, 4)):
                 if rng.random() < 0.8:
                     category = rng.choice(favourites)
-                    product = rng.choices(by_category[category], weights[category])[0]
+                    product = rng.choices(by_category[category], cum_weights=weights[category])[0]
                 else:
-                    product = rng.choices(sellable, all_weights)[0]
+                    product = rng.choices(sellable, cum_weights=all_weights)[0]
                 quantity = 1 if rng.random() < 0.75 else rng.randint(2, 3)
                 picked[product.product_id] = (product, quantity)
             drafts.append((created_at_s, user_id, list(picked.values())))

@@ -27,12 +27,6 @@ CREATE TABLE IF NOT EXISTS products (
     search_vector tsvector GENERATED ALWAYS AS
         (to_tsvector('simple', name || ' ' || description)) STORED
 );
--- Serves the seed's first query: category + status filter, popularity then price order.
-CREATE INDEX IF NOT EXISTS products_category_popularity
-    ON products (category_id, status, popularity_score DESC, price_cents);
-CREATE INDEX IF NOT EXISTS products_popularity
-    ON products (status, popularity_score DESC, price_cents);
-CREATE INDEX IF NOT EXISTS products_search ON products USING GIN (search_vector);
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -47,8 +41,6 @@ CREATE TABLE IF NOT EXISTS orders (
     reservation_id TEXT UNIQUE,
     created_at TIMESTAMPTZ NOT NULL
 );
--- Serves the seed's second query: one user's orders of the last 30 days.
-CREATE INDEX IF NOT EXISTS orders_user_created ON orders (user_id, created_at);
 CREATE TABLE IF NOT EXISTS order_items (
     order_id INTEGER NOT NULL REFERENCES orders (order_id),
     product_id INTEGER NOT NULL REFERENCES products (product_id),
@@ -56,21 +48,17 @@ CREATE TABLE IF NOT EXISTS order_items (
     unit_price_cents INTEGER NOT NULL,
     PRIMARY KEY (order_id, product_id)
 );
--- Serves co-purchases (orders that contain a product) and units sold per product.
-CREATE INDEX IF NOT EXISTS order_items_product ON order_items (product_id, order_id);
 CREATE TABLE IF NOT EXISTS reservations (
     reservation_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
     created_at DOUBLE PRECISION NOT NULL
 );
-CREATE INDEX IF NOT EXISTS reservations_held ON reservations (status, created_at);
 CREATE TABLE IF NOT EXISTS reservation_items (
     reservation_id TEXT NOT NULL REFERENCES reservations (reservation_id),
     product_id INTEGER NOT NULL,
     quantity INTEGER NOT NULL,
     PRIMARY KEY (reservation_id, product_id)
 );
-CREATE INDEX IF NOT EXISTS reservation_items_product ON reservation_items (product_id);
 CREATE TABLE IF NOT EXISTS cart_items (
     user_id INTEGER NOT NULL,
     product_id INTEGER NOT NULL,
@@ -95,6 +83,22 @@ CREATE TABLE IF NOT EXISTS preferences (
     data JSONB NOT NULL,
     updated_at DOUBLE PRECISION NOT NULL
 );
+"""
+
+# Built after the bulk load (COPY into bare tables, then one index build each).
+INDEXES = """
+-- Serves the seed's first query: category + status filter, popularity then price order.
+CREATE INDEX IF NOT EXISTS products_category_popularity
+    ON products (category_id, status, popularity_score DESC, price_cents);
+CREATE INDEX IF NOT EXISTS products_popularity
+    ON products (status, popularity_score DESC, price_cents);
+CREATE INDEX IF NOT EXISTS products_search ON products USING GIN (search_vector);
+-- Serves the seed's second query: one user's orders of the last 30 days.
+CREATE INDEX IF NOT EXISTS orders_user_created ON orders (user_id, created_at);
+-- Serves co-purchases (orders that contain a product) and units sold per product.
+CREATE INDEX IF NOT EXISTS order_items_product ON order_items (product_id, order_id);
+CREATE INDEX IF NOT EXISTS reservations_held ON reservations (status, created_at);
+CREATE INDEX IF NOT EXISTS reservation_items_product ON reservation_items (product_id);
 """
 
 DROP = """

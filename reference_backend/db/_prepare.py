@@ -83,6 +83,7 @@ async def prepare_postgres(url: str, settings: Settings) -> bool:
                 await conn.execute(_postgres_schema.SCHEMA)
                 for table, (columns, rows) in _postgres_schema.seed_rows(data).items():
                     await conn.copy_records_to_table(table, records=rows, columns=columns)
+                await conn.execute(_postgres_schema.INDEXES)
                 await conn.execute(
                     "SELECT setval(pg_get_serial_sequence('orders', 'order_id'), "
                     "GREATEST((SELECT MAX(order_id) FROM orders), 1))"
