@@ -69,7 +69,7 @@ from harness.timeline import EVENTS_FILE
 STARTUP_GRACE_S = 30.0
 """Time the Locust processes may take to start before the plan's clock is behind."""
 STOP_GRACE_S = 15.0
-"""Time the master (or local process) gets to stop and flush after SIGTERM."""
+"""Time the master (or local process) gets to stop and flush after the stop request."""
 WORKER_STOP_GRACE_S = 5.0
 """Time the workers get to exit after the master."""
 _POLL_INTERVAL_S = 0.25
