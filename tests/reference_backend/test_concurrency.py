@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import aiohttp
+import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from reference_backend.settings import Settings
-from tests.reference_backend.conftest import running_app
+from tests.reference_backend._infra import ServeProcess
+from tests.reference_backend.conftest import postgres_database, running_app
+
+pytestmark = pytest.mark.timeout(120)
 
 BUYERS = 100
 STOCK = 10
@@ -91,4 +96,57 @@ def test_hundred_reservations_for_ten_units_hold_ten(any_settings: Settings) -> 
     _concurrent_reservations(any_settings)
 
 
-pytestmark = pytest.mark.timeout(120)
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_worker_processes_share_stock_and_idempotency_keys() -> None:
+    """Two `perfctl serve` workers on one PostgreSQL: no overselling, one charge per key."""
+    with (
+        postgres_database() as url,
+        ServeProcess("--workers", "2", "--database-url", url) as served,
+    ):
+
+        async def main() -> None:
+            conn = await asyncpg.connect(url)
+            try:
+                product = await conn.fetchval(
+                    "SELECT product_id FROM products WHERE status = 'active' ORDER BY product_id LIMIT 1"
+                )
+                await conn.execute(
+                    "UPDATE products SET stock = $1 WHERE product_id = $2", STOCK, product
+                )
+                connector = aiohttp.TCPConnector(limit=BUYERS, force_close=True)
+                async with aiohttp.ClientSession(served.url, connector=connector) as http:
+                    lines = {"items": [{"product_id": product, "quantity": 1}]}
+
+                    async def reserve() -> int:
+                        async with http.post("/api/inventory/reservations", json=lines) as answer:
+                            return answer.status
+
+                    codes = await asyncio.gather(*(reserve() for _ in range(BUYERS)))
+                    assert codes.count(201) == STOCK
+                    assert codes.count(409) == BUYERS - STOCK
+                    charge = {"amount_cents": 500, "user_id": 1, "card_token": "tok_visa"}
+
+                    async def pay() -> tuple[int, str]:
+                        headers = {"Idempotency-Key": "across-workers"}
+                        async with http.post(
+                            "/api/payments", json=charge, headers=headers
+                        ) as answer:
+                            body = await answer.json()
+                            return answer.status, str(body.get("payment_id"))
+
+                    paid = await asyncio.gather(*(pay() for _ in range(50)))
+                    assert {status for status, _ in paid} <= {201, 402, 409}
+                    assert len({pid for status, pid in paid if status in (201, 402)}) == 1
+                stock = await conn.fetchval(
+                    "SELECT stock FROM products WHERE product_id = $1", product
+                )
+                assert stock == 0
+                charges = await conn.fetchval(
+                    "SELECT COUNT(*) FROM payments WHERE idempotency_key = 'across-workers'"
+                )
+                assert charges == 1
+            finally:
+                await conn.close()
+
+        asyncio.run(main())
