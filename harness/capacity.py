@@ -14,11 +14,15 @@ changes the verdict's status.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from harness.spec.sla import Component
 
 MIN_CPU_RATIO = 0.01
 """Below this the CPU measurement is too small to extrapolate from."""
@@ -72,9 +76,9 @@ def sustainable_rps(measured_rps: float, cpu_ratio: float, target_cpu: float) ->
 
 
 def component_capacity(
-    component: Any, measured_rps: float, cpu_ratio: float | None
+    component: Component, measured_rps: float, cpu_ratio: float | None
 ) -> ComponentCapacity:
-    """The plan of one `harness.spec.sla.Component` from the run's figures."""
+    """The plan of one component from the run's throughput of its operation and server CPU."""
     scaling = component.scaling
     target_cpu = float(scaling.target_cpu) if scaling is not None else None
     note = ""
@@ -115,7 +119,10 @@ def component_capacity(
 
 
 def plan_capacity(
-    components: Any, rps_of: Any, cpu_ratio: float | None, basis: dict[str, Any]
+    components: Sequence[Component],
+    rps_of: Callable[[str], float],
+    cpu_ratio: float | None,
+    basis: dict[str, Any],
 ) -> dict[str, Any] | None:
     """The capacity plan as verdict.json holds it; None when the SLA has no components.
 

@@ -63,6 +63,8 @@ class ServerScraper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval_s + 5.0)
+            if self._thread.is_alive():
+                self._errors.append("the scraper did not stop in time; its last points are lost")
             self._thread = None
         self._writer.close()
         info = ServerInfo(
@@ -78,6 +80,8 @@ class ServerScraper:
         return info
 
     def _error_summary(self) -> tuple[str, ...]:
+        if not self.scrapes:
+            return ("the scraper never read the target's /metrics", *self._errors)
         if not self._failures:
             return tuple(self._errors)
         return (f"{self._failures} of {self.scrapes} scrapes failed", *self._errors)

@@ -130,3 +130,49 @@ class SyntheticRun:
         }
         (self.run_dir / "run.json").write_text(json.dumps(record))
         return self.run_dir
+
+
+def open_plan(
+    *,
+    scenario: str = "stress",
+    stages: tuple[tuple[str, float, float, float], ...] = (("ramp", 100.0, 10.0, 110.0),),
+    operations: tuple[str, ...] = ("search",),
+    warmup_s: float = 0.0,
+) -> RunPlan:
+    """An open-model plan: stages of (name, duration_s, rate_start_per_s, rate_end_per_s)."""
+    stage_plans, start = [], 0.0
+    for name, duration, rate_start, rate_end in stages:
+        stage_plans.append(
+            StagePlan(name, start, duration, rate_start_per_s=rate_start, rate_end_per_s=rate_end)
+        )
+        start += duration
+    journey = JourneyPlan("synthetic", 1.0, "builtin", operations=operations)
+    return RunPlan(
+        scenario=scenario,
+        profile="test",
+        scale=Scale(),
+        model="open",
+        stages=tuple(stage_plans),
+        journeys=(journey,),
+        warmup_s=warmup_s,
+        target="http://127.0.0.1:9",
+    )
+
+
+def write_server_series(
+    run_dir: Path,
+    points: list[tuple[float, str, float]] | list[tuple[float, str, float, dict[str, str]]],
+    *,
+    source: str = "scrape",
+) -> Path:
+    """server.jsonl from (offset_s, metric, value[, labels]) and a server.json beside it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / "server.jsonl").open("a") as file:
+        for point in points:
+            offset, metric, value = point[0], point[1], point[2]
+            labels = point[3] if len(point) > 3 else {}
+            row = {"t": START_T + offset, "metric": metric, "labels": labels, "value": value}
+            file.write(json.dumps(row) + "\n")
+    info = {"source": source, "url": "http://127.0.0.1:9/metrics", "interval_s": 1.0}
+    (run_dir / "server.json").write_text(json.dumps({**info, "samples": len(points), "errors": []}))
+    return run_dir
