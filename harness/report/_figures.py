@@ -71,8 +71,8 @@ def latency_figure(
             )
     layout = _time_layout(plan, title, "latency (ms)")
     for check in checks:
-        q = LATENCY_STATISTICS.get(check.statistic)
-        if check.metric != "latency" or q is None or check.operation != op:
+        level = LATENCY_STATISTICS.get(check.statistic)
+        if check.metric != "latency" or level is None or check.operation != op:
             continue
         kind = f", {check.latency_kind}" if check.latency_kind else ""
         bounds: tuple[tuple[float | None, str, str], ...] = (
@@ -85,7 +85,7 @@ def latency_figure(
             shape, note = limit_line(
                 value,
                 f"{check.statistic} {word} {value:g} ms{kind}",
-                PERCENTILE_COLOURS[q],
+                PERCENTILE_COLOURS[level],
                 dash=dash,
             )
             layout["shapes"].append(shape)

@@ -106,7 +106,7 @@ def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntr
         compared = _read(run_dir / "compare.json")
         if compared is not None:
             comparisons.append(_comparison(reports_dir, run_dir, compared, names))
-    runs.sort(key=lambda run: run.started_at, reverse=True)
+    runs.sort(key=lambda run: (run.started_at, run.name), reverse=True)
     return runs, comparisons, skipped
 
 

@@ -46,5 +46,9 @@ def serve_reports(directory: Path, port: int, announce: Callable[[str], None] = 
     announce(f"serving {directory} at http://{LOOPBACK}:{actual}/ (Ctrl-C stops)")
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises it: stopping is the normal end
+        pass
     finally:
         sock.close()
+    announce("stopped")
