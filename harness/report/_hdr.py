@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from hdrh.codec import HdrHistogramEncoder
 from hdrh.histogram import HdrHistogram
 
 if TYPE_CHECKING:
@@ -64,34 +65,63 @@ def _lowest_values_us(layout: Layout) -> NDArray[np.float64]:
     return (sub_bucket << (bucket + layout.unit_magnitude)).astype(np.float64)
 
 
+@lru_cache(maxsize=8)
+def _layout(lowest_us: int, highest_us: int, digits: int) -> Layout:
+    """The count-array layout HDR uses for a trackable range and a precision."""
+    hdr = HdrHistogram(lowest_us, highest_us, digits)
+    return Layout(hdr.counts_len, hdr.unit_magnitude, hdr.sub_bucket_half_count_magnitude)
+
+
 class Counts:
-    """One histogram (or the sum of several) as a count array with its layout."""
+    """One histogram (or the sum of several) as a count array with its layout.
 
-    __slots__ = ("array", "layout")
+    `low`..`high` bounds the indexes that may hold counts, so adding a one-second histogram
+    touches only its few non-empty buckets, not the whole array.
+    """
 
-    def __init__(self, layout: Layout, array: NDArray[np.uint64]) -> None:
+    __slots__ = ("array", "high", "layout", "low")
+
+    def __init__(
+        self, layout: Layout, array: NDArray[np.uint64], low: int = 0, high: int | None = None
+    ) -> None:
         self.layout = layout
         self.array = array
+        self.low = low
+        self.high = len(array) - 1 if high is None else high
 
     @classmethod
     def decode(cls, encoded: str) -> Counts:
         """The count array of one encoded histogram (base64 V2, as the timeline stores it)."""
         import numpy as np
 
-        hdr = HdrHistogram.decode(encoded.encode("ascii"))
-        layout = Layout(hdr.counts_len, hdr.unit_magnitude, hdr.sub_bucket_half_count_magnitude)
-        return cls(layout, np.frombuffer(hdr.counts, dtype=np.uint64).copy())
+        payload = HdrHistogramEncoder.decode(encoded.encode("ascii"))
+        header = payload.payload
+        layout = _layout(
+            header.lowest_trackable_value,
+            header.highest_trackable_value,
+            header.significant_figures,
+        )
+        found = payload.init_counts(layout.counts_len)
+        # the array shares the decoded payload's memory (kept alive by the array)
+        array = np.frombuffer(payload.counts, dtype=np.uint64)
+        if not found["total"]:
+            return cls(layout, array, len(array), -1)
+        return cls(layout, array, found["min_nonzero_index"], found["max_nonzero_index"])
 
     @classmethod
     def empty_like(cls, other: Counts) -> Counts:
         import numpy as np
 
-        return cls(other.layout, np.zeros_like(other.array))
+        return cls(other.layout, np.zeros(other.layout.counts_len, dtype=np.uint64), 0, -1)
 
     def add(self, other: Counts) -> None:
         """Adds `other` into this array; histograms with another layout are rebucketed."""
+        if other.high < other.low:
+            return
         if other.layout == self.layout:
-            self.array += other.array
+            window = slice(other.low, other.high + 1)
+            self.array[window] += other.array[window]
+            self.low, self.high = min(self.low, other.low), max(self.high, other.high)
             return
         import numpy as np
 
@@ -102,24 +132,30 @@ class Counts:
         positions = np.searchsorted(ours, values[nonzero], side="left")
         positions = np.minimum(positions, len(ours) - 1)
         np.add.at(self.array, positions, other.array[nonzero])
+        self.low = min(self.low, int(positions.min()))
+        self.high = max(self.high, int(positions.max()))
 
     @property
     def total(self) -> int:
-        return int(self.array.sum())
+        if self.high < self.low:
+            return 0
+        return int(self.array[self.low : self.high + 1].sum())
 
     def percentiles_ms(self, percentiles: Sequence[float]) -> list[float | None]:
         """The latency at each percentile (0-100) in ms; None for every one when empty."""
         import numpy as np
 
-        cumulative = np.cumsum(self.array, dtype=np.uint64)
-        total = int(cumulative[-1]) if len(cumulative) else 0
+        if self.high < self.low:
+            return [None] * len(percentiles)
+        cumulative = np.cumsum(self.array[self.low : self.high + 1], dtype=np.uint64)
+        total = int(cumulative[-1])
         if total == 0:
             return [None] * len(percentiles)
         targets = np.array(
             [max(int(min(q, 100.0) * total / 100.0 + 0.5), 1) for q in percentiles],
             dtype=np.uint64,
         )
-        positions = np.searchsorted(cumulative, targets, side="left")
+        positions = np.searchsorted(cumulative, targets, side="left") + self.low
         highest = _highest_values_us(self.layout)[positions]
         # HDR reports percentile 0 at the lowest value of its bucket, every other at the highest
         lowest = _lowest_values_us(self.layout)[positions]
