@@ -63,7 +63,10 @@ def derive_points(
     elapsed_s = current.t - previous.t
 
     def rate(name: str, where: LabelFilter | None = None) -> float | None:
-        grown = increase(previous.total(name, where), current.total(name, where))
+        before = previous.total(name, where)
+        if before is None and previous.has(name):
+            before = 0.0  # a labelled series born since (the first 5xx): it counted nothing
+        grown = increase(before, current.total(name, where))
         return grown / elapsed_s if grown is not None else None
 
     cpu_cores = rate(CPU_SECONDS)

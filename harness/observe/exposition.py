@@ -50,8 +50,9 @@ class Snapshot:
         """Samples called `name` summed per value of `label`."""
         sums: dict[str, float] = defaultdict(float)
         for sample in self.samples:
-            wanted = where is None or where(sample.labels)
-            if sample.name == name and label in sample.labels and wanted:
+            if sample.name != name or label not in sample.labels:
+                continue
+            if where is None or where(sample.labels):
                 sums[sample.labels[label]] += sample.value
         return dict(sums)
 

@@ -89,9 +89,14 @@ class PrometheusSource:
     def connect(self) -> Any:
         """A `PrometheusConnect` client for this server."""
         from prometheus_api_client import PrometheusConnect
+        from urllib3.util.retry import Retry
 
         headers = {"Authorization": f"Bearer {self.bearer_token}"} if self.bearer_token else None
-        return PrometheusConnect(url=self.url, headers=headers, auth=self.basic_auth, timeout=10)
+        # one quick retry: a Prometheus that is down must not hold the end of a run for minutes
+        retry = Retry(total=1, backoff_factor=0.2, status_forcelist=(502, 503, 504))
+        return PrometheusConnect(
+            url=self.url, headers=headers, auth=self.basic_auth, timeout=10, retry=retry
+        )
 
 
 def prometheus_source(
@@ -234,11 +239,15 @@ class _RangeQuery:
         self.errors = errors
 
     def run(self, promql: str, name: str) -> list[dict[str, Any]]:
+        from requests.exceptions import ConnectionError as Unreachable
+
         text = promql.replace(RATE_INTERVAL, self.rate_window)
         try:
             result: list[dict[str, Any]] = self.client.custom_query_range(
                 text, start_time=self.start, end_time=self.end, step=self.step
             )
+        except Unreachable:
+            raise  # no use asking the next query: the collection stops and says why
         except Exception as error:
             self.errors.append(f"{name}: {type(error).__name__}: {str(error)[:200]}")
             return []

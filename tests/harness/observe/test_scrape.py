@@ -1,0 +1,91 @@
+"""The direct path against the real reference backend: scrape /metrics during load, and a
+CPU-heavy fault that the verdict then judges as a CPU breach."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.observe.scrape import ServerScraper
+from harness.observe.series import read_server_series
+from harness.spec.sla import load_sla
+from harness.verdict.evaluate import evaluate, read_judged_run
+from tests.harness._synthetic_run import START_T, SyntheticRun, simple_plan
+from tests.harness.observe.conftest import drive, set_faults
+
+# The machine is shared (2 cores, several test runs at once): a worker spinning on every
+# request cannot be promised the seed's 70 % of a core, so the limit sits where a calm
+# backend stays far below and a burning one far above even when it gets a third of a core.
+CPU_SLA = """version: 1
+name: cpu
+objectives:
+  - {id: cpu, operation: "*", metric: cpu, statistic: mean, limit: "< 15 %", warn: "<= 20 %"}
+"""
+
+
+def test_a_scrape_during_load_gives_the_canonical_series(tmp_path: Path, backend_url: str) -> None:
+    with ServerScraper(backend_url, tmp_path, interval_s=0.5) as scraper:
+        answered = drive(backend_url, 3.0, clients=2, rate_per_s=40)
+    series = read_server_series(tmp_path)
+    assert series is not None
+    assert scraper.scrapes >= 6
+    assert {"cpu_ratio", "cpu_cores", "memory_bytes", "memory_ratio", "rps"} <= series.metrics()
+    assert {
+        "latency_p95_ms",
+        "cache_hit_ratio",
+        "db_pool_size",
+        "breaker_state",
+    } <= series.metrics()
+    # what the server counted is what was sent (2 clients × 40/s, /metrics left out)
+    seen = sum(value for _, value in series.values("rps", {})) * 0.5
+    assert 0.8 * answered <= seen <= 1.1 * answered
+    routes = {labels["route"] for labels in series.label_sets("latency_p95_ms")}
+    assert routes == {"/api/products/search"}
+    info = json.loads((tmp_path / "server.json").read_text())
+    assert info["source"] == "scrape"
+    assert info["samples"] > 0
+    assert info["errors"] == []
+
+
+def test_a_target_without_metrics_is_recorded_not_fatal(tmp_path: Path) -> None:
+    with ServerScraper("http://127.0.0.1:9", tmp_path, interval_s=0.2):
+        pass
+    info = json.loads((tmp_path / "server.json").read_text())
+    assert info["samples"] == 0
+    assert any("scrapes failed" in error for error in info["errors"])
+
+
+def _on_synthetic_clock(scraped: Path, run_dir: Path, started_t: float) -> None:
+    """The scraped series moved onto the synthetic run's clock (START_T = scrape start)."""
+    lines = []
+    for line in (scraped / "server.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        row["t"] = START_T + (row["t"] - started_t)
+        lines.append(json.dumps(row))
+    (run_dir / "server.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_a_cpu_burning_fault_is_judged_a_cpu_breach(tmp_path: Path, backend_url: str) -> None:
+    import time
+
+    verdicts = {}
+    for name, burn_ms, clients in (("calm", 0, 1), ("burning", 30, 4)):
+        set_faults(backend_url, [{"route": "product_search", "cpu_burn_ms": burn_ms}])
+        scraped = tmp_path / f"{name}-scrape"
+        scraped.mkdir()
+        started_t = time.time()
+        with ServerScraper(backend_url, scraped, interval_s=0.5):
+            drive(backend_url, 5.0, clients=clients, rate_per_s=10 if name == "calm" else None)
+        run = SyntheticRun(tmp_path / name, simple_plan(stages=(("steady", 5.0),)))
+        run.steady("search", range(5), 1, 10.0)
+        run.run_dir.mkdir(parents=True)
+        _on_synthetic_clock(scraped, run.run_dir, started_t)
+        (tmp_path / "sla.yaml").write_text(CPU_SLA)
+        verdicts[name] = evaluate(read_judged_run(run.finish()), load_sla(tmp_path / "sla.yaml"))
+    set_faults(backend_url, [])
+    calm, burning = verdicts["calm"].checks[0], verdicts["burning"].checks[0]
+    assert calm.status == "pass", calm.message
+    assert burning.status in ("warn", "fail"), burning.message
+    assert (burning.measured or 0.0) > 0.20
+    assert (calm.measured or 1.0) < 0.15
+    assert burning.actions  # a breach comes with the seed's recommended actions
