@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from harness.report._plot import PERCENTILE_COLOURS, Figure, base_layout, colour, finish, text
@@ -15,7 +16,21 @@ def _x(percentile: float) -> float:
     return 1.0 / max(1.0 - percentile / 100.0, 1e-7)
 
 
-def _spectrum_layout(title: str) -> dict[str, Any]:
+def _log_ticks(values: list[float]) -> list[float]:
+    """1-2-5 ticks covering `values` on a log axis (plotly's own log ticks label digits only)."""
+    low, high = max(min(values), 0.001), max(max(values), 0.001)
+    ticks = []
+    exponent = math.floor(math.log10(low))
+    while 10.0**exponent <= high * 10:
+        for digit in (1, 2, 5):
+            tick = digit * 10.0**exponent
+            if low / 2 <= tick <= high * 2:
+                ticks.append(round(tick, 6))
+        exponent += 1
+    return ticks
+
+
+def _spectrum_layout(title: str, data: list[dict[str, Any]]) -> dict[str, Any]:
     layout: dict[str, Any] = base_layout(title, "latency (ms)", height=380, x_title="percentile")
     layout["hovermode"] = "closest"
     layout["xaxis"].update(
@@ -25,7 +40,15 @@ def _spectrum_layout(title: str) -> dict[str, Any]:
             "ticktext": [f"{q:g}%" for q in _TICKS],
         }
     )
-    layout["yaxis"].update({"type": "log", "rangemode": "normal"})
+    ticks = _log_ticks([v for trace in data for v in trace["y"]])
+    layout["yaxis"].update(
+        {
+            "type": "log",
+            "rangemode": "normal",
+            "tickvals": ticks,
+            "ticktext": [f"{t:g}" for t in ticks],
+        }
+    )
     return layout
 
 
@@ -54,7 +77,7 @@ def spectrum_figure(totals: dict[str, OperationTotals], title: str) -> Figure | 
             data.append(_trace(total.service_spectrum, f"{op} service time", colour(index), "dot"))
     if not data:
         return None
-    return finish(data, _spectrum_layout(title))
+    return finish(data, _spectrum_layout(title, data))
 
 
 def journey_figure(journeys: dict[str, OperationTotals]) -> Figure | None:
@@ -65,7 +88,7 @@ def journey_figure(journeys: dict[str, OperationTotals]) -> Figure | None:
     data = [
         {
             "type": "bar",
-            "x": [text(name) for name in names],
+            "x": [text(name.removeprefix("journey.")) for name in names],
             "y": [
                 None
                 if journeys[name].percentiles_ms[q] is None
@@ -114,6 +137,6 @@ def overlay_figure(
     if new:
         data.append(_trace(new, "new run", colour(0)))
     label = "every request" if op == "*" else op
-    layout = _spectrum_layout(f"{label}: latency distribution, base vs new")
+    layout = _spectrum_layout(f"{label}: latency distribution, base vs new", data)
     layout["height"] = 320
     return finish(data, layout)

@@ -147,10 +147,31 @@ def limit_line(value: float, label: str, line_colour: str, *, dash: str = "dash"
     return shape, note
 
 
+SPARSE_POINTS = 200
+"""A line with fewer points than this also marks each point (a lone point draws no line)."""
+
+
+def show_sparse_points(traces: list[dict[str, Any]]) -> None:
+    """Give line traces with few points (or lone points between gaps) visible markers."""
+    for trace in traces:
+        if trace.get("type") != "scatter" or trace.get("mode") != "lines":
+            continue
+        y = list(trace.get("y") or [])
+        present = [value is not None for value in y]
+        lone = any(
+            here and not (i > 0 and present[i - 1]) and not (i + 1 < len(y) and present[i + 1])
+            for i, here in enumerate(present)
+        )
+        if lone or sum(present) < SPARSE_POINTS:
+            trace["mode"] = "lines+markers"
+            trace["marker"] = {**trace.get("marker", {}), "size": 4}
+
+
 def finish(data: list[dict[str, Any]], layout: dict[str, Any]) -> Figure:
     """Validate the figure with plotly and return it as plain JSON-ready data."""
     import plotly.graph_objects as go
 
+    show_sparse_points(data)
     figure = go.Figure(data=data, layout=layout)
     result: Figure = figure.to_plotly_json()
     result["layout"].pop("template", None)

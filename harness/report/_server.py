@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.report._data import ServerSample
-from harness.report._plot import Figure, base_layout, colour, finish, rounded, text
+from harness.report._plot import (
+    Figure,
+    base_layout,
+    colour,
+    finish,
+    rounded,
+    show_sparse_points,
+    text,
+)
 from harness.report._series import Bins, RunSeries
 
 BUSINESS_METRICS = ("orders_per_s", "revenue_cents_per_s", "payment_declines_per_s")
@@ -130,6 +138,7 @@ def server_figure(samples: tuple[ServerSample, ...], series: RunSeries) -> Figur
     figure.update_xaxes(title_text="seconds since the start of the load", row=rows, col=1)
     result: Figure = figure.to_plotly_json()
     result["layout"].pop("template", None)
+    show_sparse_points(result["data"])
     return result
 
 
@@ -203,5 +212,13 @@ def business_figure(samples: tuple[ServerSample, ...], series: RunSeries) -> Fig
     if not data:
         return None
     layout = base_layout("Business view (reference backend)", "per second")
-    layout["yaxis2"] = {"title": {"text": "revenue per second"}, "overlaying": "y", "side": "right"}
+    layout["yaxis"]["rangemode"] = "tozero"
+    layout["yaxis2"] = {
+        "title": {"text": "revenue per second"},
+        "overlaying": "y",
+        "side": "right",
+        "rangemode": "tozero",
+        "showgrid": False,
+    }
+    layout["margin"]["r"] = 70
     return finish(data, layout)
