@@ -147,12 +147,8 @@ def limit_line(value: float, label: str, line_colour: str, *, dash: str = "dash"
     return shape, note
 
 
-SPARSE_POINTS = 200
-"""A line with fewer points than this also marks each point (a lone point draws no line)."""
-
-
 def show_sparse_points(traces: list[dict[str, Any]]) -> None:
-    """Give line traces with few points (or lone points between gaps) visible markers."""
+    """Mark the points of line traces that hold a lone point between gaps (it draws no line)."""
     for trace in traces:
         if trace.get("type") != "scatter" or trace.get("mode") != "lines":
             continue
@@ -162,7 +158,7 @@ def show_sparse_points(traces: list[dict[str, Any]]) -> None:
             here and not (i > 0 and present[i - 1]) and not (i + 1 < len(y) and present[i + 1])
             for i, here in enumerate(present)
         )
-        if lone or sum(present) < SPARSE_POINTS:
+        if lone:
             trace["mode"] = "lines+markers"
             trace["marker"] = {**trace.get("marker", {}), "size": 4}
 
