@@ -21,6 +21,8 @@ from harness.report._plot import (
 from harness.report._series import PERCENTILES, Bins, OperationSeries, RunSeries
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from harness.plan import RunPlan
     from harness.timeline import LoadSample
     from harness.verdict.model import Check
@@ -156,13 +158,56 @@ def bin_load(samples: tuple[LoadSample, ...], bins: Bins) -> LoadBins:
     )
 
 
-def load_figures(plan: RunPlan, series: RunSeries, load: LoadBins | None) -> list[Figure]:
-    """Achieved requests per second, and what the plan offered against what ran."""
+TROUBLE_EVENTS = ("worker_lost", "worker_exited", "generator_saturated", "behind_plan", "abort")
+"""Generator events marked on the throughput figure: they explain a dip or a plateau."""
+
+
+def _event_marks(layout: dict[str, Any], events: Sequence[tuple[float, str, str]]) -> None:
+    for offset_s, kind, detail in events:
+        if kind not in TROUBLE_EVENTS:
+            continue
+        layout["shapes"].append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": offset_s,
+                "x1": offset_s,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": OUTCOME_COLOURS["http_5xx"], "width": 1, "dash": "dot"},
+            }
+        )
+        layout["annotations"].append(
+            {
+                "x": offset_s,
+                "y": 0.95,
+                "xref": "x",
+                "yref": "paper",
+                "text": text(kind.replace("_", " ")),
+                "hovertext": text(detail),
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"size": 10, "color": OUTCOME_COLOURS["http_5xx"]},
+            }
+        )
+
+
+def load_figures(
+    plan: RunPlan,
+    series: RunSeries,
+    load: LoadBins | None,
+    events: Sequence[tuple[float, str, str]] = (),
+) -> list[Figure]:
+    """Achieved requests per second (generator trouble marked), and what the plan offered
+    against what ran. `events` are (seconds since start, kind, detail)."""
     x = series.x_s
     width = series.bins.width_s
     achieved = series.operations.get("*")
     figures: list[Figure] = []
     if achieved is not None:
+        layout = _time_layout(plan, "Achieved throughput (every request)", "requests per second")
+        _event_marks(layout, events)
         figures.append(
             finish(
                 [
@@ -175,7 +220,7 @@ def load_figures(plan: RunPlan, series: RunSeries, load: LoadBins | None) -> lis
                         "line": {"color": colour(0)},
                     }
                 ],
-                _time_layout(plan, "Achieved throughput (every request)", "requests per second"),
+                layout,
             )
         )
     planned = [planned_at(plan, offset + width / 2) for offset in x]

@@ -221,7 +221,7 @@ def funnel(data: RunData, series: RunSeries) -> list[tuple[str, int]]:
     return steps if steps[0][1] else []
 
 
-def worker_events(data: RunData) -> list[tuple[str, str, str]]:
+def worker_events(data: RunData) -> list[tuple[float, str, str]]:
     """(seconds since start, kind, detail) of every generator event, runner's and engine's."""
     seen: set[tuple[float, str, str]] = set()
     rows: list[tuple[float, str, str]] = []
@@ -237,7 +237,7 @@ def worker_events(data: RunData) -> list[tuple[str, str, str]]:
             seen.add(key)
             rows.append((t, kind, detail))
     rows.sort(key=lambda row: row[0])
-    return [(f"{t - data.offset_s:+.1f}", kind, detail) for t, kind, detail in rows]
+    return [(round(t - data.offset_s, 1), kind, detail) for t, kind, detail in rows]
 
 
 def metadata(data: RunData) -> dict[str, Any]:

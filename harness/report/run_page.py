@@ -111,7 +111,9 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "judged_note": _judged_note(data),
         "bin_width": series.bins.width_s,
         "latency_figures": [f for f in latency if f],
-        "load_figures": [figures(f) for f in load_figures(data.plan, series, load)]
+        "load_figures": [
+            figures(f) for f in load_figures(data.plan, series, load, worker_events(data))
+        ]
         if series.operations or load
         else [],
         "has_load_samples": bool(data.load),

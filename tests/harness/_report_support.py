@@ -121,6 +121,7 @@ def rich_run(
         )
     run.event("stage_started", 20, "stage steady started")
     run.event("worker_joined", 1, f"worker-1 joined, loading {SECRET_TARGET}")
+    run.event("worker_lost", 30, "worker-2 stopped reporting")
     run_dir = run.finish()
     record = json.loads((run_dir / "run.json").read_text())
     record.update(

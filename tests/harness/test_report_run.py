@@ -156,6 +156,26 @@ def test_open_model_shows_service_time_and_dropped_arrivals(tmp_path: Path) -> N
     assert "60 arrivals were dropped" in page.text_content()
 
 
+def test_generator_trouble_is_marked_on_throughput_and_listed_in_metadata(rich: Path) -> None:
+    page = _page(rich / "index.html")
+    layout = _figures(page)["Achieved throughput (every request)"]["layout"]
+    marks = [s["x0"] for s in layout["shapes"] if s["type"] == "line"]
+    assert marks == [30.0]
+    assert "worker lost" in [a["text"] for a in layout["annotations"]]
+    rows = [
+        [td.text_content() for td in row.xpath("./td")]
+        for row in page.xpath(
+            '//section[@id="metadata"]//h3[.="Worker events"]/following::table[1]//tbody/tr'
+        )
+    ]
+    assert ["+30.0", "worker_lost", "worker-2 stopped reporting"] in rows
+    assert [
+        "+1.0",
+        "worker_joined",
+        "worker-1 joined, loading http://user:REDACTED@127.0.0.1:1/?token=REDACTED",
+    ] in rows
+
+
 def test_errors_by_kind_and_top_messages(rich: Path) -> None:
     page = _page(rich / "index.html")
     kinds = {t["name"] for t in _figures(page)["Failed requests by kind"]["data"]}
