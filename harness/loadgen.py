@@ -23,6 +23,8 @@ from pathlib import Path
 from harness.errors import EngineError, UsageError
 
 _PR_SET_PDEATHSIG = 1
+# looked up once in the parent: the child between fork and exec only calls it
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
 
 ENGINE_LOCUSTFILE = Path(__file__).resolve().parent / "engine" / "locustfile.py"
 """The engine's entry point; found by path so this process never imports locust."""
@@ -47,9 +49,8 @@ def parse_master_address(text: str, default_port: int | None) -> tuple[str, int 
 def die_with_parent() -> None:
     """In a child between fork and exec: get SIGTERM when perfctl dies, even by SIGKILL
     (Linux prctl PR_SET_PDEATHSIG), so no Locust or backend outlives a killed runner."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def raise_open_files_limit() -> int:
