@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -49,9 +50,25 @@ def embed(figure: Figure) -> Markup:
     survives literally, so no string in it can close the script element."""
     from markupsafe import Markup
 
-    text = json.dumps(figure, separators=(",", ":"), allow_nan=False, default=_plain)
+    try:
+        text = json.dumps(figure, separators=(",", ":"), allow_nan=False, default=_plain)
+    except ValueError:  # a NaN or infinity somewhere: JSON has no word for it, plotly shows a gap
+        text = json.dumps(_finite(figure), separators=(",", ":"), default=_plain)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)  # escaped above for a JSON script element
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinite float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if hasattr(value, "tolist"):
+        return _finite(value.tolist())
+    return value
 
 
 def _plain(value: object) -> object:
