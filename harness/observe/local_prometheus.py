@@ -160,6 +160,26 @@ class LocalPrometheus:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
 
+    def wait_first_scrape(self, deadline_s: float = 20.0) -> str | None:
+        """Wait until the target has been scraped once (Prometheus batches discovery, so that
+        takes a few seconds); return the scrape's health ("up" or "down"), None if none yet."""
+        import json
+
+        query = urllib.parse.urlencode({"query": f'up{{job="{JOB_NAME}"}}'})
+        give_up_at = time.monotonic() + deadline_s
+        while time.monotonic() < give_up_at:
+            try:
+                with urllib.request.urlopen(
+                    f"{self.url}/api/v1/query?{query}", timeout=2
+                ) as answer:
+                    result = json.loads(answer.read())["data"]["result"]
+            except (OSError, ValueError, KeyError):
+                result = []
+            if result:
+                return "up" if float(result[0]["value"][1]) == 1 else "down"
+            time.sleep(0.2)
+        return None
+
     def wait(self) -> int:
         """Block until Prometheus exits (it only does when stopped); return its exit code."""
         assert self._process is not None
@@ -179,7 +199,7 @@ class LocalPrometheus:
 
 
 def serve_prometheus(target_url: str, port: int, data_dir: Path | None) -> None:
-    """Run a local Prometheus scraping `target_url` until Ctrl-C or SIGTERM."""
+    """Run a local Prometheus scraping `target_url` until Ctrl-C or SIGTERM (exit 0 then)."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -187,21 +207,30 @@ def serve_prometheus(target_url: str, port: int, data_dir: Path | None) -> None:
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         with LocalPrometheus(target_url, port=port, data_dir=data_dir) as prometheus:
-            print(f"prometheus: {prometheus.url}", flush=True)
-            print(
-                f"scraping {target_url.rstrip('/')}/metrics every second into "
-                f"{prometheus.data_dir}; Ctrl-C stops it",
-                flush=True,
-            )
-            try:
-                code = prometheus.wait()
-            except KeyboardInterrupt:
-                return
+            _announce(prometheus, target_url)
+            code = prometheus.wait()
             raise RunError(
                 f"prometheus exited by itself with code {code}: {_last_line(prometheus.log_path)}"
             )
+    except KeyboardInterrupt:
+        return  # the `with` stopped Prometheus and removed its temporary storage
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _announce(prometheus: LocalPrometheus, target_url: str) -> None:
+    print(f"prometheus: {prometheus.url}", flush=True)
+    print(
+        f"scraping {target_url.rstrip('/')}/metrics every second into "
+        f"{prometheus.data_dir}; Ctrl-C stops it",
+        flush=True,
+    )
+    health = prometheus.wait_first_scrape()
+    if health == "up":
+        print("first scrape stored: ready for `perfctl run --prometheus-url`", flush=True)
+    else:
+        state = "failed (is the target running?)" if health else "not done yet"
+        print(f"first scrape of the target {state}; Prometheus keeps trying", flush=True)
 
 
 def _last_line(path: Path) -> str:

@@ -104,3 +104,17 @@ def drive(url: str, duration_s: float, *, clients: int = 1, rate_per_s: float | 
     for thread in threads:
         thread.join()
     return sum(answered)
+
+
+def scraped_once(prometheus_url: str, deadline_s: float = 30.0) -> None:
+    """Wait until Prometheus has stored a scrape of the target (a fresh Prometheus starts
+    scraping a few seconds after it is ready: discovery updates are batched)."""
+    from prometheus_api_client import PrometheusConnect
+
+    client = PrometheusConnect(prometheus_url)
+    give_up_at = time.monotonic() + deadline_s
+    while time.monotonic() < give_up_at:
+        if client.custom_query('up{job="perfctl-target"} == 1'):
+            return
+        time.sleep(0.2)
+    pytest.fail("Prometheus never scraped the target")

@@ -20,7 +20,7 @@ from harness.observe.prometheus import collect_from_prometheus, prometheus_sourc
 from harness.observe.series import read_server_series
 from harness.spec.sla import load_sla
 from harness.target import find_free_port
-from tests.harness.observe.conftest import PERFCTL, drive, wait_for
+from tests.harness.observe.conftest import PERFCTL, drive, scraped_once, wait_for
 
 pytestmark = pytest.mark.skipif(
     not Path(PROMETHEUS_BINARY).is_file(), reason="Debian package prometheus not installed"
@@ -31,19 +31,6 @@ pytestmark = pytest.mark.skipif(
 def prometheus_url(backend_url: str) -> Iterator[str]:
     with LocalPrometheus(backend_url, port=find_free_port()) as prometheus:
         yield prometheus.url
-
-
-def _scraped_once(prometheus_url: str, deadline_s: float = 20.0) -> None:
-    """Wait until Prometheus has stored at least one scrape of the target."""
-    from prometheus_api_client import PrometheusConnect
-
-    client = PrometheusConnect(prometheus_url)
-    give_up_at = time.monotonic() + deadline_s
-    while time.monotonic() < give_up_at:
-        if client.custom_query('up{job="perfctl-target"} == 1'):
-            return
-        time.sleep(0.2)
-    pytest.fail("Prometheus never scraped the backend")
 
 
 SLA = """version: 1
@@ -63,7 +50,7 @@ def test_range_queries_after_a_short_load_give_the_canonical_series(
 ) -> None:
     from prometheus_api_client import PrometheusConnect
 
-    _scraped_once(prometheus_url)
+    scraped_once(prometheus_url)
     start_t = time.time()
     answered = drive(backend_url, 6.0, clients=2, rate_per_s=25)
     end_t = time.time()
@@ -134,6 +121,7 @@ def test_perfctl_prometheus_runs_until_ctrl_c(backend_url: str) -> None:
         first = process.stdout.readline().strip()
         assert first == f"prometheus: http://127.0.0.1:{port}"
         storage = process.stdout.readline().split(" into ")[1].split(";")[0]
+        assert process.stdout.readline().startswith("first scrape stored")
         wait_for(f"http://127.0.0.1:{port}/-/ready")
         assert _active_targets(f"http://127.0.0.1:{port}") == [f"{backend_url}/metrics"]
         process.send_signal(signal.SIGINT)
