@@ -203,6 +203,12 @@ def collect_from_prometheus(
         errors.append(f"{source.shown_url}: {type(error).__name__}: {error}")
     finally:
         writer.close()
+    if not writer.samples and not errors:
+        where = f" {target_url}" if target_url else ""
+        errors.append(
+            f"Prometheus has no series for the run window: does it scrape the target{where}? "
+            "(an embedded backend on a free port is not among its targets; use --target)"
+        )
     info = ServerInfo(
         source="prometheus",
         url=source.shown_url,
