@@ -69,6 +69,8 @@ class PageReport:
     body_text: str = ""
     alerted: bool = False
     screenshot: bytes = b""
+    after: Any = None
+    """What the `after` expression returned (JSON-decoded), when one was given."""
 
 
 class _Session:
@@ -124,7 +126,7 @@ class _Session:
         raise TimeoutError(f"no {method} within {timeout_s} s")
 
 
-async def _inspect(port: int, url: str, timeout_s: float) -> PageReport:
+async def _inspect(port: int, url: str, timeout_s: float, after: str | None) -> PageReport:
     async with aiohttp.ClientSession() as http:
         async with http.put(f"http://127.0.0.1:{port}/json/new?about:blank") as response:
             target = await response.json(content_type=None)
@@ -149,6 +151,12 @@ async def _inspect(port: int, url: str, timeout_s: float) -> PageReport:
                 if len(state["plots"]) >= state["figures"]:
                     break
                 await asyncio.sleep(0.2)
+            after_value = None
+            if after is not None:
+                result = await page.call(
+                    "Runtime.evaluate", expression=after, returnByValue=True, awaitPromise=True
+                )
+                after_value = json.loads(result["result"]["value"])
             await asyncio.sleep(0.3)  # let late console messages arrive
             shot = await page.call(
                 "Page.captureScreenshot", format="png", captureBeyondViewport=True
@@ -163,6 +171,7 @@ async def _inspect(port: int, url: str, timeout_s: float) -> PageReport:
                 body_text=state.get("bodyText", ""),
                 alerted=state.get("alerted", False),
                 screenshot=base64.b64decode(shot["data"]),
+                after=after_value,
             )
 
 
@@ -180,8 +189,9 @@ def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout_s: f
     raise TimeoutError("chromium did not open its DevTools port")
 
 
-def inspect_page(url: str, timeout_s: float = 60.0) -> PageReport:
-    """Load `url` in a fresh headless chromium and report what it showed."""
+def inspect_page(url: str, timeout_s: float = 60.0, after: str | None = None) -> PageReport:
+    """Load `url` in a fresh headless chromium and report what it showed; `after` is a
+    JavaScript expression returning a JSON string, run once every figure is drawn."""
     with tempfile.TemporaryDirectory(prefix="perfctl-chromium-") as profile:
         process = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
@@ -190,7 +200,7 @@ def inspect_page(url: str, timeout_s: float = 60.0) -> PageReport:
         )
         try:
             port = _devtools_port(Path(profile), process, timeout_s)
-            return asyncio.run(_inspect(port, url, timeout_s))
+            return asyncio.run(_inspect(port, url, timeout_s, after))
         finally:
             process.terminate()
             try:

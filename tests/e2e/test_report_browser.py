@@ -11,6 +11,7 @@ from harness.compare import compare_runs, write_comparison
 from harness.report import render_run_report
 from tests.e2e._chromium import CHROMIUM, PageReport, inspect_page
 from tests.harness._report_support import EVIL, rich_run
+from tests.harness._synthetic_run import SyntheticRun, simple_plan
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -28,6 +29,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     new = rich_run(parent, "new", slow_ms=12.0, started_at="2027-01-16T08:00:00.000Z")
     write_comparison(compare_runs(base, new, max_regression=0.1, confidence=0.95), new)
     render_run_report(new)
+    other = SyntheticRun(parent / "other", simple_plan(scenario="another"))
+    render_run_report(other.steady("search", range(60), 5, 20.0).finish())
     return parent
 
 
@@ -64,10 +67,24 @@ def test_open_model_report_draws_service_time(reports: Path) -> None:
     assert latency["traces"] == 6  # p50/p95/p99 corrected and service time
 
 
+FILTER_TO_FIRST_SCENARIO = """(() => {
+  const select = document.getElementById('scenario-filter');
+  select.value = select.options[1].value;
+  select.dispatchEvent(new Event('change'));
+  const visible = Array.from(document.querySelectorAll('#runs tbody tr'))
+    .filter(row => !row.hidden).map(row => row.getAttribute('data-scenario'));
+  const rows = document.querySelectorAll('#runs tbody tr').length;
+  return JSON.stringify({chosen: select.value, visible: visible, rows: rows});
+})()"""
+
+
 def test_runs_index_and_comparison_render(reports: Path) -> None:
-    index = inspect_page((reports / "index.html").as_uri())
+    index = inspect_page((reports / "index.html").as_uri(), after=FILTER_TO_FIRST_SCENARIO)
     _keep(index, "report-index.png")
     _assert_every_plot_drawn(index, at_least=2)
+    assert index.after["chosen"] == "another"
+    assert index.after["visible"] == ["another"]
+    assert index.after["rows"] == 3
     assert "base" in index.body_text
     assert "new" in index.body_text
     compare = inspect_page((reports / "new" / "compare.html").as_uri())
