@@ -19,10 +19,11 @@ def _x(percentile: float) -> float:
 def _log_ticks(values: list[float]) -> list[float]:
     """1-2-5 ticks covering `values` on a log axis (plotly's own log ticks label digits only)."""
     low, high = max(min(values), 0.001), max(max(values), 0.001)
+    digits = (1,) if high / low > 1000 else (1, 2, 5)  # wide ranges: powers of ten only
     ticks = []
     exponent = math.floor(math.log10(low))
     while 10.0**exponent <= high * 10:
-        for digit in (1, 2, 5):
+        for digit in digits:
             tick = digit * 10.0**exponent
             if low / 2 <= tick <= high * 2:
                 ticks.append(round(tick, 6))
