@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from harness.spec.sla import Component
@@ -139,34 +140,41 @@ def plan_capacity(
 
 
 def print_capacity(capacity: dict[str, Any] | None, console: Console) -> None:
-    """The capacity plan as a table at the terminal."""
+    """The capacity plan as a table at the terminal: instances for target / peak / burst."""
     if not capacity:
         return
-    basis = capacity["basis"]
-    cpu = basis.get("cpu_ratio")
+    cpu = capacity["basis"].get("cpu_ratio")
     title = (
-        f"Capacity plan (informational): one instance ran at {cpu:.1%} CPU"
+        f"Capacity plan (informational; the run's instance at {cpu:.1%} CPU)"
         if cpu is not None
-        else "Capacity plan (informational): no server CPU measured"
+        else "Capacity plan (informational; no server CPU measured)"
     )
-    table = Table(title=title, title_justify="left")
-    for column in ("component", "runs on", "rps/instance", "target", "peak", "burst", "max", ""):
-        table.add_column(column, no_wrap=True)
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption="instances: needed for the target/peak/burst throughput at the row's target CPU",
+        caption_justify="left",
+    )
+    table.add_column("component", no_wrap=True)
+    table.add_column("rps/instance", justify="right", no_wrap=True)
+    table.add_column("instances", justify="right", no_wrap=True)
+    table.add_column("max", justify="right", no_wrap=True)
+    table.add_column("burst")
     for row in capacity["components"]:
-        verdict = (
-            "[bold red]cannot meet burst[/]"
-            if row["meets_burst"] is False
-            else "ok"
-            if row["meets_burst"]
-            else row["note"]
+        needed = "/".join(
+            _count(row[f"instances_{kind}"], row[f"{kind}_rps"])
+            for kind in ("target", "peak", "burst")
         )
+        if row["meets_burst"] is False:
+            verdict = Text("over max", style="bold red")
+        elif row["meets_burst"]:
+            verdict = Text("ok", style="green")
+        else:
+            verdict = Text(row["note"], style="dim")
         table.add_row(
             row["name"],
-            row["runs_on"] or "—",
             f"{row['rps_per_instance']:,.1f}" if row["rps_per_instance"] else "—",
-            _needed(row["instances_target"], row["target_rps"]),
-            _needed(row["instances_peak"], row["peak_rps"]),
-            _needed(row["instances_burst"], row["burst_rps"]),
+            needed,
             str(row["max_instances"] or "—"),
             verdict,
         )
@@ -176,7 +184,7 @@ def print_capacity(capacity: dict[str, Any] | None, console: Console) -> None:
         console.print(f"  cannot meet burst within their max instances: {', '.join(short)}")
 
 
-def _needed(instances: int | None, rps: float | None) -> str:
+def _count(instances: int | None, rps: float | None) -> str:
     if rps is None:
         return "—"
-    return f"{instances} ({rps:,.0f} rps)" if instances is not None else f"? ({rps:,.0f} rps)"
+    return str(instances) if instances is not None else "?"

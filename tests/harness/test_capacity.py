@@ -131,4 +131,4 @@ def test_the_verdict_carries_the_plan_and_validates_against_its_schema(
     print_capacity(verdict.capacity, Console(width=140))
     printed = capsys.readouterr().out
     assert "cannot meet burst" in printed
-    assert "29 (4,000 rps)" in printed
+    assert "8/15/29" in printed  # instances for 1,000, 2,000 and 4,000 rps at 140 rps each
