@@ -36,7 +36,7 @@ from harness.report._sections import (
     what_was_run,
     worker_events,
 )
-from harness.report._series import ALL_REQUESTS, RunSeries, build_series
+from harness.report._series import ALL_REQUESTS, PERCENTILES, RunSeries, build_series
 from harness.report._server import business_figure, business_totals, server_figure
 from harness.timeline import JOURNEY_PREFIX
 
@@ -78,10 +78,15 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
     checks = list(data.verdict.checks) if data.verdict else []
     request_ops = list(data.index.operations)
     latency = []
+    without_latency = []
     for op in ([ALL_REQUESTS] if request_ops else []) + request_ops:
         title = "Every request: latency" if op == ALL_REQUESTS else f"{op}: latency"
+        series_of_op = series.operations[op]
+        if not any(v is not None for v in series_of_op.percentiles_ms[PERCENTILES[0]]):
+            without_latency.append(op)  # only connection errors: nothing to draw
+            continue
         latency.append(
-            figures(latency_figure(op, title, series.operations[op], series.x_s, data.plan, checks))
+            figures(latency_figure(op, title, series_of_op, series.x_s, data.plan, checks))
         )
     load = bin_load(data.load, series.bins) if data.load else None
     journeys = {op: total for op, total in series.totals.items() if op.startswith(JOURNEY_PREFIX)}
@@ -111,6 +116,7 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "judged_note": _judged_note(data),
         "bin_width": series.bins.width_s,
         "latency_figures": [f for f in latency if f],
+        "without_latency": without_latency,
         "load_figures": [
             figures(f) for f in load_figures(data.plan, series, load, worker_events(data))
         ]

@@ -255,6 +255,19 @@ def test_an_empty_run_renders_with_every_section_saying_so(tmp_path: Path) -> No
     assert "No whole-journey timings" in text["journeys"]
 
 
+def test_an_operation_without_latency_gets_a_sentence_not_an_empty_plot(tmp_path: Path) -> None:
+    run = SyntheticRun(tmp_path / "refused", simple_plan(operations=("search", "pay")))
+    run.steady("search", range(60), 5, 10.0)
+    for second in range(60):
+        run.add("pay", second, [1.0], "connection_error", error="ConnectionRefusedError(111)")
+    run_dir = run.finish()
+    write_run_page(run_dir)
+    page = _page(run_dir / "index.html")
+    assert "pay: latency" not in _figures(page)
+    assert "search: latency" in _figures(page)
+    assert "No latency for pay" in page.xpath('//section[@id="latency"]')[0].text_content()
+
+
 def test_operation_names_and_error_messages_render_as_text(rich: Path) -> None:
     source = (rich / "index.html").read_text(encoding="utf-8")
     assert EVIL not in source
