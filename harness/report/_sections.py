@@ -105,13 +105,21 @@ def what_was_run(data: RunData) -> list[tuple[str, str]]:
             if isinstance(duration, int | float)
             else f"{planned:,.0f} s planned",
         ),
-        ("workers", str(record.get("workers_expected") or "local (one process)")),
+        ("workers", _workers(record)),
         ("started", str(record.get("started_at", "—"))),
         ("run status", f"{record.get('status', '—')}: {record.get('exit_reason') or '—'}"),
     ]
     if record.get("tags"):
         rows.append(("tags", ", ".join(f"{k}={v}" for k, v in record["tags"].items())))
     return rows
+
+
+def _workers(record: dict[str, Any]) -> str:
+    expected = record.get("workers_expected") or 0
+    if not expected:
+        return "local (one process)"
+    lost = record.get("workers_lost") or 0
+    return f"{expected} workers behind a master" + (f", {lost} lost" if lost else "")
 
 
 @dataclass(frozen=True, slots=True)
