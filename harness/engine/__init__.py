@@ -1,0 +1,9 @@
+"""perfctl's load engine: runs inside Locust processes started with `-f harness/engine/locustfile.py`.
+
+The only package that imports locust and gevent (which monkey-patch the process). Modules:
+`schedule` (pure stage and arrival math), `recorder` (requests → per-second HDR windows in
+every load-generating process), `collector` (master or local process: exact merge, run-dir
+files, generator health), `journeys` and `flow` (what a user does), `users` (closed-model
+users, the open-model arrival driver, a team's locustfile users), `shape` (the LoadTestShape),
+`locustfile` (the entry point that wires them to Locust's events).
+"""

@@ -1,0 +1,221 @@
+"""The master's (or local process's) side: exact merge, run-dir files, generator health.
+
+Sources (the local recorder, or each worker through Locust's worker reports) hand in
+`Drained` batches. A second is finished when every live source has reported past it, or
+`GRACE_S` after it ended; finished seconds are appended to timeline.jsonl and load.jsonl
+and dropped from memory, so the master's memory does not grow with the run's length.
+Data that arrives for a second already written is appended as an extra line (readers add).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from harness.engine.recorder import ArrivalCounts, Drained
+from harness.engine.schedule import users_at
+from harness.plan import RunPlan
+from harness.timeline import (
+    JOURNEY_PREFIX,
+    EngineStatus,
+    EngineSummary,
+    LoadSample,
+    RunDirWriter,
+    WindowRecord,
+)
+
+GRACE_S = 3.0
+"""A second is written at the latest this long after it ended."""
+SOURCE_SILENT_S = 5.0
+"""A source that has not reported for this long no longer holds seconds back."""
+SATURATED_CPU_PERCENT = 90.0
+"""CPU of one Locust process above which the generator counts as saturated..."""
+SUSTAINED_S = 5
+"""...when it lasts this many consecutive seconds (also for falling behind the plan)."""
+BEHIND_FRACTION = 0.95
+"""Started arrivals (or running users) below this fraction of the plan count as behind."""
+
+
+@dataclass(slots=True)
+class _Source:
+    label: str
+    watermark: float = 0.0
+    last_report: float = field(default_factory=time.monotonic)
+    cpu_percent: float = 0.0
+
+
+class Collector:
+    """Merges batches from every source and writes the run directory as seconds finish."""
+
+    def __init__(self, writer: RunDirWriter, plan: RunPlan, started_at: float) -> None:
+        self.writer = writer
+        self.plan = plan
+        self.started_at = started_at
+        self._sources: dict[str, _Source] = {}
+        self._pending: dict[int, dict[str, WindowRecord]] = {}
+        self._arrivals: dict[int, ArrivalCounts] = {}
+        self._users: dict[int, int] = {}
+        self._next_t = int(started_at)
+        self._cpu_streak: dict[str, int] = {}
+        self._saturated_now: set[str] = set()
+        self._behind: deque[tuple[float, float]] = deque(maxlen=SUSTAINED_S)
+        self._behind_now = False
+        self.saturated = False
+        self.behind_plan = False
+        self.totals = ArrivalCounts()
+        self.lines_written = 0
+
+    def receive(self, source: str, batch: Drained, *, label: str, cpu_percent: float) -> None:
+        """Merges one batch from `source` (a worker id, or "local")."""
+        state = self._sources.get(source)
+        if state is None:
+            state = self._sources[source] = _Source(label=label)
+        state.label = label
+        state.watermark = max(state.watermark, batch.watermark)
+        state.last_report = time.monotonic()
+        state.cpu_percent = cpu_percent
+        late: list[WindowRecord] = []
+        for window in batch.windows:
+            if window.t < self._next_t:
+                late.append(window)
+                continue
+            ops = self._pending.setdefault(window.t, {})
+            existing = ops.get(window.op)
+            if existing is None:
+                ops[window.op] = window
+            else:
+                existing.merge(window)
+        for t, counts in batch.arrivals.items():
+            self.totals.planned += counts.planned
+            self.totals.started += counts.started
+            self.totals.dropped += counts.dropped
+            if t < self._next_t:
+                continue
+            merged = self._arrivals.setdefault(t, ArrivalCounts())
+            merged.planned += counts.planned
+            merged.started += counts.started
+            merged.dropped += counts.dropped
+        if late:
+            self.lines_written += self.writer.append_windows(late)
+
+    def forget(self, source: str) -> None:
+        """Stops waiting for a source that is gone."""
+        self._sources.pop(source, None)
+
+    def note_users(self, t: int, users: int) -> None:
+        """Closed model: users running during second `t`."""
+        self._users[t] = users
+
+    def flush(self, master_cpu: dict[str, float], final: bool = False) -> None:
+        """Writes every finished second (every second with data when `final`)."""
+        now_wall = time.time()
+        now = time.monotonic()
+        live = [
+            s.watermark for s in self._sources.values() if now - s.last_report < SOURCE_SILENT_S
+        ]
+        limit = min(int(min(live)), int(now_wall)) if live else int(now_wall)
+        limit = max(limit, int(now_wall - GRACE_S))
+        if final:
+            limit = max([int(now_wall) + 1, *(t + 1 for t in self._pending)])
+        cpu = dict(master_cpu)
+        for state in self._sources.values():
+            if state.label not in cpu:
+                cpu[state.label] = state.cpu_percent
+        while self._next_t < limit:
+            self._write_second(self._next_t, cpu)
+            self._next_t += 1
+
+    def _write_second(self, t: int, cpu: dict[str, float]) -> None:
+        windows = self._pending.pop(t, {})
+        arrivals = self._arrivals.pop(t, None)
+        users = self._users.pop(t, None)
+        offset = max(t - self.started_at, 0.0)
+        stage = self.plan.stage_at(offset + 0.5)
+        requests = sum(
+            sum(w.counts.values()) for op, w in windows.items() if not op.startswith(JOURNEY_PREFIX)
+        )
+        self.lines_written += self.writer.append_windows(windows[op] for op in sorted(windows))
+        open_model = self.plan.model == "open"
+        sample = LoadSample(
+            t=t,
+            stage=stage.name if stage else None,
+            users=None if open_model else users,
+            planned_arrivals=(arrivals.planned if arrivals else 0) if open_model else None,
+            started_arrivals=(arrivals.started if arrivals else 0) if open_model else None,
+            dropped_arrivals=arrivals.dropped if arrivals else 0,
+            achieved_rps=float(requests),
+            workers=max(len(self._sources), 1),
+            cpu_percent=cpu,
+        )
+        self.writer.append_load(sample)
+        self._check_health(sample, offset)
+
+    def _check_health(self, sample: LoadSample, offset: float) -> None:
+        for label, percent in sample.cpu_percent.items():
+            streak = self._cpu_streak.get(label, 0) + 1 if percent > SATURATED_CPU_PERCENT else 0
+            self._cpu_streak[label] = streak
+            if streak >= SUSTAINED_S and label not in self._saturated_now:
+                self._saturated_now.add(label)
+                self.saturated = True
+                self.writer.append_event(
+                    "generator_saturated",
+                    f"{label} above {SATURATED_CPU_PERCENT:g}% CPU for {streak} s",
+                    t=sample.t,
+                )
+            elif streak == 0:
+                self._saturated_now.discard(label)
+        if self.plan.stage_at(offset + 0.5) is None:
+            return
+        if self.plan.model == "open":
+            planned = float(sample.planned_arrivals or 0)
+            achieved = float(sample.started_arrivals or 0)
+        else:
+            target = users_at(self.plan, max(offset - 2.0, 0.0))
+            planned = float(target.users) if target else 0.0
+            achieved = float(sample.users or 0)
+        self._behind.append((planned, achieved))
+        window_planned = sum(p for p, _ in self._behind)
+        window_achieved = sum(a for _, a in self._behind)
+        behind = (
+            len(self._behind) == SUSTAINED_S
+            and window_planned >= SUSTAINED_S
+            and window_achieved < BEHIND_FRACTION * window_planned
+        )
+        if behind and not self._behind_now:
+            self.behind_plan = True
+            what = "arrivals started" if self.plan.model == "open" else "user-seconds"
+            self.writer.append_event(
+                "behind_plan",
+                f"{window_achieved:g} of {window_planned:g} planned {what} in the last {SUSTAINED_S} s",
+                t=sample.t,
+            )
+        self._behind_now = behind
+
+    def finish(
+        self,
+        status: EngineStatus,
+        reason: str,
+        *,
+        master_cpu: dict[str, float],
+        workers_lost: int,
+        locust_version: str,
+    ) -> EngineSummary:
+        """Writes every remaining second and engine.json."""
+        self.flush(master_cpu, final=True)
+        open_model = self.plan.model == "open"
+        summary = EngineSummary(
+            status=status,
+            reason=reason,
+            started_at=self.started_at,
+            ended_at=time.time(),
+            workers_lost=workers_lost,
+            saturated=self.saturated,
+            behind_plan=self.behind_plan,
+            locust_version=locust_version,
+            planned_arrivals=self.totals.planned if open_model else None,
+            started_arrivals=self.totals.started if open_model else None,
+            dropped_arrivals=self.totals.dropped,
+        )
+        self.writer.write_engine(summary)
+        return summary

@@ -1,0 +1,165 @@
+"""One journey iteration: its requests, their lag accounting, and its own timing.
+
+In the open model an iteration has an intended start (its scheduled arrival). The lag is
+the time the iteration spent not being served although the plan wanted it served: the
+scheduler's delay before it started, plus every wait for a free connection. Each request
+carries the lag so far in its context, and the recorder stores completion - intended start
+(service + lag) beside the service time. In the closed model there is no intended start.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from gevent.lock import Semaphore
+from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
+
+from harness.engine.recorder import LAG_CONTEXT_KEY, Recorder, classify, is_timeout
+from harness.timeline import Outcome
+
+Check = Callable[[ResponseContextManager, float], str | None]
+"""A check on a response and its latency in ms; returns a failure message or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What a journey step got back."""
+
+    outcome: Outcome
+    """How the recorder counted the request."""
+    status: int
+    """HTTP status, 0 when no response arrived."""
+    body: Any
+    """Parsed JSON body, None when the body is not JSON."""
+
+
+class Iteration:
+    """Issues the requests of one journey iteration and times the whole of it."""
+
+    def __init__(
+        self,
+        journey: str,
+        client: FastHttpSession,
+        recorder: Recorder,
+        rng: random.Random,
+        *,
+        intended_start: float | None = None,
+        connections: Semaphore | None = None,
+    ) -> None:
+        self.journey = journey
+        self.client = client
+        self.recorder = recorder
+        self.rng = rng
+        self._connections = connections
+        self._started = time.perf_counter()
+        self._open_model = intended_start is not None
+        self._start_lag_ms = (
+            max(time.time() - intended_start, 0.0) * 1000.0 if intended_start is not None else 0.0
+        )
+        self.lag_ms = self._start_lag_ms
+        self.outcome: Outcome = "ok"
+        self._error: str | None = None
+
+    def request(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+        check: Check | None = None,
+    ) -> StepResult:
+        """Sends one request reported under `operation`; a status outside `expect` or a
+        failed `check` fails it."""
+        if self._connections is not None:
+            waiting_since = time.perf_counter()
+            self._connections.acquire()
+            self.lag_ms += (time.perf_counter() - waiting_since) * 1000.0
+        try:
+            return self._send(operation, method, path, query, json_body, headers, expect, check)
+        finally:
+            if self._connections is not None:
+                self._connections.release()
+
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        json_body: Any,
+        headers: dict[str, str] | None,
+        expect: tuple[int, ...],
+        check: Check | None,
+    ) -> StepResult:
+        url = f"{path}?{urlencode(query)}" if query else path
+        context = {LAG_CONTEXT_KEY: self.lag_ms} if self._open_model else {}
+        with self.client.request(
+            method,
+            url,
+            name=operation,
+            catch_response=True,
+            json=json_body,
+            headers=headers,
+            context=context,
+        ) as response:
+            status = int(response.status_code or 0)
+            body: Any = None
+            if not status:
+                error = getattr(response, "error", None)
+                outcome: Outcome = (
+                    "timeout" if error is not None and is_timeout(error) else "connection_error"
+                )
+                self._fail(outcome, f"{type(error).__name__}" if error else "no response")
+                return StepResult(outcome, 0, None)
+            body = _parse_json(response)
+            if status not in expect:
+                message = f"HTTP {status}"
+                response.failure(message)
+                outcome = classify(status, RuntimeError(message))
+                self._fail(outcome, message)
+                return StepResult(outcome, status, body)
+            latency_ms = float(response.request_meta.get("response_time") or 0.0)
+            failed = check(response, latency_ms) if check is not None else None
+            if failed:
+                response.failure(failed)
+                self._fail("check_failed", failed)
+                return StepResult("check_failed", status, body)
+            response.success()
+            return StepResult("ok", status, body)
+
+    def _fail(self, outcome: Outcome, message: str) -> None:
+        if self.outcome == "ok":
+            self.outcome = outcome
+            self._error = message
+
+    def finish(self) -> None:
+        """Records the whole iteration as operation `journey.<name>`."""
+        elapsed_ms = (time.perf_counter() - self._started) * 1000.0
+        waits_ms = self.lag_ms - self._start_lag_ms
+        self.recorder.record_journey(
+            self.journey,
+            self.outcome,
+            elapsed_ms + self._start_lag_ms,
+            elapsed_ms - waits_ms if self._open_model else None,
+            error=self._error,
+        )
+
+
+def _parse_json(response: ResponseContextManager) -> Any:
+    text = response.text
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -1,0 +1,141 @@
+"""perfctl's engine entry point: `locust -f harness/engine/locustfile.py` (see harness/runner.py).
+
+Reads the plan from PERFCTL_PLAN_FILE and writes the run directory PERFCTL_RUN_DIR (master or
+local process). A worker without the plan file receives the plan from its master. Locust's
+own statistics, CSV, HTML and web UI stay off: perfctl's recorder is the source of truth.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# make `harness` importable when Locust loads this file by path
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import locust.runners
+import psutil
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from harness.engine.controller import Controller
+from harness.engine.journeys import BUILTIN_JOURNEYS
+from harness.engine.runtime import (
+    DRIVERS_OPTION,
+    EPOCH_OPTION,
+    PLAN_OPTION,
+    RUN_DIR_ENV,
+    RUNTIME,
+    plan_from_environment,
+)
+from harness.engine.shape import PlanShape
+from harness.engine.users import ArrivalDriver, JourneyUser, load_team_users
+
+# workers ship their finished seconds every second (Locust's default is every 3 s)
+locust.runners.WORKER_REPORT_INTERVAL = 1.0
+
+_plan_text = plan_from_environment()
+if _plan_text:
+    _plan = RUNTIME.load_plan_text(_plan_text)
+    for _journey in _plan.journeys:
+        if _journey.kind == "builtin" and _journey.name not in BUILTIN_JOURNEYS:
+            raise SystemExit(
+                f"perfctl engine: unknown built-in journey {_journey.name!r} "
+                f"(known: {', '.join(sorted(BUILTIN_JOURNEYS))})"
+            )
+    if _plan.locustfile and any(j.kind == "locustfile" for j in _plan.journeys):
+        PlanShape.team_classes = load_team_users(_plan.locustfile)
+        globals().update({cls.__name__: cls for cls in PlanShape.team_classes})
+
+PlanShape.driver_class = ArrivalDriver
+PlanShape.journey_class = JourneyUser
+_controller: Controller | None = None
+_runners: list[Any] = []
+_process = psutil.Process(os.getpid())
+
+
+def _listen(hook: Any, handler: Callable[..., Any]) -> None:
+    """Adds a listener to a Locust event hook."""
+    hook.add_listener(handler)
+
+
+def _add_options(parser: Any, **_: Any) -> None:
+    parser.add_argument("--perfctl-plan", default="", help="perfctl: plan JSON (set by master)")
+    parser.add_argument("--perfctl-epoch", type=float, default=0.0, help="perfctl: run start")
+    parser.add_argument("--perfctl-drivers", type=int, default=1, help="perfctl: drivers")
+
+
+def _silence_locust_stats(environment: Environment) -> None:
+    """Unhooks Locust's own per-request statistics (perfctl records every request itself)."""
+    for handler in list(environment.events.request._handlers):
+        if getattr(handler, "__qualname__", "").endswith("Runner.__init__.<locals>.on_request"):
+            hooks: Any = environment.events.request
+            hooks.remove_listener(handler)
+    environment.stats.use_response_times_cache = False
+    environment.stats.total.use_response_times_cache = False
+
+
+def _on_init(environment: Environment, **_: Any) -> None:
+    global _controller
+    runner = environment.runner
+    _runners.append(runner)
+    hooks: Any = environment.events
+    hooks.request.add_listener(RUNTIME.recorder.on_request)
+    _silence_locust_stats(environment)
+    options = environment.parsed_options
+    if isinstance(runner, WorkerRunner):
+        _process.cpu_percent(None)
+        hooks.report_to_master.add_listener(_on_report_to_master)
+        hooks.quitting.add_listener(_on_worker_quitting)
+        hooks.test_start.add_listener(lambda **_: RUNTIME.adopt_options(environment.parsed_options))
+        return
+    if RUNTIME.plan is None:
+        raise SystemExit("perfctl engine: PERFCTL_PLAN_FILE is not set")
+    run_dir = os.environ.get(RUN_DIR_ENV)
+    if not run_dir:
+        raise SystemExit("perfctl engine: PERFCTL_RUN_DIR is not set")
+    if options is not None:
+        setattr(options, PLAN_OPTION, RUNTIME.plan_json)
+        drivers = max(int(getattr(options, "expect_workers", 1) or 1), 1)
+        RUNTIME.drivers = drivers if isinstance(runner, MasterRunner) else 1
+        setattr(options, DRIVERS_OPTION, RUNTIME.drivers)
+        setattr(options, EPOCH_OPTION, 0.0)
+    _controller = Controller(environment, run_dir)
+    PlanShape.on_stage = _controller.on_stage
+    hooks.test_start.add_listener(_controller.on_test_start)
+    hooks.test_stopping.add_listener(_controller.on_test_stopping)
+    hooks.quitting.add_listener(_controller.on_quitting)
+    if isinstance(runner, MasterRunner):
+        hooks.worker_report.add_listener(_controller.on_worker_report)
+        hooks.worker_connect.add_listener(_controller.on_worker_connect)
+
+
+def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    runner = _runners[-1] if _runners else None
+    final = runner is not None and runner.state in ("stopped", "stopping", "cleanup")
+    index = runner.worker_index if isinstance(runner, WorkerRunner) else -1
+    data["perfctl"] = {
+        "batch": RUNTIME.recorder.drain(final=final).to_wire(),
+        "cpu": round(_process.cpu_percent(None), 1),
+        "label": f"worker-{index + 1}" if index >= 0 else client_id,
+        "drained": bool(RUNTIME.drained),
+    }
+
+
+def _on_worker_quitting(environment: Environment, **_: Any) -> None:
+    """A worker stopped by a signal sends its last windows before it goes."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) and runner.state not in ("stopped", "cleanup"):
+        data: dict[str, Any] = {}
+        runner.stop()
+        hooks: Any = environment.events
+        hooks.report_to_master.fire(client_id=runner.client_id, data=data)
+        runner.send_message("stats", data)
+
+
+_listen(events.init_command_line_parser, _add_options)
+_listen(events.init, _on_init)

@@ -1,0 +1,101 @@
+"""The engine's state in this Locust process: the plan, the recorder, the run's start time."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.event import Event
+
+from harness.engine.recorder import Recorder
+from harness.plan import JourneyPlan, RunPlan
+
+PLAN_FILE_ENV = "PERFCTL_PLAN_FILE"
+RUN_DIR_ENV = "PERFCTL_RUN_DIR"
+PLAN_OPTION = "perfctl_plan"
+"""Locust option carrying the plan JSON from the master to its workers (spawn messages)."""
+EPOCH_OPTION = "perfctl_epoch"
+"""Locust option carrying the run's start (unix seconds) from the master to its workers."""
+DRIVERS_OPTION = "perfctl_drivers"
+"""Locust option: open-model arrival drivers sharing the rate (one per worker)."""
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Per-process engine state, filled as Locust's events arrive."""
+
+    plan: RunPlan | None = None
+    """The plan, read from PERFCTL_PLAN_FILE or received from the master."""
+    plan_json: str = ""
+    """The plan as JSON text (what the master ships to workers)."""
+    recorder: Recorder = field(default_factory=Recorder)
+    """Every request of this process."""
+    epoch: float | None = None
+    """Unix time of the plan's offset 0."""
+    drivers: int = 1
+    """Open-model drivers sharing the rate."""
+    plan_completed: bool = False
+    """The shape ended the test because the plan's last stage ended."""
+    abort_reason: str | None = None
+    """Why the run stops early, when it does."""
+    drained: set[str] = field(default_factory=set)
+    """Open model: processes whose driver scheduled every arrival and saw them finish."""
+    ready: Event = field(default_factory=Event)
+    """Set once plan and epoch are known in this process."""
+
+    def load_plan_text(self, text: str) -> RunPlan:
+        plan = RunPlan.from_dict(json.loads(text))
+        self.plan, self.plan_json = plan, text
+        return plan
+
+    def adopt_options(self, options: Any) -> None:
+        """Takes plan, epoch and drivers from Locust's options (a worker's spawn message)."""
+        text = getattr(options, PLAN_OPTION, "") or ""
+        if self.plan is None and text:
+            self.load_plan_text(text)
+        epoch = float(getattr(options, EPOCH_OPTION, 0.0) or 0.0)
+        if epoch:
+            self.epoch = epoch
+        self.drivers = max(int(getattr(options, DRIVERS_OPTION, 1) or 1), 1)
+        if self.plan is not None and self.epoch is not None:
+            self.ready.set()
+
+    def wait_ready(self, timeout_s: float = 30.0) -> tuple[RunPlan, float]:
+        """Blocks this greenlet until plan and epoch are known."""
+        if not self.ready.wait(timeout=timeout_s) or self.plan is None or self.epoch is None:
+            raise RuntimeError("perfctl engine: no plan or start time reached this process")
+        return self.plan, self.epoch
+
+    def journeys(self) -> tuple[list[JourneyPlan], list[float]]:
+        """The plan's perfctl journeys (not locustfile ones) and their weights."""
+        assert self.plan is not None
+        chosen = [j for j in self.plan.journeys if j.kind != "locustfile"]
+        return chosen, [max(j.weight, 0.0) for j in chosen]
+
+    def pick_journey(self, rng: random.Random) -> JourneyPlan:
+        chosen, weights = self.journeys()
+        if sum(weights) <= 0:
+            return rng.choice(chosen)
+        return rng.choices(chosen, weights)[0]
+
+
+def plan_from_environment() -> str:
+    """The plan JSON text from PERFCTL_PLAN_FILE, "" when unset (a remote worker)."""
+    path = os.environ.get(PLAN_FILE_ENV)
+    if not path:
+        return ""
+    return Path(path).read_text(encoding="utf-8")
+
+
+def sleep_s(seconds: float) -> None:
+    """Cooperative sleep (yields to the other greenlets)."""
+    gevent.sleep(max(seconds, 0.0))
+
+
+RUNTIME = Runtime()
+"""The one engine state of this process."""
