@@ -28,29 +28,41 @@ AGENT_NAMES = ("catalog", "inventory", "pricing", "cart", "orders", "payments")
 
 
 class CatalogClient(Protocol):
+    """Products and search, from the product search agent."""
+
     async def product(self, product_id: int) -> ProductRow: ...
     async def search(self, query: ProductQuery) -> dict[str, Any]: ...
 
 
 class InventoryClient(Protocol):
+    """Reservations, from the inventory agent."""
+
     async def reserve(self, lines: list[tuple[int, int]]) -> str: ...
     async def release(self, reservation_id: str) -> None: ...
 
 
 class PricingClient(Protocol):
+    """Price quotes, from the pricing agent."""
+
     async def quote(self, product_id: int) -> PriceQuote: ...
 
 
 class CartClient(Protocol):
+    """A user's cart, from the cart agent."""
+
     async def view(self, user_id: int) -> dict[str, Any]: ...
 
 
 class OrdersClient(Protocol):
+    """Orders, from the orders agent."""
+
     async def order(self, order_id: int) -> OrderRow: ...
     async def user_orders(self, user_id: int, limit: int) -> list[OrderRow]: ...
 
 
 class PaymentsClient(Protocol):
+    """Charges, from the payments agent."""
+
     async def charge(
         self, request: PaymentRequest, idempotency_key: str | None
     ) -> PaymentOutcome: ...
@@ -130,6 +142,8 @@ class AgentHttp:
 
 
 class HttpCatalog:
+    """The catalog (product search agent) over HTTP."""
+
     def __init__(self, http: AgentHttp) -> None:
         self._http = http
 
@@ -152,6 +166,8 @@ class HttpCatalog:
 
 
 class HttpInventory:
+    """The inventory agent over HTTP."""
+
     def __init__(self, http: AgentHttp) -> None:
         self._http = http
 
@@ -167,6 +183,8 @@ class HttpInventory:
 
 
 class HttpPricing:
+    """The pricing agent over HTTP."""
+
     def __init__(self, http: AgentHttp) -> None:
         self._http = http
 
@@ -176,6 +194,8 @@ class HttpPricing:
 
 
 class HttpCart:
+    """The cart agent over HTTP."""
+
     def __init__(self, http: AgentHttp) -> None:
         self._http = http
 
@@ -185,6 +205,8 @@ class HttpCart:
 
 
 class HttpOrders:
+    """The orders agent over HTTP."""
+
     def __init__(self, http: AgentHttp) -> None:
         self._http = http
 
@@ -198,6 +220,8 @@ class HttpOrders:
 
 
 class HttpPayments:
+    """The payments agent over HTTP; a decline (402) is an answer, not an error."""
+
     def __init__(self, http: AgentHttp) -> None:
         self._http = http
 
