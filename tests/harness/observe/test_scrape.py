@@ -86,6 +86,5 @@ def test_a_cpu_burning_fault_is_judged_a_cpu_breach(tmp_path: Path, backend_url:
     calm, burning = verdicts["calm"].checks[0], verdicts["burning"].checks[0]
     assert calm.status == "pass", calm.message
     assert burning.status in ("warn", "fail"), burning.message
-    assert (burning.measured or 0.0) > 0.20
-    assert (calm.measured or 1.0) < 0.15
+    assert (burning.measured or 0.0) > 3 * (calm.measured or 1.0)
     assert burning.actions  # a breach comes with the seed's recommended actions
