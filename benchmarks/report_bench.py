@@ -6,7 +6,7 @@ HDR histogram), then times, in the same process:
 - the report: `write_run_page` (read, decode every histogram once, figures, template).
 Goals from issue 6: under 10 s and a page under 5 MB (plotly.js is a separate shared file).
 
-    .venv/bin/python benchmarks/report_bench.py [--seconds 3600] [--operations 10] [--keep DIR]
+    .venv/bin/python benchmarks/report_bench.py [--seconds 3600] [--operations 10] [--open] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -41,8 +41,11 @@ OPERATIONS = (
 )
 
 
-def synthesise(run_dir: Path, seconds: int, operations: int, per_window: int) -> None:
-    """A closed-model run: ramp, hold, ramp down; lognormal latencies, a few errors."""
+def synthesise(
+    run_dir: Path, seconds: int, operations: int, per_window: int, open_model: bool
+) -> None:
+    """A run that ramps, holds and ramps down; lognormal latencies, a few errors; the open
+    model records service time too (twice the histograms)."""
     rng = random.Random(1)
     ops = [
         OPERATIONS[i % len(OPERATIONS)] + ("" if i < len(OPERATIONS) else f"_{i}")
@@ -70,7 +73,9 @@ def synthesise(run_dir: Path, seconds: int, operations: int, per_window: int) ->
         for op in ops:
             record = WindowRecord(START_T + second, op)
             for _ in range(per_window):
-                record.record("ok", rng.lognormvariate(scales[op], 0.5), response_bytes=800)
+                latency = rng.lognormvariate(scales[op], 0.5)
+                service = latency * 0.8 if open_model else None
+                record.record("ok", latency, service_ms=service, response_bytes=800)
             if rng.random() < 0.02:
                 record.record("http_5xx", 900.0, error="HTTP 503 Service Unavailable")
             records.append(record)
@@ -112,6 +117,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3600)
     parser.add_argument("--operations", type=int, default=10)
     parser.add_argument("--requests-per-window", type=int, default=20)
+    parser.add_argument("--open", action="store_true", help="Open model: service time too.")
     parser.add_argument("--keep", type=Path, help="Write the run here and keep it.")
     args = parser.parse_args()
 
@@ -121,10 +127,11 @@ def main() -> None:
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     began = time.perf_counter()
-    synthesise(run_dir, args.seconds, args.operations, args.requests_per_window)
+    synthesise(run_dir, args.seconds, args.operations, args.requests_per_window, args.open)
     timeline_mb = (run_dir / "timeline.jsonl").stat().st_size / 1e6
     print(
-        f"synthesised {args.seconds} s × {args.operations} operations "
+        f"synthesised {args.seconds} s × {args.operations} operations"
+        f"{' (open model)' if args.open else ''} "
         f"({timeline_mb:.1f} MB timeline) in {time.perf_counter() - began:.1f} s"
     )
 
