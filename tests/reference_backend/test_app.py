@@ -9,11 +9,11 @@ import os
 import pytest
 from starlette.testclient import TestClient
 
-from reference_backend.app import AGENT_ROUTES, create_app_from_env, prepare_database
+from reference_backend.app import AGENT_ROUTES, create_app, create_app_from_env, prepare_database
 from reference_backend.faults import OPERATIONS as FAULT_OPERATIONS
 from reference_backend.openapi import OPERATIONS, build_openapi
 from reference_backend.settings import Settings
-from tests.reference_backend.conftest import error_code
+from tests.reference_backend.conftest import error_code, sellable_products
 
 
 def test_health_and_ready(client: TestClient) -> None:
@@ -84,3 +84,17 @@ def test_app_from_env(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
     with TestClient(create_app_from_env()) as client:
         assert client.app.state.settings.seed == 3  # type: ignore[attr-defined]
         assert client.get("/api/categories").status_code == 200
+
+
+@pytest.mark.redis
+def test_two_tier_cache_serves_and_invalidates(sqlite_settings: Settings) -> None:
+    settings = dataclasses.replace(sqlite_settings, redis_url="redis://127.0.0.1:6379/0")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/ready").json()["cache"] is True
+        first = client.get("/api/products/search", params={"q": "kettle"}).json()
+        assert client.get("/api/products/search", params={"q": "kettle"}).json() == first
+        (product,) = sellable_products(client, 1)
+        before = client.get(f"/api/products/{product}").json()["stock"]
+        lines = [{"product_id": product, "quantity": 2}]
+        assert client.post("/api/inventory/reservations", json={"items": lines}).status_code == 201
+        assert client.get(f"/api/products/{product}").json()["stock"] == before - 2
