@@ -74,7 +74,8 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 def path_id(request: Request, name: str) -> int:
     """Reads a positive integer path parameter, or answers 422 naming it."""
     raw = request.path_params[name]
-    if not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
+    # isascii: str.isdigit() also accepts characters such as '²' that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(422, "invalid_path", f"{name} must be an integer 1..{MAX_ID}, got {raw!r}")
     return int(raw)
 
@@ -110,7 +111,7 @@ def query_price_cents(request: Request, name: str) -> int | None:
 async def read_model(request: Request, model: type[M]) -> M:
     """Reads and validates a JSON body: 413 when too large, 400 when not JSON, 422 when wrong."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large()
     chunks: list[bytes] = []
     size = 0

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reference_backend.agents.inventory import MAX_LINES
 from reference_backend.agents.search import CatalogService
 from reference_backend.agents.users import UserDirectory
 from reference_backend.api import MAX_ID, ApiError, json_response, path_id, read_model
@@ -52,6 +53,9 @@ class CartService:
         product = await self._catalog.product(product_id)
         if product["status"] != "active":
             raise ApiError(422, "product_unavailable", f"product {product_id} is not for sale")
+        lines = await self._db.cart_items(user_id)
+        if len(lines) >= MAX_LINES and all(line["product_id"] != product_id for line in lines):
+            raise ApiError(422, "cart_full", f"a cart holds at most {MAX_LINES} products")
         total = await self._db.add_cart_item(user_id, product_id, quantity, MAX_ITEM_QUANTITY)
         if total is None:
             raise ApiError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -23,7 +23,9 @@ class Preferences(BaseModel):
 
     currency: Literal["USD", "EUR", "GBP"] = "USD"
     language: Literal["en", "de", "fr", "es", "it"] = "en"
-    favourite_categories: list[str] = Field(default_factory=list, max_length=20)
+    favourite_categories: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=20
+    )
     newsletter: bool = False
     max_price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
 

@@ -76,3 +76,14 @@ def test_products_not_for_sale_cannot_be_added(client: TestClient) -> None:
 
 def test_unknown_user_cart_is_404(client: TestClient) -> None:
     assert client.get("/api/cart/100000").status_code == 404
+
+
+def test_a_cart_holds_at_most_fifty_products(client: TestClient) -> None:
+    products = sellable_products(client, 51, min_stock=1)
+    for product in products[:50]:
+        assert client.post("/api/cart/14/items", json={"product_id": product}).status_code == 201
+    full = client.post("/api/cart/14/items", json={"product_id": products[50]})
+    assert full.status_code == 422
+    assert error_code(full) == "cart_full"
+    more = client.post("/api/cart/14/items", json={"product_id": products[0]})
+    assert more.status_code == 201  # more of a product already in the cart is fine

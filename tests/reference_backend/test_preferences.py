@@ -24,7 +24,13 @@ def test_defaults_then_replace(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"currency": "BTC"}, {"newsletter": "yes"}, {"colour": "red"}, {"max_price_cents": -1}],
+    [
+        {"currency": "BTC"},
+        {"newsletter": "yes"},
+        {"colour": "red"},
+        {"max_price_cents": -1},
+        {"favourite_categories": ["x" * 65]},
+    ],
 )
 def test_bad_preferences_are_422(client: TestClient, body: dict[str, object]) -> None:
     assert client.put("/api/users/5/preferences", json=body).status_code == 422

@@ -95,6 +95,7 @@ def test_product_detail(client: TestClient) -> None:
     ("path", "status"),
     [
         ("/api/products/0", 422),
+        ("/api/products/%C2%B2", 422),  # '²' is a digit to str.isdigit, not to int()
         ("/api/products/-3", 422),
         ("/api/products/99999999999", 422),
         ("/api/products/100000", 404),
