@@ -285,34 +285,50 @@ class Block:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "—"}[value]
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, dict | list):
-        return json.dumps(value)
-    return "—" if value is None else str(value)
+        return json.dumps(value) if value else "none"
+    return str(value)
+
+
+def _table(title: str, items: list[tuple[str | None, dict[str, Any]]]) -> Block:
+    """Rows of dicts as a table; columns empty in every row are left out."""
+    keys = list(dict.fromkeys(k for _, item in items for k in item))
+    columns = [k for k in keys if any(item.get(k) is not None for _, item in items)]
+    named = any(name is not None for name, _ in items)
+    rows = [
+        ([name or ""] if named else []) + [_cell(item.get(c)) for c in columns]
+        for name, item in items
+    ]
+    return Block(title, [], ([""] if named else []) + columns, rows)
 
 
 def capacity_blocks(capacity: dict[str, Any] | None) -> list[Block]:
     """The verdict's capacity plan as pairs and tables, whatever its exact shape."""
     if not capacity:
         return []
-    scalars = [(k, _cell(v)) for k, v in capacity.items() if not isinstance(v, dict | list)]
+
+    def nested(value: object) -> bool:
+        return isinstance(value, dict | list) and bool(value)
+
+    scalars = [(k, _cell(v)) for k, v in capacity.items() if not nested(v)]
     blocks = [Block("summary", scalars, [], [])] if scalars else []
     for key, value in capacity.items():
-        if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
-            columns = list(dict.fromkeys(k for item in value for k in item))
-            blocks.append(
-                Block(key, [], columns, [[_cell(i.get(c)) for c in columns] for i in value])
-            )
-        elif isinstance(value, dict) and value and all(isinstance(i, dict) for i in value.values()):
-            columns = list(dict.fromkeys(k for item in value.values() for k in item))
-            rows = [[name, *[_cell(item.get(c)) for c in columns]] for name, item in value.items()]
-            blocks.append(Block(key, [], ["", *columns], rows))
-        elif isinstance(value, dict | list):
-            pairs = (
-                [(k, _cell(v)) for k, v in value.items()]
-                if isinstance(value, dict)
-                else [(str(i), _cell(v)) for i, v in enumerate(value)]
-            )
-            blocks.append(Block(key, pairs, [], []))
+        if not nested(value):
+            continue
+        if isinstance(value, list) and all(isinstance(i, dict) for i in value):
+            blocks.append(_table(key, [(None, item) for item in value]))
+        elif isinstance(value, dict) and all(isinstance(i, dict) for i in value.values()):
+            blocks.append(_table(key, [(str(name), item) for name, item in value.items()]))
+        elif isinstance(value, dict):
+            blocks.append(Block(key, [(k, _cell(v)) for k, v in value.items()], [], []))
+        else:
+            blocks.append(Block(key, [("", ", ".join(_cell(v) for v in value))], [], []))
     return blocks

@@ -213,17 +213,33 @@ def test_business_view_integrates_the_server_rates(rich: Path) -> None:
 def test_capacity_plan_from_the_verdict_is_shown(tmp_path: Path) -> None:
     capacity = {
         "target_cpu": 0.7,
-        "components": [{"component": "api_gateway", "instances": 3, "max_instances": 50}],
+        "cannot_meet_burst": [],
+        "components": [
+            {
+                "component": "api_gateway",
+                "instances": 3,
+                "max_instances": 50,
+                "burst_rps": 100000.0,
+                "rps_per_instance": None,  # empty in every row: left out
+            }
+        ],
     }
     run_dir = rich_run(tmp_path, capacity=capacity)
     write_run_page(run_dir)
     section = _page(run_dir / "index.html").xpath('//section[@id="capacity"]')[0]
+    summary = {
+        th.text_content(): th.getnext().text_content()
+        for th in section.xpath('.//table[@class="pairs"]//th')
+    }
+    assert summary == {"target_cpu": "0.7", "cannot_meet_burst": "none"}
     assert [th.text_content() for th in section.xpath(".//thead//th")] == [
         "component",
         "instances",
         "max instances",
+        "burst rps",
     ]
-    assert [td.text_content() for td in section.xpath(".//tbody//td")] == ["api_gateway", "3", "50"]
+    cells = [td.text_content() for td in section.xpath(".//tbody//td")]
+    assert cells == ["api_gateway", "3", "50", "100,000"]
 
 
 def test_a_run_without_verdict_is_not_evaluated_and_sections_say_what_is_missing(
