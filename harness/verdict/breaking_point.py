@@ -159,7 +159,7 @@ def judge_breaking_point(
         samples,
         len(parts),
         len(held),
-        f"{head} vs {limit.text}; per operation: {details}",
+        f"{head} vs {limit.comparator} {limit.value:,.1f} rps; per operation: {details}",
     )
 
 
