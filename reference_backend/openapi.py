@@ -279,7 +279,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "name": "reservation_id",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
             },
         ),
     ),

@@ -8,6 +8,7 @@ reservations that no order committed are released after `RESERVATION_TTL_S`.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any, cast
@@ -25,6 +26,7 @@ from reference_backend.db import Database, StockLevels, StockRow
 MAX_LINE_QUANTITY = 1000
 MAX_LINES = 50
 RESERVATION_TTL_S = 900.0
+_RESERVATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class ReservationLine(BaseModel):
@@ -136,8 +138,10 @@ async def inventory_reserve(request: Request) -> Response:
 async def inventory_release(request: Request) -> Response:
     """Give a held reservation's stock back."""
     reservation_id = request.path_params["reservation_id"]
-    if len(reservation_id) > 64:
-        raise ApiError(422, "invalid_path", "reservation_id must be at most 64 characters")
+    if _RESERVATION_ID.fullmatch(reservation_id) is None:
+        raise ApiError(
+            422, "invalid_path", "reservation_id must be 1-64 letters, digits, '_' or '-'"
+        )
     await _service(request).release(reservation_id)
     return Response(status_code=204)
 

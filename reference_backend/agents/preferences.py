@@ -23,7 +23,7 @@ class Preferences(BaseModel):
 
     currency: Literal["USD", "EUR", "GBP"] = "USD"
     language: Literal["en", "de", "fr", "es", "it"] = "en"
-    favourite_categories: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    favourite_categories: list[Annotated[str, Field(pattern=r"^[^\x00-\x1f]{1,64}$")]] = Field(
         default_factory=list, max_length=20
     )
     newsletter: bool = False

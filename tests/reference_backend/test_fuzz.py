@@ -6,6 +6,7 @@ generated cases (valid and invalid), and every answer must conform to the docume
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -23,17 +24,25 @@ from schemathesis.checks import (
 from reference_backend.app import create_app
 from reference_backend.openapi import build_openapi
 from tests.reference_backend._infra import running_uvicorn
-from tests.reference_backend.conftest import TEST_SETTINGS
+from tests.reference_backend.conftest import TEST_SETTINGS, postgres_database
 
 EXAMPLES_PER_OPERATION = 25
 
 
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The backend served by uvicorn on a real socket."""
-    path = tmp_path_factory.mktemp("fuzz") / "shop.db"
-    with running_uvicorn(create_app(replace(TEST_SETTINGS, sqlite_path=str(path)))) as url:
-        yield url
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def backend_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The backend on each database, served by uvicorn on a real socket."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            path = tmp_path_factory.mktemp("fuzz") / "shop.db"
+            settings = replace(TEST_SETTINGS, sqlite_path=str(path))
+        else:
+            settings = replace(TEST_SETTINGS, database_url=stack.enter_context(postgres_database()))
+        yield stack.enter_context(running_uvicorn(create_app(settings)))
 
 
 # The same document the backend serves at /openapi.json (test_app checks that they match).

@@ -100,5 +100,12 @@ def test_oversized_body_is_413(client: TestClient) -> None:
     assert error_code(response) == "body_too_large"
 
 
+@pytest.mark.parametrize("reservation_id", ["%00abc", "x" * 65, "a.b"])
+def test_malformed_reservation_ids_are_422(client: TestClient, reservation_id: str) -> None:
+    response = client.delete(f"/api/inventory/reservations/{reservation_id}")
+    assert response.status_code == 422
+    assert error_code(response) == "invalid_path"
+
+
 def test_unknown_product_stock_is_404(client: TestClient) -> None:
     assert client.get("/api/inventory/123456").status_code == 404

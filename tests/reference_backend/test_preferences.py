@@ -30,6 +30,7 @@ def test_defaults_then_replace(client: TestClient) -> None:
         {"colour": "red"},
         {"max_price_cents": -1},
         {"favourite_categories": ["x" * 65]},
+        {"favourite_categories": ["nul\u0000byte"]},  # PostgreSQL JSONB refuses NUL
     ],
 )
 def test_bad_preferences_are_422(client: TestClient, body: dict[str, object]) -> None:
