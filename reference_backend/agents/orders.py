@@ -18,7 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reference_backend.agents.payments import CardToken, PaymentRequest, idempotency_key
+from reference_backend.agents.payments import (
+    MAX_AMOUNT_CENTS,
+    CardToken,
+    PaymentRequest,
+    idempotency_key,
+)
 from reference_backend.agents.users import UserDirectory
 from reference_backend.api import MAX_ID, ApiError, json_response, path_id, query_int, read_model
 from reference_backend.clients import AgentClients
@@ -83,6 +88,12 @@ class OrderService:
                 for (p, q), quote in zip(lines, quotes, strict=True)
             )
             total = sum(q * price for _, q, price in priced)
+            if total > MAX_AMOUNT_CENTS:
+                raise ApiError(
+                    422,
+                    "order_too_large",
+                    f"the order totals {total} cents; one charge is at most {MAX_AMOUNT_CENTS}",
+                )
             payment_key = f"order:{user_id}:{key}" if key else f"checkout:{reservation_id}"
             charge = PaymentRequest(
                 amount_cents=total, currency="USD", user_id=user_id, card_token=card_token

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
+from reference_backend.agents import orders
 from reference_backend.app import create_app
 from reference_backend.settings import Settings
 from tests.reference_backend.conftest import error_code, sellable_products
@@ -109,3 +111,16 @@ def test_history_is_newest_first(client: TestClient) -> None:
     items = client.get("/api/users/1/orders", params={"limit": 100}).json()["items"]
     stamps = [o["created_at"] for o in items]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_an_order_beyond_one_charge_is_422_and_holds_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orders, "MAX_AMOUNT_CENTS", 100)  # any real product costs more
+    (product,) = sellable_products(client, 1)
+    client.post("/api/cart/15/items", json={"product_id": product})
+    before = _stock(client, product)
+    response = client.post("/api/orders", json={"user_id": 15, "card_token": "tok_visa"})
+    assert response.status_code == 422
+    assert error_code(response) == "order_too_large"
+    assert _stock(client, product) == before
