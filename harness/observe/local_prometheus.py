@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.errors import RunError, UsageError
+from harness.loadgen import die_with_parent
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"
 JOB_NAME = "perfctl-target"
@@ -117,7 +118,8 @@ class LocalPrometheus:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True,  # Ctrl-C reaches perfctl, which stops it in order
+                preexec_fn=die_with_parent,  # and a killed perfctl takes it along
             )
         self._wait_ready()
         return self.url

@@ -102,6 +102,26 @@ def test_an_unreachable_prometheus_is_recorded_not_fatal(tmp_path: Path) -> None
     assert info.errors
 
 
+def test_a_killed_perfctl_prometheus_takes_prometheus_along(backend_url: str) -> None:
+    import psutil
+
+    port = find_free_port()
+    process = subprocess.Popen(
+        [PERFCTL, "prometheus", "--port", str(port), "--target", backend_url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/ready")
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert [child.name() for child in children] == ["prometheus"]
+    finally:
+        process.kill()
+        process.wait()
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert not alive
+
+
 def test_the_generated_config_scrapes_the_target_every_second() -> None:
     config = prometheus_config("http://127.0.0.1:8000", 1.0)
     assert "scrape_interval: 1s" in config
@@ -132,8 +152,12 @@ def test_perfctl_prometheus_runs_until_ctrl_c(backend_url: str) -> None:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.send_signal(signal.SIGINT)  # perfctl stops its Prometheus
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _active_targets(url: str, deadline_s: float = 10.0) -> list[str]:
