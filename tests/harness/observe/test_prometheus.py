@@ -102,12 +102,24 @@ def test_an_unreachable_prometheus_is_recorded_not_fatal(tmp_path: Path) -> None
     assert info.errors
 
 
-def test_a_killed_perfctl_prometheus_takes_prometheus_along(backend_url: str) -> None:
+def test_a_killed_perfctl_prometheus_takes_prometheus_along(
+    tmp_path: Path, backend_url: str
+) -> None:
     import psutil
 
     port = find_free_port()
+    storage = tmp_path / "prometheus"  # a killed perfctl cannot remove a temporary one
     process = subprocess.Popen(
-        [PERFCTL, "prometheus", "--port", str(port), "--target", backend_url],
+        [
+            PERFCTL,
+            "prometheus",
+            "--port",
+            str(port),
+            "--target",
+            backend_url,
+            "--dir",
+            str(storage),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
