@@ -53,10 +53,14 @@ class ServerScraper:
 
     def start(self) -> None:
         """Start scraping in a daemon thread (the first scrape happens at once)."""
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._loop()), name="perfctl-scraper", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="perfctl-scraper", daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._loop())
+        except Exception as error:  # recorded in server.json rather than lost on stderr
+            self._note(f"the scraper stopped: {type(error).__name__}: {error}")
 
     def stop(self) -> ServerInfo:
         """Take a last scrape, stop, and write server.json; safe to call twice."""
@@ -97,7 +101,10 @@ class ServerScraper:
                 stopping = self._stop.is_set()
                 current = await self._scrape(client)
                 if current is not None:
-                    self._writer.write(derive_points(previous, current, self.resources))
+                    try:
+                        self._writer.write(derive_points(previous, current, self.resources))
+                    except Exception as error:  # one odd exposition must not end the scraping
+                        self._note(f"{type(error).__name__} deriving points: {error}")
                     previous = current
                 if stopping:
                     return
@@ -115,10 +122,12 @@ class ServerScraper:
             return parse_exposition(text, time.time())
         except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeDecodeError) as error:
             self._failures += 1
-            message = f"{self.shown_url}: {type(error).__name__}: {error}".rstrip(": ")
-            if len(self._errors) < _MAX_ERRORS_KEPT and message not in self._errors:
-                self._errors.append(message)
+            self._note(f"{self.shown_url}: {type(error).__name__}: {error}".rstrip(": "))
             return None
+
+    def _note(self, message: str) -> None:
+        if len(self._errors) < _MAX_ERRORS_KEPT and message not in self._errors:
+            self._errors.append(message)
 
     def __enter__(self) -> ServerScraper:
         self.start()
