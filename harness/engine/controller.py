@@ -9,6 +9,7 @@ from typing import Any
 
 import gevent
 import psutil
+from gevent.event import Event
 from locust import __version__ as locust_version
 from locust.env import Environment
 from locust.runners import MasterRunner
@@ -21,6 +22,8 @@ from harness.timeline import RunDirWriter
 TICK_OFFSET_S = 0.2
 """The collector ticks this long after each second boundary."""
 LOCAL = "local"
+FINISH_TIMEOUT_S = 15.0
+"""At most this long is spent writing the run directory's last seconds at exit."""
 
 
 class Controller:
@@ -39,7 +42,8 @@ class Controller:
         self._known_workers: set[str] = set()
         self._lost: set[str] = set()
         self._stopping = False
-        self._finished = False
+        self._finishing = False
+        self._done = Event()
 
     # -- Locust events ------------------------------------------------------------------
 
@@ -79,9 +83,18 @@ class Controller:
     def on_quitting(self, **_: Any) -> None:
         """Final flush and engine.json, once; on a signal, first stop the load (and gather
         the workers' last windows) so nothing measured is lost."""
-        if self._finished:
+        if self._finishing:
+            # Locust's shutdown runs twice after a signal (the signal's greenlet and the main
+            # one); the second waits here until the first has written everything
+            self._done.wait(timeout=FINISH_TIMEOUT_S)
             return
-        self._finished = True
+        self._finishing = True
+        try:
+            self._finish()
+        finally:
+            self._done.set()
+
+    def _finish(self) -> None:
         runner = self.environment.runner
         completed = RUNTIME.plan_completed
         if not completed:

@@ -8,6 +8,7 @@ own statistics, CSV, HTML and web UI stay off: perfctl's recorder is the source 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 # make `harness` importable when Locust loads this file by path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import gevent
 import locust.runners
 import psutil
 from locust import events
@@ -105,6 +107,10 @@ def _on_init(environment: Environment, **_: Any) -> None:
         setattr(options, DRIVERS_OPTION, RUNTIME.drivers)
         setattr(options, EPOCH_OPTION, 0.0)
     _controller = Controller(environment, run_dir)
+    # Locust installs its own SIGTERM handler only after a headless shape run has ended, so
+    # until then a SIGTERM would kill this process without a flush: stop the load instead,
+    # and Locust's normal shutdown writes the run directory
+    gevent.signal_handler(signal.SIGTERM, _on_sigterm, runner)
     PlanShape.on_stage = _controller.on_stage
     hooks.test_start.add_listener(_controller.on_test_start)
     hooks.test_stopping.add_listener(_controller.on_test_stopping)
@@ -112,6 +118,12 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         hooks.worker_report.add_listener(_controller.on_worker_report)
         hooks.worker_connect.add_listener(_controller.on_worker_connect)
+
+
+def _on_sigterm(runner: Any) -> None:
+    RUNTIME.abort_reason = RUNTIME.abort_reason or "stopped by SIGTERM before the plan ended"
+    if runner is not None:
+        gevent.spawn(runner.quit)
 
 
 def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:

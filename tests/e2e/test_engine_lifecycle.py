@@ -1,0 +1,130 @@
+"""The engine's closed model, flow journeys and checks, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+
+import pytest
+
+from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
+from harness.timeline import read_engine_summary, read_events, read_load
+
+from .conftest import EngineRun
+
+pytestmark = pytest.mark.slow
+
+
+def _closed_plan(journeys: tuple[JourneyPlan, ...], users: int, duration_s: float) -> RunPlan:
+    return RunPlan(
+        scenario="engine-test",
+        profile="test",
+        scale=Scale(),
+        model="closed",
+        stages=(StagePlan("hold", 0.0, duration_s, users_start=users, users_end=users),),
+        journeys=journeys,
+        request_timeout_s=5.0,
+    )
+
+
+FLOWS = (
+    JourneyPlan(
+        name="lookup",
+        weight=2.0,
+        kind="flow",
+        think_time_min_s=0.05,
+        think_time_max_s=0.1,
+        steps=(
+            StepPlan(
+                operation="item_list",
+                method="GET",
+                path="/items",
+                extract={"item": "items.0.id"},
+                check=CheckPlan(json_path="items.0.id"),
+            ),
+            StepPlan(
+                operation="item_detail",
+                method="GET",
+                path="/items/{item}",
+                check=CheckPlan(json_path="name", body_contains="kettle"),
+            ),
+        ),
+    ),
+    JourneyPlan(
+        name="missing",
+        weight=1.0,
+        kind="flow",
+        think_time_min_s=0.05,
+        think_time_max_s=0.1,
+        variables={"item": [8, 9]},
+        steps=(
+            StepPlan(
+                operation="item_missing",
+                method="GET",
+                path="/items/{item}",
+                check=CheckPlan(status=(404,)),
+            ),
+        ),
+    ),
+    JourneyPlan(
+        name="teapot",
+        weight=1.0,
+        kind="flow",
+        think_time_min_s=0.05,
+        think_time_max_s=0.1,
+        steps=(
+            StepPlan(
+                operation="item_teapot",
+                method="GET",
+                path="/items",
+                check=CheckPlan(body_contains="teapot"),
+            ),
+        ),
+    ),
+)
+
+
+def test_closed_model_runs_flows_with_extraction_and_checks(
+    start_engine: Callable[..., EngineRun],
+) -> None:
+    run = start_engine(_closed_plan(FLOWS, users=4, duration_s=4.0))
+    timeline = run.wait(timeout_s=30)
+    ops = set(timeline.operations())
+    assert {"item_list", "item_detail", "item_missing", "item_teapot", "journey.lookup"} <= ops
+    assert "journey.missing" not in ops  # one-step journeys are not timed twice
+    detail = timeline.counts("item_detail")
+    assert detail.ok > 10
+    assert detail.failed == 0
+    assert timeline.counts("item_detail").ok == timeline.counts("journey.lookup").ok
+    missing = timeline.counts("item_missing")
+    assert missing.ok > 5  # the declared 404 is the expected answer
+    assert missing.http_4xx == 0
+    teapot = timeline.counts("item_teapot")
+    assert teapot.check_failed == teapot.total > 5
+    assert timeline.errors("item_teapot") == {"body does not contain 'teapot'": teapot.total}
+    assert timeline.histogram("item_list", service=True).count == 0
+    samples = read_load(run.run_dir)
+    assert max(sample.users or 0 for sample in samples) == 4
+    summary = read_engine_summary(run.run_dir)
+    assert summary is not None
+    assert summary.status == "completed"
+    assert next(e.kind for e in read_events(run.run_dir)) == "stage_started"
+
+
+def test_sigterm_stops_the_load_and_leaves_an_aborted_readable_run(
+    start_engine: Callable[..., EngineRun],
+) -> None:
+    run = start_engine(_closed_plan(FLOWS, users=4, duration_s=120.0))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(read_load(run.run_dir)) < 2:
+        time.sleep(0.2)
+    assert len(read_load(run.run_dir)) >= 2
+    run.primary.send_signal(signal.SIGTERM)
+    timeline = run.wait(timeout_s=20)
+    summary = read_engine_summary(run.run_dir)
+    assert summary is not None
+    assert summary.status == "aborted"
+    assert summary.ended_at - summary.started_at < 60
+    assert timeline.counts().total > 10
+    assert "abort" in [e.kind for e in read_events(run.run_dir)]
