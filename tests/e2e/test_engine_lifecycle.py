@@ -5,10 +5,19 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
+from harness.plan import (
+    CheckPlan,
+    JourneyPlan,
+    RunPlan,
+    Scale,
+    StagePlan,
+    StepPlan,
+    plan_locustfile,
+)
 from harness.timeline import read_engine_summary, read_events, read_load
 
 from .conftest import EngineRun
@@ -128,3 +137,18 @@ def test_sigterm_stops_the_load_and_leaves_an_aborted_readable_run(
     assert summary.ended_at - summary.started_at < 60
     assert timeline.counts().total > 10
     assert "abort" in [e.kind for e in read_events(run.run_dir)]
+
+
+def test_a_team_locustfile_runs_under_perfctl_measurement(
+    start_engine: Callable[..., EngineRun],
+) -> None:
+    locustfile = Path(__file__).resolve().parent / "_team_locustfile.py"
+    plan = plan_locustfile(str(locustfile), 3, 3.0, 4.0, "http://127.0.0.1")
+    run = start_engine(plan)
+    timeline = run.wait(timeout_s=30)
+    assert set(timeline.operations()) == {"team_items", "team_missing"}
+    items = timeline.counts("team_items")
+    assert items.ok > 10
+    assert items.failed == 0
+    assert timeline.counts("team_missing").ok > 3  # marked successful by the team's code
+    assert max(sample.users or 0 for sample in read_load(run.run_dir)) == 3
