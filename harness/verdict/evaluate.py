@@ -259,10 +259,9 @@ def _latency_objectives(run: JudgedRun, sla: Sla) -> list[Objective]:
     """The latency objectives a breaking point is about: those that apply and were exercised."""
     return [
         objective
-        for objective in sla.objectives
+        for objective in objectives_for_plan(sla, run.plan)
         if objective.metric == "latency"
         and objective.limit is not None
-        and objective.applies_to(run.plan.scenario)
         and (objective.operation == ALL_OPERATIONS or objective.operation in run.data.operations)
     ]
 
