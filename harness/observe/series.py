@@ -10,6 +10,7 @@ Metric names are canonical and carry their unit; ratios are 0-1 fractions.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections import defaultdict
@@ -110,6 +111,7 @@ class ServerSeries:
     """Metric -> its points in time order."""
     info: dict[str, Any] = field(default_factory=dict)
     """server.json as written (empty when absent)."""
+    _times: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, points: Iterable[ServerPoint], info: dict[str, Any] | None = None) -> ServerSeries:
@@ -136,13 +138,17 @@ class ServerSeries:
         `labels=None` takes every series of the metric; a mapping (`{}` included) takes only
         the series whose labels are exactly that mapping.
         """
+        rows = self.points.get(metric, [])
+        times = self._times.get(metric)
+        if times is None:
+            times = self._times[metric] = [point.t for point in rows]
+        first = bisect.bisect_left(times, start_t) if start_t is not None else 0
+        last = bisect.bisect_left(times, end_t) if end_t is not None else len(rows)
         wanted = dict(labels) if labels is not None else None
         return [
             (point.t, point.value)
-            for point in self.points.get(metric, ())
-            if (wanted is None or point.labels == wanted)
-            and (start_t is None or point.t >= start_t)
-            and (end_t is None or point.t < end_t)
+            for point in rows[first:last]
+            if wanted is None or point.labels == wanted
         ]
 
     def label_sets(self, metric: str) -> list[dict[str, str]]:
