@@ -171,6 +171,8 @@ class Collector:
             planned = float(sample.planned_arrivals or 0)
             achieved = float(sample.started_arrivals or 0)
         else:
+            if sample.users is None:
+                return
             target = users_at(self.plan, max(offset - 2.0, 0.0))
             planned = float(target.users) if target else 0.0
             achieved = float(sample.users or 0)
