@@ -48,13 +48,21 @@ class ComponentCapacity:
     rps_per_instance: float | None
     """Sustainable throughput of one instance at target CPU; None when it cannot be told."""
     target_rps: float | None
+    """The component's sustained throughput (the seed's figure, never scaled)."""
     peak_rps: float | None
+    """Its peak throughput."""
     burst_rps: float | None
+    """Its burst capacity."""
     instances_target: int | None
+    """Instances needed for target_rps at target CPU."""
     instances_peak: int | None
+    """Instances needed for peak_rps."""
     instances_burst: int | None
+    """Instances needed for burst_rps."""
     min_instances: int | None
+    """The scaling row's floor."""
     max_instances: int | None
+    """The scaling row's ceiling."""
     meets_burst: bool | None
     """Burst within max_instances; None when unknown."""
     note: str = ""

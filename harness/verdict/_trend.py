@@ -3,6 +3,7 @@ judgements (latency and server memory)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,6 @@ def fit_trend(times_s: Sequence[float], values: Sequence[float]) -> Trend:
 
     origin = times_s[0]
     fit = stats.linregress([(t - origin) / 3600 for t in times_s], list(values))
-    two_sided = float(fit.pvalue) if fit.pvalue == fit.pvalue else 1.0  # NaN: a flat line
+    two_sided = 1.0 if math.isnan(fit.pvalue) else float(fit.pvalue)  # NaN: a flat line
     p_growth = two_sided / 2 if fit.slope > 0 else 1.0 - two_sided / 2
     return Trend(float(fit.slope), float(fit.intercept), p_growth, len(values))
