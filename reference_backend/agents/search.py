@@ -16,6 +16,8 @@ from starlette.routing import Route
 
 from reference_backend.api import (
     ApiError,
+    EncodedMemo,
+    JsonResponse,
     json_response,
     path_id,
     query_int,
@@ -31,6 +33,7 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_PRICE_CENTS = 1_000_000_000
 _WORD = re.compile(r"[^\W_]+")
+_ENCODED = EncodedMemo()
 
 
 class CatalogService:
@@ -54,7 +57,10 @@ class CatalogService:
         raise ApiError(404, "unknown_category", f"no category {name!r}; see GET /api/categories")
 
     async def search(self, query: ProductQuery) -> dict[str, Any]:
-        """One page of matching products, `limit` rows plus whether more follow."""
+        """One page of matching products, `limit` rows plus whether more follow.
+
+        The page is the response body as it is: a cache hit is answered without a copy.
+        """
         key = (
             f"{' '.join(query.terms)}|{query.category_id}|{query.min_price_cents}|"
             f"{query.max_price_cents}|{query.limit}|{query.offset}"
@@ -70,7 +76,12 @@ class CatalogService:
                 query.offset,
             )
             rows = await self._db.search_products(probe)
-            return {"items": rows[: query.limit], "has_more": len(rows) > query.limit}
+            return {
+                "page": query.offset // query.limit + 1,
+                "page_size": query.limit,
+                "items": rows[: query.limit],
+                "has_more": len(rows) > query.limit,
+            }
 
         return await self._cache.get_or_load(CacheType.SEARCH, key, load)
 
@@ -130,8 +141,8 @@ async def product_search(request: Request) -> Response:
     query = ProductQuery(
         search_terms(text), category_id, low, high, page_size, (page - 1) * page_size
     )
-    result = await service.search(query)
-    return json_response({"page": page, "page_size": page_size, **result})
+    page_body = await service.search(query)
+    return JsonResponse(_ENCODED.encode(page_body))
 
 
 async def product_detail(request: Request) -> Response:

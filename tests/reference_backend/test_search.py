@@ -6,6 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from reference_backend.agents.search import search_terms
+from reference_backend.api import EncodedMemo
 from tests.reference_backend.conftest import error_code
 
 
@@ -103,3 +104,14 @@ def test_product_detail(client: TestClient) -> None:
 )
 def test_bad_product_ids(client: TestClient, path: str, status: int) -> None:
     assert client.get(path).status_code == status
+
+
+def test_encoded_memo_reuses_bytes_only_for_the_same_object() -> None:
+    memo = EncodedMemo(max_entries=2)
+    page = {"items": [1, 2]}
+    first = memo.encode(page)
+    assert memo.encode(page) is first
+    assert memo.encode({"items": [1, 2]}) == first  # equal value, encoded afresh
+    for n in range(5):  # the memo stays bounded
+        memo.encode({"n": n})
+    assert memo.encode(page) == b'{"items":[1,2]}'
