@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from harness.loadgen import ENGINE_LOCUSTFILE
@@ -288,3 +289,49 @@ def test_perfctl_worker_joins_a_master_started_by_perfctl_run(tmp_path: Path) ->
     record = _run_json(tmp_path / "m")
     assert record["status"] == "completed"
     assert record["workers_expected"] == 1
+
+
+@needs_engine
+def test_a_remote_worker_the_master_loses_marks_the_run_degraded(tmp_path: Path) -> None:
+    port = find_free_port()
+    master = subprocess.Popen(
+        [
+            PERFCTL,
+            "run",
+            _tiny_scenario(tmp_path, 9),
+            "--out",
+            str(tmp_path),
+            "--run-id",
+            "r",
+            "--workers",
+            "1",
+            "--remote-workers",
+            "1",
+            "--master-bind",
+            f"127.0.0.1:{port}",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = subprocess.Popen(
+        [PERFCTL, "worker", "--master", f"127.0.0.1:{port}", "--out", str(tmp_path / "remote")],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_load(tmp_path / "r")
+        time.sleep(1)
+        # the remote machine vanishes: its Locust process dies without a word to the master
+        (locust_worker,) = psutil.Process(worker.pid).children()
+        locust_worker.kill()
+        stdout, stderr = master.communicate(timeout=60)
+    finally:
+        for process in (master, worker):
+            if process.poll() is None:
+                process.kill()
+    assert master.returncode == 0, stdout + stderr
+    record = _run_json(tmp_path / "r")
+    assert record["status"] == "degraded"
+    assert record["workers_lost"] == 1
+    assert any(event["kind"] == "worker_lost" for event in record["worker_events"])
