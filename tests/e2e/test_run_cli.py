@@ -335,3 +335,33 @@ def test_a_remote_worker_the_master_loses_marks_the_run_degraded(tmp_path: Path)
     assert record["status"] == "degraded"
     assert record["workers_lost"] == 1
     assert any(event["kind"] == "worker_lost" for event in record["worker_events"])
+
+
+@needs_engine
+def test_a_second_sigint_exits_at_once_and_the_run_still_says_interrupted(
+    tmp_path: Path,
+) -> None:
+    process = subprocess.Popen(
+        [PERFCTL, "run", _tiny_scenario(tmp_path, 60), "--out", str(tmp_path), "--run-id", "j"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_dir = tmp_path / "j"
+    try:
+        _wait_for_load(run_dir)
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, stderr = process.communicate(timeout=30)
+        exited_after_s = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert exited_after_s < 5
+    record = _run_json(run_dir)
+    assert record["status"] == "aborted"
+    assert record["interrupted"] is True
+    assert record["exit_reason"] == "interrupted by SIGINT"
