@@ -9,6 +9,7 @@ A scrape that fails is counted and named in server.json; it never stops the run.
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 import time
 from pathlib import Path
@@ -57,6 +58,10 @@ class ServerScraper:
         self._thread.start()
 
     def _run(self) -> None:
+        # Ctrl-C and SIGTERM are the main thread's: delivered to this thread (or the threads
+        # it starts), they would wait for the main thread's next wake-up and be handled out
+        # of order
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             asyncio.run(self._loop())
         except Exception as error:  # recorded in server.json rather than lost on stderr

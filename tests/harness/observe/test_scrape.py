@@ -88,3 +88,19 @@ def test_a_cpu_burning_fault_is_judged_a_cpu_breach(tmp_path: Path, backend_url:
     assert burning.status in ("warn", "fail"), burning.message
     assert (burning.measured or 0.0) > 3 * (calm.measured or 1.0)
     assert burning.actions  # a breach comes with the seed's recommended actions
+
+
+def test_the_scraper_leaves_ctrl_c_and_sigterm_to_the_main_thread(tmp_path: Path) -> None:
+    """A signal delivered to the scraper's threads would wait for the main thread's next
+    wake-up and be handled out of order (the runner tells SIGTERM from SIGINT)."""
+    import signal
+    import threading
+
+    with ServerScraper("http://127.0.0.1:9", tmp_path, interval_s=0.2):
+        scraper = next(t for t in threading.enumerate() if t.name == "perfctl-scraper")
+        status = Path(f"/proc/self/task/{scraper.native_id}/status").read_text()
+    blocked = int(
+        next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
+    )
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        assert blocked & (1 << (signum - 1))
