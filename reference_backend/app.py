@@ -60,7 +60,7 @@ from reference_backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REAPER_INTERVAL_S = 60.0
+MAINTENANCE_INTERVAL_S = 30.0
 WARM_PRODUCTS = 200
 
 AGENT_ROUTES: tuple[BaseRoute, ...] = (
@@ -155,13 +155,13 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.db = db
     app.state.cache = cache
     await _warm(app.state.catalog)
-    reaper = asyncio.create_task(_reap_reservations(app.state.inventory))
+    maintenance = asyncio.create_task(_maintain_inventory(app.state.inventory))
     try:
         yield
     finally:
-        reaper.cancel()
+        maintenance.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await reaper
+            await maintenance
         await remote.aclose()
         await cache.aclose()
         await db.close()
@@ -216,13 +216,15 @@ async def _warm(catalog: search.CatalogService) -> None:
     log.info("cache warmed: %d categories, %d search pages", len(categories), len(pages))
 
 
-async def _reap_reservations(service: inventory.InventoryService) -> None:
+async def _maintain_inventory(service: inventory.InventoryService) -> None:
+    """Every MAINTENANCE_INTERVAL_S: release expired reservations, restock what runs low."""
     while True:
-        await asyncio.sleep(REAPER_INTERVAL_S)
+        await asyncio.sleep(MAINTENANCE_INTERVAL_S)
         try:
             await service.release_expired()
-        except Exception:  # keep reaping; the next round retries
-            log.exception("releasing expired reservations failed")
+            await service.restock()
+        except Exception:  # keep going; the next round retries
+            log.exception("inventory maintenance failed")
 
 
 async def health(request: Request) -> Response:

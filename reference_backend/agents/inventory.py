@@ -3,7 +3,8 @@
 A reservation decrements stock with a guarded UPDATE (`... AND stock >= quantity`) for every
 line inside one transaction: either every line is held or none is, whatever the concurrency.
 Releasing flips the reservation from `held` exactly once and gives the stock back. Held
-reservations that no order committed are released after `RESERVATION_TTL_S`.
+reservations that no order committed are released after `RESERVATION_TTL_S`, and products
+that fall below `REORDER_POINT` are restocked by the backend's maintenance round.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from reference_backend.db import Database, StockLevels, StockRow
 MAX_LINE_QUANTITY = 1000
 MAX_LINES = 50
 RESERVATION_TTL_S = 900.0
+# A supplier refills what sells, so that long load runs do not empty the shop.
+REORDER_POINT = 20
+RESTOCK_UNITS = 200
 _RESERVATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -97,6 +101,12 @@ class InventoryService:
     async def release_expired(self) -> int:
         """Releases reservations held longer than RESERVATION_TTL_S; returns products touched."""
         levels = await self._db.release_expired(time.time() - RESERVATION_TTL_S)
+        await self._stock_changed(levels)
+        return len(levels)
+
+    async def restock(self) -> int:
+        """The supplier's delivery: +RESTOCK_UNITS for every product below REORDER_POINT."""
+        levels = await self._db.restock(REORDER_POINT, RESTOCK_UNITS)
         await self._stock_changed(levels)
         return len(levels)
 

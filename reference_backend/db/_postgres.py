@@ -278,6 +278,16 @@ class PostgresDatabase:
             ids = [r[0] for r in rows]
             return await _restore_stock(conn, ids) if ids else []
 
+    async def restock(self, below: int, quantity: int) -> StockLevels:
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                "UPDATE products SET stock = stock + $1 "
+                "WHERE status = 'active' AND stock < $2 RETURNING product_id, stock",
+                quantity,
+                below,
+            )
+        return [(int(r[0]), int(r[1]) - quantity, int(r[1])) for r in rows]
+
     async def units_sold_since(self, product_id: int, since_s: float) -> int:
         return int(
             await self._fetchval(

@@ -326,6 +326,17 @@ class SqliteDatabase:
 
         return await self._write(run)
 
+    async def restock(self, below: int, quantity: int) -> StockLevels:
+        def run(c: sqlite3.Connection) -> StockLevels:
+            rows = c.execute(
+                "UPDATE products SET stock = stock + ? "
+                "WHERE status = 'active' AND stock < ? RETURNING product_id, stock",
+                (quantity, below),
+            ).fetchall()
+            return [(int(p), int(after) - quantity, int(after)) for p, after in rows]
+
+        return await self._write(run)
+
     async def units_sold_since(self, product_id: int, since_s: float) -> int:
         sql = (
             "SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi "

@@ -234,3 +234,16 @@ def test_postgres_prepare_seeds_once(postgres_settings: Settings) -> None:
     assert not asyncio.run(
         prepare_postgres(postgres_settings.database_url or "", postgres_settings)
     )
+
+
+def test_restock_refills_active_products_below_the_reorder_point(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        levels = await db.restock(20, 200)
+        assert levels
+        assert all(after == before + 200 and before < 20 for _, before, after in levels)
+        restocked = {product_id for product_id, _, _ in levels}
+        for product_id in restocked:
+            assert await _status(db, product_id) == "active"
+        assert await db.restock(20, 200) == []  # nothing is low any more
+
+    run(any_settings, body)

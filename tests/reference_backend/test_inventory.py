@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from reference_backend.agents.inventory import RESTOCK_UNITS
 from tests.reference_backend.conftest import error_code, sellable_products
 
 
@@ -109,3 +110,15 @@ def test_malformed_reservation_ids_are_422(client: TestClient, reservation_id: s
 
 def test_unknown_product_stock_is_404(client: TestClient) -> None:
     assert client.get("/api/inventory/123456").status_code == 404
+
+
+def test_restock_refills_a_sold_out_product(client: TestClient) -> None:
+    (product,) = sellable_products(client, 1)
+    stock = _stock(client, product)
+    lines = [{"product_id": product, "quantity": stock}]
+    assert client.post("/api/inventory/reservations", json={"items": lines}).status_code == 201
+    assert client.get(f"/api/products/{product}").json()["availability_status"] == "out_of_stock"
+    inventory = client.app.state.inventory  # type: ignore[attr-defined]
+    assert client.portal.call(inventory.restock) >= 1  # type: ignore[union-attr]
+    assert _stock(client, product) == RESTOCK_UNITS
+    assert client.get(f"/api/products/{product}").json()["availability_status"] == "in_stock"
