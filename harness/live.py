@@ -22,6 +22,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from harness.errors import RunDirError
 from harness.plan import RunPlan
 from harness.rundir import RunRecord
 from harness.timeline import (
@@ -29,6 +30,7 @@ from harness.timeline import (
     LOAD_FILE,
     TIMELINE_FILE,
     LatencyHistogram,
+    Timeline,
     WindowRecord,
     read_timeline,
 )
@@ -177,7 +179,7 @@ class LiveProgress:
     def __enter__(self) -> LiveProgress:
         if not self._quiet:
             self._live = Live(
-                self._render(0), console=self._console, auto_refresh=False, transient=False
+                self._render(), console=self._console, auto_refresh=False, transient=False
             )
             self._live.start()
         return self
@@ -191,7 +193,7 @@ class LiveProgress:
         if self._live is not None:
             self._live.stop()
 
-    def refresh(self, *, generators_alive: int = 0, final: bool = False) -> None:
+    def refresh(self, *, final: bool = False) -> None:
         """Read what the engine appended and redraw, at most once a second (or a quiet line
         every few seconds)."""
         now = time.monotonic()
@@ -201,7 +203,7 @@ class LiveProgress:
         self._last_shown = now
         self._progress.update()
         if self._live is not None:
-            self._live.update(self._render(generators_alive), refresh=True)
+            self._live.update(self._render(), refresh=True)
         elif not final:
             self._console.print(self._line(), highlight=False, soft_wrap=True)
 
@@ -217,7 +219,7 @@ class LiveProgress:
             f"{progress.requests} requests, {errors:.2%} errors"
         )
 
-    def _render(self, generators_alive: int) -> Group:
+    def _render(self) -> Group:
         progress = self._progress
         table = Table(title=None, expand=False, show_edge=False)
         table.add_column("operation")
@@ -244,12 +246,21 @@ class LiveProgress:
 
 def print_summary(console: Console, run_dir: Path, record: RunRecord) -> None:
     """Status, duration, requests, RPS and p95 per operation, and where the run directory is."""
-    timeline = read_timeline(run_dir)
-    counts = timeline.counts()
     duration_s = record.duration_s or 0.0
     console.print(
-        f"run {record.status}: {record.exit_reason}; {duration_s:.1f} s, "
-        f"{counts.total} requests, {timeline.achieved_rps():.1f} RPS, {counts.failed} failed",
+        f"run {record.status}: {record.exit_reason}; {duration_s:.1f} s", highlight=False, end=""
+    )
+    try:
+        _print_measurements(console, read_timeline(run_dir))
+    except RunDirError as error:
+        console.print(f"; the timeline is unreadable: {error}", highlight=False, soft_wrap=True)
+    console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)
+
+
+def _print_measurements(console: Console, timeline: Timeline) -> None:
+    counts = timeline.counts()
+    console.print(
+        f", {counts.total} requests, {timeline.achieved_rps():.1f} RPS, {counts.failed} failed",
         highlight=False,
         soft_wrap=True,
     )
@@ -270,4 +281,3 @@ def print_summary(console: Console, run_dir: Path, record: RunRecord) -> None:
                 f"{p95_ms:.1f}" if p95_ms is not None else "-",
             )
         console.print(table)
-    console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)

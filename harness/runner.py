@@ -396,10 +396,10 @@ class _RunSession:
                 elif now - stop_sent_at > STOP_GRACE_S:
                     primary.kill()
                 self._collect_worker_losses(generators)
-                live.refresh(generators_alive=sum(w.running for w in generators.workers))
+                live.refresh()
                 time.sleep(_POLL_INTERVAL_S)
             self._collect_worker_losses(generators)
-            live.refresh(generators_alive=0, final=True)
+            live.refresh(final=True)
         self._note_generators(generators)
         return ending
 

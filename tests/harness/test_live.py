@@ -69,12 +69,8 @@ def test_quiet_progress_prints_summary_lines(tmp_path: Path) -> None:
     assert "10 requests, 50.00% errors" in line
 
 
-def test_summary_shows_p95_per_operation_and_the_run_directory(tmp_path: Path) -> None:
-    _append(
-        tmp_path / TIMELINE_FILE,
-        [_window(100, "search", [float(ms) for ms in range(1, 101)]), _window(100, "cart", [2.0])],
-    )
-    record = RunRecord(
+def _record() -> RunRecord:
+    return RunRecord(
         run_id="r",
         status="completed",
         scenario="s",
@@ -91,8 +87,15 @@ def test_summary_shows_p95_per_operation_and_the_run_directory(tmp_path: Path) -
         duration_s=1.0,
         exit_reason="the plan finished",
     )
+
+
+def test_summary_shows_p95_per_operation_and_the_run_directory(tmp_path: Path) -> None:
+    _append(
+        tmp_path / TIMELINE_FILE,
+        [_window(100, "search", [float(ms) for ms in range(1, 101)]), _window(100, "cart", [2.0])],
+    )
     out = io.StringIO()
-    print_summary(Console(file=out, width=200), tmp_path, record)
+    print_summary(Console(file=out, width=200), tmp_path, _record())
     text = out.getvalue()
     assert "run completed: the plan finished; 1.0 s, 101 requests" in text
     search_row = next(line for line in text.splitlines() if "search" in line)
@@ -107,3 +110,13 @@ def test_recent_rate_covers_only_the_seconds_seen_so_far(tmp_path: Path) -> None
     assert progress.recent_span_s == 2
     rps, _, _ = progress.operations["search"].recent_figures(progress.recent_span_s)
     assert rps == 20.0
+
+
+def test_summary_of_a_corrupt_timeline_says_so_and_still_names_the_run(tmp_path: Path) -> None:
+    _append(tmp_path / TIMELINE_FILE, [_window(100, "search", [1.0])], tail="{torn\n")
+    _append(tmp_path / TIMELINE_FILE, [_window(101, "search", [1.0])])
+    out = io.StringIO()
+    print_summary(Console(file=out, width=200), tmp_path, _record())
+    text = out.getvalue()
+    assert "the timeline is unreadable" in text
+    assert f"run directory: {tmp_path}" in text
