@@ -65,6 +65,9 @@ WORKERS_QUERY = "sum(backend_workers)"
 OBJECTIVE_METRICS = {"cpu": "cpu_ratio", "memory": "memory_ratio", "memory_drift": "memory_bytes"}
 """Objective metric -> the canonical metric its own `query` fills (labelled with its id)."""
 
+MAX_POINTS = 10_000
+"""Points per series asked of one range query (Prometheus refuses more than 11,000)."""
+
 DEFAULT_SCRAPE_INTERVAL_S = 15.0
 """Prometheus's own default, used when it lists no active target."""
 
@@ -177,7 +180,8 @@ def collect_from_prometheus(
     step_s = 1.0
     try:
         client = source.connect()
-        step_s = scrape_interval_s(client, target_url)
+        # Prometheus answers at most 11,000 points per series: a long run takes wider steps
+        step_s = max(scrape_interval_s(client, target_url), (end_t - start_t) / MAX_POINTS)
         query = _RangeQuery(client, start_t, end_t, step_s, errors)
         workers = query.single(WORKERS_QUERY, optional=True)
         for metric, (promql, label) in DEFAULT_QUERIES.items():
@@ -240,8 +244,8 @@ class _RangeQuery:
         self.client = client
         self.start = datetime.fromtimestamp(start_t, UTC)
         self.end = datetime.fromtimestamp(end_t, UTC)
-        self.step = f"{step_s:g}s"
-        self.rate_window = f"{max(4 * step_s, 4.0):g}s"
+        self.step = f"{step_s:.3f}".rstrip("0").rstrip(".")  # seconds, as Prometheus takes them
+        self.rate_window = f"{math.ceil(max(4 * step_s, 4.0))}s"
         self.errors = errors
 
     def run(self, promql: str, name: str) -> list[dict[str, Any]]:

@@ -223,3 +223,20 @@ def test_a_run_against_a_silent_prometheus_stops_before_any_load(tmp_path: Path)
     assert result.returncode == 3
     assert f"Prometheus at {silent} did not answer" in result.stderr
     assert not any(tmp_path.iterdir())  # no run directory: nothing was sent
+
+
+def test_a_long_run_is_asked_in_steps_prometheus_accepts(
+    tmp_path: Path, backend_url: str, prometheus_url: str
+) -> None:
+    """Prometheus refuses more than 11,000 points per series: 6 hours at a 1 s scrape
+    interval are asked in 2.16 s steps (rate windows of 9 s)."""
+    scraped_once(prometheus_url)
+    end_t = time.time()
+    info = collect_from_prometheus(
+        prometheus_source(prometheus_url), tmp_path, end_t - 6 * 3600, end_t, target_url=backend_url
+    )
+    assert info.errors == (), info.errors
+    assert info.interval_s == pytest.approx(2.16)
+    series = read_server_series(tmp_path)
+    assert series is not None
+    assert series.values("memory_bytes", {})  # the last minutes, when Prometheus ran
