@@ -304,7 +304,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/api/cart/{user_id}/items",
         "Add a product to a cart",
-        {201: ("Cart", CartView), 404: ("Unknown user or product", Error), **_BODY_ERRORS},
+        {
+            201: ("Cart", CartView),
+            404: ("Unknown user or product", Error),
+            409: ("Cart full (50 products, 100 of each)", Error),
+            **_BODY_ERRORS,
+        },
         body=CartItemRequest,
         parameters=(_id("user_id"),),
     ),

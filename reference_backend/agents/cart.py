@@ -28,7 +28,10 @@ class CartItemRequest(BaseModel):
 
 
 class CartService:
-    """Reads and changes carts; products must exist and be for sale."""
+    """Reads and changes carts; products must exist and be for sale.
+
+    A full cart is a conflict with the cart's state (409), not an invalid request (422).
+    """
 
     def __init__(self, db: Database, catalog: CatalogService, users: UserDirectory) -> None:
         self._db = db
@@ -55,11 +58,11 @@ class CartService:
             raise ApiError(422, "product_unavailable", f"product {product_id} is not for sale")
         lines = await self._db.cart_items(user_id)
         if len(lines) >= MAX_LINES and all(line["product_id"] != product_id for line in lines):
-            raise ApiError(422, "cart_full", f"a cart holds at most {MAX_LINES} products")
+            raise ApiError(409, "cart_full", f"a cart holds at most {MAX_LINES} products")
         total = await self._db.add_cart_item(user_id, product_id, quantity, MAX_ITEM_QUANTITY)
         if total is None:
             raise ApiError(
-                422,
+                409,
                 "quantity_limit",
                 f"a cart holds at most {MAX_ITEM_QUANTITY} of product {product_id}",
             )

@@ -37,6 +37,11 @@ FAQ = {
         f"${FREE_SHIPPING_CENTS // 100}; express shipping takes 1-2 business days for $9.99. "
         "Orders placed before 2 pm ship the same day."
     ),
+    "payments": (
+        "A declined payment is never charged. Cards are declined by the issuing bank, most "
+        "often for insufficient funds or a security check; try the checkout again or use "
+        "another card. Your cart is kept until the order goes through."
+    ),
     "other": (
         "I can help with the status of your orders, returns and refunds, shipping, and "
         "questions about our products. A member of our team will follow up on anything else."
@@ -69,6 +74,7 @@ _SIGNALS: dict[str, tuple[tuple[re.Pattern[str], float], ...]] = {
         (re.compile(r"\b(?:does|is|are) (?:the|this|it)\b|\b(?:warranty|size|colou?r|spec)"), 1.0),
     ),
 }
+_PAYMENT = re.compile(r"\b(?:payment|card|charged?|declined|billing|paid)\b")
 _ORDER_REF = re.compile(r"\border\s*(?:number|no\.?)?\s*#?\s*(\d{1,10})\b|#(\d{1,10})\b")
 _PRODUCT_REF = re.compile(r"\bproduct\s*(?:number|no\.?)?\s*#?\s*(\d{1,10})\b")
 _STOPWORDS = frozenset(
@@ -159,6 +165,8 @@ class SupportService:
             text = FAQ["shipping"] + await self._latest_status(user_id, references)
         elif intent == "product_question":
             text = await self._product_answer(message, references)
+        elif _PAYMENT.search(message.lower()):
+            text = FAQ["payments"] + " " + FAQ["other"]
         else:
             text = FAQ["other"]
         return {

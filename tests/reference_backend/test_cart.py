@@ -34,7 +34,7 @@ def test_quantities_add_up_to_the_limit(client: TestClient) -> None:
         == 201
     )
     over = client.post("/api/cart/4/items", json={"product_id": product, "quantity": 41})
-    assert over.status_code == 422
+    assert over.status_code == 409
     assert error_code(over) == "quantity_limit"
     assert (
         client.post("/api/cart/4/items", json={"product_id": product, "quantity": 40}).status_code
@@ -83,7 +83,7 @@ def test_a_cart_holds_at_most_fifty_products(client: TestClient) -> None:
     for product in products[:50]:
         assert client.post("/api/cart/14/items", json={"product_id": product}).status_code == 201
     full = client.post("/api/cart/14/items", json={"product_id": products[50]})
-    assert full.status_code == 422
+    assert full.status_code == 409
     assert error_code(full) == "cart_full"
     more = client.post("/api/cart/14/items", json={"product_id": products[0]})
     assert more.status_code == 201  # more of a product already in the cart is fine

@@ -74,3 +74,9 @@ def test_other_messages_hand_off(client: TestClient) -> None:
 )
 def test_bad_messages_are_422(client: TestClient, body: dict[str, object]) -> None:
     assert client.post("/api/support/messages", json=body).status_code == 422
+
+
+def test_payment_questions_get_the_payment_faq(client: TestClient) -> None:
+    answer = _ask(client, 1, "my payment was declined")
+    assert answer["intent"] == "other"
+    assert "never charged" in str(answer["answer"])
