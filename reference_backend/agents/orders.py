@@ -57,11 +57,29 @@ class OrderService:
         self._clients = clients
         self._orders_total = metrics.orders_total.inc
         self._revenue = metrics.revenue_cents_total.inc
+        self._checkouts: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
     async def checkout(
         self, user_id: int, card_token: CardToken, key: str | None
     ) -> tuple[OrderRow, bool]:
-        """Places the order for the user's cart; returns it and whether it was replayed."""
+        """Places the order for the user's cart; returns it and whether it was replayed.
+
+        One checkout per user at a time (in this process): a second one waits and then
+        finds the cart already ordered, instead of ordering the same cart twice.
+        """
+        lock, users = self._checkouts.setdefault(user_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                return await self._checkout(user_id, card_token, key)
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._checkouts[user_id]
+
+    async def _checkout(
+        self, user_id: int, card_token: CardToken, key: str | None
+    ) -> tuple[OrderRow, bool]:
         await self._users.require(user_id)
         clients = self._clients
         if key is not None:

@@ -150,3 +150,25 @@ def test_worker_processes_share_stock_and_idempotency_keys() -> None:
                 await conn.close()
 
         asyncio.run(main())
+
+
+def test_concurrent_checkouts_of_one_cart_place_one_order(sqlite_settings: Settings) -> None:
+    async def main() -> None:
+        async with running_app(sqlite_settings) as (app, http):
+            items = (await http.get("/api/products/search", params={"page_size": 1})).json()
+            product = items["items"][0]["product_id"]
+            assert (
+                await http.post("/api/cart/20/items", json={"product_id": product})
+            ).status_code == 201
+            body = {"user_id": 20, "card_token": "tok_visa"}
+            responses = await asyncio.gather(
+                *(http.post("/api/orders", json=body) for _ in range(5))
+            )
+            codes = sorted(r.status_code for r in responses)
+            assert codes == [201, 422, 422, 422, 422]  # the others find the cart ordered
+            assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {
+                "empty_cart"
+            }
+            assert app.state.orders._checkouts == {}  # no lock left behind
+
+    asyncio.run(main())
