@@ -152,6 +152,17 @@ def decide_status(
     return "completed", ending.reason
 
 
+def _last_log_line(path: Path, tail_bytes: int = 4096) -> str:
+    """The last non-empty line of a log, for an error message."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - tail_bytes))
+            lines = handle.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return lines[-1].strip() if lines else "(empty log)"
+
+
 def _versions() -> dict[str, str]:
     try:
         locust_version = importlib.metadata.version("locust")
@@ -367,9 +378,13 @@ class _RunSession:
 
     def _engine_failure(self) -> str:
         primary = self.processes.get("master") or self.processes.get("local")
-        code = primary.exit_code if primary is not None else None
-        log = self.run_dir / primary.log if primary is not None else self.run_dir
-        return f"the Locust process exited with code {code} without finishing the run (log: {log})"
+        if primary is None:
+            return "no Locust process ran"
+        log = self.run_dir / primary.log
+        return (
+            f"the Locust {primary.role} exited with code {primary.exit_code} without finishing "
+            f"the run; its log ({log}) ends with: {_last_log_line(log)}"
+        )
 
     def _watch(self, generators: LoadGenerators) -> Ending:
         primary = generators.primary

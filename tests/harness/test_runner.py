@@ -239,3 +239,16 @@ def test_final_status_follows_the_ending_the_engine_and_the_workers(
         ending, engine, workers_lost=lost, workers_expected=expected, engine_failure="engine died"
     )
     assert decided == (status, reason)
+
+
+def test_an_engine_that_dies_at_start_fails_the_run_with_its_last_words(
+    tmp_path: Path, target: str
+) -> None:
+    broken = tmp_path / "broken_engine.py"
+    broken.write_text('raise SystemExit("perfctl engine: the plan is unusable")\n')
+    with pytest.raises(EngineError, match="the plan is unusable"):
+        run(_request(tmp_path, target), locustfile=broken)
+    record = read_run_record(tmp_path / "reports" / "r1")
+    assert record["status"] == "failed"
+    assert record["processes"][0]["exit_code"] == 1
+    assert "exited with code 1 without finishing the run" in record["exit_reason"]
