@@ -547,19 +547,24 @@ def _failure(c: sqlite3.Connection, product_id: int) -> ReserveOutcome:
 
 
 def _restore_stock(c: sqlite3.Connection, reservation_ids: list[str]) -> StockLevels:
-    marks = ",".join("?" * len(reservation_ids))
-    lines = c.execute(
-        f"SELECT product_id, SUM(quantity) FROM reservation_items "
-        f"WHERE reservation_id IN ({marks}) GROUP BY product_id ORDER BY product_id",
-        reservation_ids,
-    ).fetchall()
+    released: dict[int, int] = {}
+    # In batches: SQLite caps the number of bound parameters of one statement.
+    for start in range(0, len(reservation_ids), _BATCH):
+        batch = reservation_ids[start : start + _BATCH]
+        for product_id, quantity in c.execute(
+            "SELECT product_id, SUM(quantity) FROM reservation_items "
+            f"WHERE reservation_id IN ({','.join('?' * len(batch))}) GROUP BY product_id",
+            batch,
+        ):
+            released[product_id] = released.get(product_id, 0) + quantity
     levels: StockLevels = []
-    for product_id, quantity in lines:
+    for product_id, quantity in sorted(released.items()):
         after = int(c.execute(_RESTORE_SQL, (quantity, product_id)).fetchone()[0])
         levels.append((int(product_id), after - quantity, after))
     return levels
 
 
+_BATCH = 500
 _RESTORE_SQL = "UPDATE products SET stock = stock + ? WHERE product_id = ? RETURNING stock"
 
 

@@ -247,3 +247,17 @@ def test_restock_refills_active_products_below_the_reorder_point(any_settings: S
         assert await db.restock(20, 200) == []  # nothing is low any more
 
     run(any_settings, body)
+
+
+def test_many_expired_reservations_are_released_together(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        await db.restock(10**6, 2000)  # room for 1200 one-unit reservations
+        product = next(p for p, _, _ in await db.restock(10**6, 0))
+        before = await _stock(db, product)
+        for n in range(1200):  # more ids than one SQLite statement binds comfortably
+            outcome = await db.reserve(f"old-{n}", [(product, 1)], time.time() - 3600)
+            assert outcome.reserved
+        levels = await db.release_expired(time.time() - 60)
+        assert levels == [(product, before - 1200, before)]
+
+    run(any_settings, body)
