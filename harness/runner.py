@@ -311,7 +311,11 @@ class _RunSession:
                 raise_open_files_limit()
                 stack.enter_context(
                     ServerObservation(
-                        self.request.observe, self.run_dir, target_url, self.request.sla
+                        self.request.observe,
+                        self.run_dir,
+                        target_url,
+                        self.request.sla,
+                        plan=self.plan,
                     )
                 )
                 generators = LoadGenerators(

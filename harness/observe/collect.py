@@ -16,6 +16,7 @@ from types import TracebackType
 from harness.observe.prometheus import PrometheusSource, collect_from_prometheus
 from harness.observe.scrape import DEFAULT_INTERVAL_S, ServerScraper
 from harness.observe.series import ServerInfo
+from harness.plan import RunPlan
 from harness.spec.objective import Objective
 
 INGEST_WAIT_S = 2.0
@@ -32,16 +33,21 @@ class ObserveOptions:
     """Interval of the direct scrape."""
 
 
-def _sla_objectives(sla_path: Path | None) -> tuple[Objective, ...]:
-    """The SLA's objectives, for their PromQL; none when the SLA cannot be loaded now
-    (`perfctl evaluate` reports that problem where it belongs)."""
+def _run_objectives(sla_path: Path | None, plan: RunPlan | None) -> tuple[Objective, ...]:
+    """The objectives the run will be judged on, for their PromQL: the SLA's (none when it
+    cannot be loaded now: `perfctl evaluate` reports that where it belongs) and the plan's."""
     from harness.errors import PerfctlError
-    from harness.spec.sla import load_sla
+    from harness.spec.check import objectives_for_plan
+    from harness.spec.sla import Sla, load_sla
 
+    sla: Sla | None
     try:
-        return load_sla(sla_path).objectives
+        sla = load_sla(sla_path)
     except PerfctlError:
-        return ()
+        sla = None
+    if plan is None:
+        return sla.objectives if sla is not None else ()
+    return objectives_for_plan(sla, plan)
 
 
 class ServerObservation:
@@ -53,11 +59,13 @@ class ServerObservation:
         run_dir: Path,
         target_url: str,
         sla_path: Path | None = None,
+        plan: RunPlan | None = None,
     ) -> None:
         self.options = options
         self.run_dir = run_dir
         self.target_url = target_url
         self.sla_path = sla_path
+        self.plan = plan
         self.started_t = 0.0
         self.info: ServerInfo | None = None
         self._scraper: ServerScraper | None = None
@@ -91,5 +99,5 @@ class ServerObservation:
             self.started_t,
             ended_t,
             target_url=self.target_url,
-            objectives=_sla_objectives(self.sla_path),
+            objectives=_run_objectives(self.sla_path, self.plan),
         )

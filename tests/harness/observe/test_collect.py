@@ -72,3 +72,24 @@ def test_a_run_reads_prometheus_after_the_load(tmp_path: Path, backend_url: str)
     assert max(value for _, value in series.values("rps", {})) > 0
     everything = "".join(path.read_text() for path in result.run_dir.glob("*.json*"))
     assert "hunter2" not in everything
+
+
+def test_the_queries_asked_are_those_of_the_objectives_the_run_is_judged_on(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from harness.observe.collect import _run_objectives
+    from harness.spec.sla import load_sla
+
+    sla = tmp_path / "sla.yaml"
+    sla.write_text(
+        "version: 1\nname: q\nobjectives:\n"
+        "  - {id: sla.cpu, operation: '*', metric: cpu, limit: '< 70 %', query: 'sla_cpu'}\n"
+    )
+    own = load_sla(sla).objective("sla.cpu")
+    scenario_cpu = replace(own, id="scenario.cpu", query="scenario_cpu").to_dict()
+    plan = replace(tiny_plan(), scenario_objectives=(scenario_cpu,))
+    assert [o.id for o in _run_objectives(sla, plan)] == ["sla.cpu", "scenario.cpu"]
+    assert [o.id for o in _run_objectives(sla, replace(plan, uses_sla=False))] == ["scenario.cpu"]
+    assert _run_objectives(tmp_path / "absent.yaml", None) == ()
