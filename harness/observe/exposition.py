@@ -21,8 +21,11 @@ class Sample:
     """One sample line: `name{labels} value`."""
 
     name: str
+    """Sample name as exposed, suffix included (`orders_total`, `..._bucket`)."""
     labels: dict[str, str]
+    """Its labels (`le` for histogram buckets)."""
     value: float
+    """Its value."""
 
 
 @dataclass(frozen=True, slots=True)
