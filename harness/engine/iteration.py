@@ -13,7 +13,6 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,16 +26,25 @@ Check = Callable[[ResponseContextManager, float], str | None]
 """A check on a response and its latency in ms; returns a failure message or None."""
 
 
-@dataclass(frozen=True, slots=True)
 class StepResult:
-    """What a journey step got back."""
+    """What a journey step got back; the JSON body is parsed only when asked for."""
 
-    outcome: Outcome
-    """How the recorder counted the request."""
-    status: int
-    """HTTP status, 0 when no response arrived."""
-    body: Any
-    """Parsed JSON body, None when the body is not JSON."""
+    __slots__ = ("_parsed", "_text", "outcome", "status")
+
+    def __init__(self, outcome: Outcome, status: int, text: str | None) -> None:
+        self.outcome: Outcome = outcome
+        """How the recorder counted the request."""
+        self.status = status
+        """HTTP status, 0 when no response arrived."""
+        self._text = text
+        self._parsed: Any = _UNPARSED
+
+    @property
+    def body(self) -> Any:
+        """Parsed JSON body, None when the body is not JSON."""
+        if self._parsed is _UNPARSED:
+            self._parsed = _parse_json(self._text)
+        return self._parsed
 
 
 class Iteration:
@@ -113,7 +121,6 @@ class Iteration:
             context=context,
         ) as response:
             status = int(response.status_code or 0)
-            body: Any = None
             if not status:
                 error = getattr(response, "error", None)
                 outcome: Outcome = (
@@ -121,21 +128,21 @@ class Iteration:
                 )
                 self._fail(outcome, f"{type(error).__name__}" if error else "no response")
                 return StepResult(outcome, 0, None)
-            body = _parse_json(response)
+            text = response.text
             if status not in expect:
                 message = f"HTTP {status}"
                 response.failure(message)
                 outcome = classify(status, RuntimeError(message))
                 self._fail(outcome, message)
-                return StepResult(outcome, status, body)
+                return StepResult(outcome, status, text)
             latency_ms = float(response.request_meta.get("response_time") or 0.0)
             failed = check(response, latency_ms) if check is not None else None
             if failed:
                 response.failure(failed)
                 self._fail("check_failed", failed)
-                return StepResult("check_failed", status, body)
+                return StepResult("check_failed", status, text)
             response.success()
-            return StepResult("ok", status, body)
+            return StepResult("ok", status, text)
 
     def _fail(self, outcome: Outcome, message: str) -> None:
         if self.outcome == "ok":
@@ -155,8 +162,10 @@ class Iteration:
         )
 
 
-def _parse_json(response: ResponseContextManager) -> Any:
-    text = response.text
+_UNPARSED = object()
+
+
+def _parse_json(text: str | None) -> Any:
     if not text:
         return None
     try:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.engine.iteration import Iteration
+if TYPE_CHECKING:
+    # the journeys only call Iteration.request; not importing it keeps this module (and
+    # the operation table) importable without locust
+    from harness.engine.iteration import Iteration
 
 USERS = 500
 """Users the reference backend seeds (ids 1..USERS)."""
@@ -49,7 +52,7 @@ SUPPORT_MESSAGES = (
     "can I change my delivery address?",
 )
 
-Journey = Callable[[Iteration, int], None]
+Journey = Callable[["Iteration", int], None]
 """A built-in journey: the iteration to issue requests on and the catalogue size."""
 
 

@@ -58,6 +58,48 @@ def target_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+ADMIN_TOKEN = "engine-tests"
+
+
+@pytest.fixture(scope="module")
+def backend_url() -> Iterator[str]:
+    """The real reference backend (`perfctl serve --admin-token ...`) on a free port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--admin-token",
+            ADMIN_TOKEN,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/ready", 60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def set_faults(backend: str, faults: list[dict[str, object]]) -> None:
+    """Replaces the backend's injected faults (admin API)."""
+    request = urllib.request.Request(
+        f"{backend}/admin/faults",
+        data=json.dumps({"faults": faults}).encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
 def fetch_json(url: str) -> object:
     with urllib.request.urlopen(url, timeout=5) as answer:
         return json.loads(answer.read())
@@ -125,12 +167,12 @@ class EngineRun:
 
 
 @pytest.fixture
-def start_engine(tmp_path: Path, target_url: str) -> Iterator[Callable[..., EngineRun]]:
-    """Starts the engine for a plan against the target: `start_engine(plan, workers=0)`."""
+def start_engine(tmp_path: Path) -> Iterator[Callable[..., EngineRun]]:
+    """Starts the engine: `start_engine(plan, target_url, workers=0, name="run")`."""
     runs: list[EngineRun] = []
 
-    def start(plan: RunPlan, workers: int = 0, name: str = "run") -> EngineRun:
-        run = EngineRun(plan, tmp_path / name, target_url, workers)
+    def start(plan: RunPlan, target: str, workers: int = 0, name: str = "run") -> EngineRun:
+        run = EngineRun(plan, tmp_path / name, target, workers)
         runs.append(run)
         return run
 

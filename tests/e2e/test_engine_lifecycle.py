@@ -96,8 +96,9 @@ FLOWS = (
 
 def test_closed_model_runs_flows_with_extraction_and_checks(
     start_engine: Callable[..., EngineRun],
+    target_url: str,
 ) -> None:
-    run = start_engine(_closed_plan(FLOWS, users=4, duration_s=4.0))
+    run = start_engine(_closed_plan(FLOWS, users=4, duration_s=4.0), target_url)
     timeline = run.wait(timeout_s=30)
     ops = set(timeline.operations())
     assert {"item_list", "item_detail", "item_missing", "item_teapot", "journey.lookup"} <= ops
@@ -123,8 +124,9 @@ def test_closed_model_runs_flows_with_extraction_and_checks(
 
 def test_sigterm_stops_the_load_and_leaves_an_aborted_readable_run(
     start_engine: Callable[..., EngineRun],
+    target_url: str,
 ) -> None:
-    run = start_engine(_closed_plan(FLOWS, users=4, duration_s=120.0))
+    run = start_engine(_closed_plan(FLOWS, users=4, duration_s=120.0), target_url)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(read_load(run.run_dir)) < 2:
         time.sleep(0.2)
@@ -141,10 +143,11 @@ def test_sigterm_stops_the_load_and_leaves_an_aborted_readable_run(
 
 def test_a_team_locustfile_runs_under_perfctl_measurement(
     start_engine: Callable[..., EngineRun],
+    target_url: str,
 ) -> None:
     locustfile = Path(__file__).resolve().parent / "_team_locustfile.py"
     plan = plan_locustfile(str(locustfile), 3, 3.0, 4.0, "http://127.0.0.1")
-    run = start_engine(plan)
+    run = start_engine(plan, target_url)
     timeline = run.wait(timeout_s=30)
     assert set(timeline.operations()) == {"team_items", "team_missing"}
     items = timeline.counts("team_items")

@@ -62,7 +62,7 @@ def test_percentiles_within_one_percent_and_limits_told_apart(
     fetch_json(f"{target_url}/truth")  # forget earlier delays
     plan = _open_plan(
         (
-            _flow("lognormal", "/lognormal/1000/3000", weight=4.0),
+            _flow("lognormal", "/lognormal/2000/5000", weight=4.0),
             _flow("below", "/fixed/1485"),
             _flow("above", "/fixed/1515"),
         ),
@@ -70,7 +70,7 @@ def test_percentiles_within_one_percent_and_limits_told_apart(
         rate_per_s=15.0,
         duration_s=8.0,
     )
-    timeline = start_engine(plan).wait(timeout_s=40)
+    timeline = start_engine(plan, target_url).wait(timeout_s=40)
     truth = fetch_json(f"{target_url}/truth")
     assert isinstance(truth, dict)
     applied: list[float] = truth["applied_ms"]
@@ -91,6 +91,7 @@ def test_percentiles_within_one_percent_and_limits_told_apart(
 
 def test_coordinated_omission_is_corrected_in_the_open_model(
     start_engine: Callable[..., EngineRun],
+    target_url: str,
 ) -> None:
     # the target holds every request arriving in the first second of each 4 s; with two
     # connections the arrivals during a stall wait unsent: the corrected latency shows the
@@ -98,7 +99,7 @@ def test_coordinated_omission_is_corrected_in_the_open_model(
     plan = _open_plan(
         (_flow("stalled", "/stall/1000/4"),), rate_per_s=100.0, duration_s=8.0, connections=2
     )
-    run = start_engine(plan)
+    run = start_engine(plan, target_url)
     timeline = run.wait(timeout_s=40)
     counts = timeline.counts("stalled")
     assert counts.ok == 800
@@ -117,10 +118,11 @@ def test_coordinated_omission_is_corrected_in_the_open_model(
 
 def test_one_and_two_workers_measure_the_same_load(
     start_engine: Callable[..., EngineRun],
+    target_url: str,
 ) -> None:
     plan = _open_plan((_flow("fixed", "/fixed/100"),), rate_per_s=60.0, duration_s=5.0)
-    one = start_engine(plan, workers=1, name="one").wait(timeout_s=40)
-    two_run = start_engine(plan, workers=2, name="two")
+    one = start_engine(plan, target_url, workers=1, name="one").wait(timeout_s=40)
+    two_run = start_engine(plan, target_url, workers=2, name="two")
     two = two_run.wait(timeout_s=40)
     assert one.counts("fixed").ok == two.counts("fixed").ok == 300
     p_one = one.percentile_ms("fixed", 50.0)

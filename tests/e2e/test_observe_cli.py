@@ -18,7 +18,7 @@ from harness.observe.local_prometheus import PROMETHEUS_BINARY
 from harness.plan import StagePlan
 from harness.resolve import PlanRequest, resolve_plan
 from harness.target import find_free_port
-from tests.harness.observe.conftest import scraped_once, wait_for
+from tests.harness.observe._support import scraped_once, wait_for
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 
