@@ -29,21 +29,21 @@ Check = Callable[[ResponseContextManager, float], str | None]
 class StepResult:
     """What a journey step got back; the JSON body is parsed only when asked for."""
 
-    __slots__ = ("_parsed", "_text", "outcome", "status")
+    __slots__ = ("_parsed", "_response", "outcome", "status")
 
-    def __init__(self, outcome: Outcome, status: int, text: str | None) -> None:
+    def __init__(self, outcome: Outcome, status: int, response: Any) -> None:
         self.outcome: Outcome = outcome
         """How the recorder counted the request."""
         self.status = status
         """HTTP status, 0 when no response arrived."""
-        self._text = text
+        self._response = response
         self._parsed: Any = _UNPARSED
 
     @property
     def body(self) -> Any:
         """Parsed JSON body, None when the body is not JSON."""
         if self._parsed is _UNPARSED:
-            self._parsed = _parse_json(self._text)
+            self._parsed = _parse_json(self._response.text if self._response is not None else None)
         return self._parsed
 
 
@@ -128,21 +128,20 @@ class Iteration:
                 )
                 self._fail(outcome, f"{type(error).__name__}" if error else "no response")
                 return StepResult(outcome, 0, None)
-            text = response.text
             if status not in expect:
                 message = f"HTTP {status}"
                 response.failure(message)
                 outcome = classify(status, RuntimeError(message))
                 self._fail(outcome, message)
-                return StepResult(outcome, status, text)
+                return StepResult(outcome, status, response)
             latency_ms = float(response.request_meta.get("response_time") or 0.0)
             failed = check(response, latency_ms) if check is not None else None
             if failed:
                 response.failure(failed)
                 self._fail("check_failed", failed)
-                return StepResult("check_failed", status, text)
+                return StepResult("check_failed", status, response)
             response.success()
-            return StepResult("ok", status, text)
+            return StepResult("ok", status, response)
 
     def _fail(self, outcome: Outcome, message: str) -> None:
         if self.outcome == "ok":

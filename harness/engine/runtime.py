@@ -46,6 +46,7 @@ class Runtime:
     drained: set[str] = field(default_factory=set)
     """Open model: processes whose driver scheduled every arrival and saw them finish."""
     ready: Event = field(default_factory=Event)
+    _mix: tuple[list[JourneyPlan], list[float]] | None = None
     """Set once plan and epoch are known in this process."""
 
     def load_plan_text(self, text: str) -> RunPlan:
@@ -71,17 +72,17 @@ class Runtime:
             raise RuntimeError("perfctl engine: no plan or start time reached this process")
         return self.plan, self.epoch
 
-    def journeys(self) -> tuple[list[JourneyPlan], list[float]]:
-        """The plan's perfctl journeys (not locustfile ones) and their weights."""
-        assert self.plan is not None
-        chosen = [j for j in self.plan.journeys if j.kind != "locustfile"]
-        return chosen, [max(j.weight, 0.0) for j in chosen]
-
     def pick_journey(self, rng: random.Random) -> JourneyPlan:
-        chosen, weights = self.journeys()
-        if sum(weights) <= 0:
-            return rng.choice(chosen)
-        return rng.choices(chosen, weights)[0]
+        """A perfctl journey (not a locustfile one), drawn by weight."""
+        if self._mix is None:
+            assert self.plan is not None
+            chosen = [j for j in self.plan.journeys if j.kind != "locustfile"]
+            weights = [max(j.weight, 0.0) for j in chosen]
+            self._mix = (chosen, weights if sum(weights) > 0 else [1.0] * len(chosen))
+        journeys, weights = self._mix
+        if len(journeys) == 1:
+            return journeys[0]
+        return rng.choices(journeys, weights)[0]
 
 
 def plan_from_environment() -> str:
