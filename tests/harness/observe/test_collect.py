@@ -17,7 +17,7 @@ from harness.rundir import read_run_record
 from harness.runner import RunRequest, run
 from harness.target import find_free_port
 from tests.harness._runner_support import FAKE_ENGINE, tiny_plan, write_plan
-from tests.harness.observe.conftest import scraped_once
+from tests.harness.observe._support import scraped_once
 
 
 def _request(tmp_path: Path, target: str, observe: ObserveOptions) -> RunRequest:

@@ -20,7 +20,7 @@ from harness.observe.prometheus import collect_from_prometheus, prometheus_sourc
 from harness.observe.series import read_server_series
 from harness.spec.sla import load_sla
 from harness.target import find_free_port
-from tests.harness.observe.conftest import PERFCTL, drive, scraped_once, wait_for
+from tests.harness.observe._support import PERFCTL, drive, scraped_once, wait_for
 
 pytestmark = pytest.mark.skipif(
     not Path(PROMETHEUS_BINARY).is_file(), reason="Debian package prometheus not installed"

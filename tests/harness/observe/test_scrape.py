@@ -11,7 +11,7 @@ from harness.observe.series import read_server_series
 from harness.spec.sla import load_sla
 from harness.verdict.evaluate import evaluate, read_judged_run
 from tests.harness._synthetic_run import START_T, SyntheticRun, simple_plan
-from tests.harness.observe.conftest import drive, set_faults
+from tests.harness.observe._support import drive, set_faults
 
 # The machine is shared (2 cores, several test runs at once): a worker spinning on every
 # request cannot be promised the seed's 70 % of a core, so the limit sits where a calm
