@@ -32,12 +32,27 @@ def iteration_time_s(journey: JourneyPlan) -> float:
     return requests_per_iteration(journey) * ASSUMED_LATENCY_S + pauses + think
 
 
-def estimated_rps(plan: RunPlan, stage: StagePlan) -> float:
-    """Requests per second the plan offers at the end of `stage`."""
+def requests_of(journey: JourneyPlan, operation: str) -> float:
+    """Average requests of `operation` ("*": every request) one iteration of the journey sends."""
+    total = requests_per_iteration(journey)
+    if operation == "*":
+        return total
+    if journey.kind == "flow":
+        return float(sum(step.operation == operation for step in journey.steps))
+    if journey.kind == "builtin":
+        steps = BUILTIN_JOURNEYS[journey.builtin or journey.name].steps
+        # repeated steps (browse opens several product pages) share the journey's average
+        return total * steps.count(operation) / len(steps)
+    return total if operation in journey.operations else 0.0
+
+
+def estimated_rps(plan: RunPlan, stage: StagePlan, operation: str = "*") -> float:
+    """Requests per second (of one operation, or "*" for all) the plan offers at the end of
+    `stage`."""
     total_weight = sum(journey.weight for journey in plan.journeys)
     if total_weight <= 0:
         return 0.0
-    mean_requests = sum(j.weight * requests_per_iteration(j) for j in plan.journeys) / total_weight
+    mean_requests = sum(j.weight * requests_of(j, operation) for j in plan.journeys) / total_weight
     if plan.model == "open":
         return (stage.rate_end_per_s or 0.0) * mean_requests
     mean_time_s = sum(j.weight * iteration_time_s(j) for j in plan.journeys) / total_weight

@@ -22,7 +22,7 @@ from harness.verdict.incident import recommended_actions
 from harness.verdict.judge import CLIENT_METRICS, Reading, judge, read
 from harness.verdict.measurements import ALL_OPERATIONS, Measurements
 from harness.verdict.model import Check, CheckStatus, Verdict, overall_status
-from harness.verdict.scope import RunClock, scope_span
+from harness.verdict.scope import RunClock, offered_rps, scope_span
 from harness.verdict.server import SERVER_SERIES, judge_memory_drift, judge_utilisation
 
 
@@ -218,6 +218,14 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
     span = scope_span(run.plan, run.clock, objective.scope)
     if isinstance(span, str):
         return unjudged("not_exercised", span)
+    if objective.metric == "throughput" and limit.is_upper is False:
+        offered = offered_rps(run.plan, objective.scope, objective.operation)
+        if offered is not None and offered < limit.value:
+            return unjudged(
+                "not_exercised",
+                f"the plan offers about {offered:,.1f} rps here, below the {limit.value:,.1f} rps "
+                "the objective needs: the run never offered that load",
+            )
     if objective.metric == "latency_drift":
         judgement = judge_drift(objective, limit, run.data, span)
     elif objective.metric == "memory_drift":

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from harness.plan import RunPlan
+from harness.spec.estimate import estimated_rps
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +68,14 @@ def windows(span: Span, window_s: float | None) -> list[Span]:
         last = parts.pop()
         parts[-1] = Span(parts[-1].start_t, last.end_t)
     return parts
+
+
+def offered_rps(plan: RunPlan, scope: str, operation: str) -> float | None:
+    """The highest request rate of `operation` the plan offers in `scope` (an estimate from
+    its users or arrival rates, journeys and think times); None for a team's locustfile,
+    whose request rate perfctl cannot know in advance."""
+    if any(journey.kind == "locustfile" for journey in plan.journeys):
+        return None
+    stages = [stage for stage in plan.stages if scope in ("run", stage.name)]
+    rates = [estimated_rps(plan, stage, operation) for stage in stages]
+    return max(rates, default=0.0)

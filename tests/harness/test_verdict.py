@@ -311,3 +311,22 @@ def test_a_scenario_that_opts_out_of_the_sla_is_judged_on_its_own_thresholds(
         "http_req_duration": "fail",
         "http_req_failed": "pass",
     }
+
+
+def test_throughput_the_plan_never_offered_is_not_exercised(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from harness.plan import JourneyPlan
+
+    search = JourneyPlan("search", 1.0, "builtin", 1.0, 3.0, operations=("product_search",))
+    plan = replace(simple_plan(), journeys=(search,))  # 10 users, 1-3 s think: ~15 rps offered
+    run = SyntheticRun(tmp_path / "run", plan).steady("product_search", range(120), 5, 10.0)
+    sla = _sla(
+        tmp_path,
+        '  - {operation: "*", metric: throughput, limit: ">= 1000 rps"}\n'
+        '  - {id: modest, operation: "*", metric: throughput, limit: ">= 5 rps"}\n',
+    )
+    never, offered = _judge(run.finish(), sla).checks
+    assert never.status == "not_exercised"
+    assert "never offered" in never.message
+    assert offered.status == "pass"
