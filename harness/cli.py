@@ -186,18 +186,20 @@ def run(
             help="Bearer token for Prometheus (never written to the run directory).",
         ),
     ] = None,
-) -> None:
-    """Drive the target with a scenario and leave a run directory (plan, timeline, logs,
-    server metrics).
+) -> int:
+    """Drive the target with a scenario, judge it against the SLA, write the HTML report.
 
     Without --target the reference backend is started on a free port and stopped after.
     A plain locustfile runs with Locust's own -u/-r/-t under perfctl's measurement.
+    Leaves reports/<run-id>/ (plan, timeline, server metrics, logs, verdict.json, junit.xml,
+    summary.md, index.html) and exits with the verdict: 0 pass, 1 SLA failed or aborted on
+    breach, 3 the run failed or could not tell, 130 interrupted.
     """
     from harness.observe.collect import ObserveOptions
     from harness.observe.prometheus import prometheus_source
+    from harness.pipeline import run_judge_report
     from harness.resolve import LocustOptions
     from harness.runner import RunRequest
-    from harness.runner import run as run_load
 
     if prometheus_url is None and (prometheus_auth or prometheus_token):
         raise UsageError("--prometheus-auth and --prometheus-token need --prometheus-url")
@@ -207,7 +209,7 @@ def run(
         else None
     )
 
-    run_load(
+    return run_judge_report(
         RunRequest(
             scenario=scenario,
             profile=profile,

@@ -15,6 +15,8 @@ A failed SLA is a result (exit 1 from the verdict), never an exception.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 EXIT_PASS = 0
 EXIT_SLA_FAILED = 1
 EXIT_USAGE = 2
@@ -35,9 +37,11 @@ class PerfctlError(Exception):
 
     exit_code: int = EXIT_RUN
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, run_dir: Path | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.run_dir = run_dir
+        """The run directory holding what was measured before the error, if there is one."""
 
     def __str__(self) -> str:
         return self.message

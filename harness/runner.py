@@ -56,6 +56,9 @@ from harness.rundir import (
     write_json_atomically,
     write_run_record,
 )
+from harness.spec.check import check_plan
+from harness.spec.objective import Objective
+from harness.spec.sla import default_sla_path, load_sla
 from harness.target import (
     BackendOptions,
     EmbeddedBackend,
@@ -64,7 +67,8 @@ from harness.target import (
     redact_url,
     validate_target_url,
 )
-from harness.timeline import EVENTS_FILE
+from harness.timeline import EVENTS_FILE, TIMELINE_FILE
+from harness.verdict.abort import AbortWatch
 
 STARTUP_GRACE_S = 30.0
 """Time the Locust processes may take to start before the plan's clock is behind."""
@@ -179,6 +183,14 @@ def _host() -> dict[str, Any]:
     }
 
 
+def _sla_path(given: Path | None) -> Path | None:
+    """The SLA a run is judged on: --sla, else sla.yaml here or in the checkout, else none."""
+    if given is not None:
+        return given.resolve()
+    found = default_sla_path()
+    return found.resolve() if found.is_file() else None
+
+
 def run(
     request: RunRequest,
     *,
@@ -202,6 +214,10 @@ def run(
             locust=request.locust,
         )
     )
+    sla_path = _sla_path(request.sla)
+    # a name in the SLA that the scenario never produces is a spec error before any load
+    objectives = check_plan(load_sla(sla_path) if sla_path is not None else None, plan)
+    request = replace(request, sla=sla_path)
     if target_url is not None:
         check_target(target_url)
     if request.observe.prometheus is not None:
@@ -215,6 +231,7 @@ def run(
             interrupts,
             console or Console(),
             master=(master_host, master_port or find_free_port(master_host)),
+            objectives=objectives,
         )
         return session.execute(target_url, locustfile)
 
@@ -231,8 +248,10 @@ class _RunSession:
         console: Console,
         *,
         master: tuple[str, int],
+        objectives: tuple[Objective, ...] = (),
     ) -> None:
         self.request = request
+        self.objectives = objectives
         self.plan = plan
         self.run_dir = run_dir
         self.interrupts = interrupts
@@ -247,6 +266,8 @@ class _RunSession:
         self.dead_workers: set[str] = set()
         self.reported_lost = 0
         self.engine_events = JsonlTail(run_dir / EVENTS_FILE)
+        self.timeline = JsonlTail(run_dir / TIMELINE_FILE)
+        self.abort_watch: AbortWatch | None = None
         self.versions = _versions()
         self.host = _host()
 
@@ -330,6 +351,11 @@ class _RunSession:
                 stack.callback(generators.kill_all)  # whatever happens, no Locust outlives us
                 self.started_at = utc_now()
                 self.started_monotonic = time.monotonic()
+                self.abort_watch = AbortWatch(
+                    self.objectives,
+                    started_t=self.started_at.timestamp(),
+                    warmup_s=self.plan.warmup_s,
+                )
                 generators.start()
                 self._note_generators(generators)
                 self.write(self.record("running", reason="load running"))
@@ -348,7 +374,7 @@ class _RunSession:
                 )
             )
             raise InterruptedRunError(
-                f"interrupted; what was measured is in {self.run_dir}"
+                f"interrupted; what was measured is in {self.run_dir}", run_dir=self.run_dir
             ) from None
         except PerfctlError as error:
             self._note_children(generators, backend)
@@ -375,9 +401,11 @@ class _RunSession:
             self.console.print()
         print_summary(self.console, self.run_dir, record)
         if ending.interrupted:
-            raise InterruptedRunError(f"interrupted; what was measured is in {self.run_dir}")
+            raise InterruptedRunError(
+                f"interrupted; what was measured is in {self.run_dir}", run_dir=self.run_dir
+            )
         if status in ("aborted", "failed"):
-            raise EngineError(f"run {status}: {reason} (see {self.run_dir})")
+            raise EngineError(f"run {status}: {reason} (see {self.run_dir})", run_dir=self.run_dir)
         return RunResult(self.run_dir, record)
 
     def _engine_failure(self) -> str:
@@ -407,7 +435,7 @@ class _RunSession:
             while primary.running:
                 now = time.monotonic()
                 if stop_sent_at is None:
-                    reason = self._reason_to_stop(now, deadline)
+                    reason = self._reason_to_stop(now, deadline) or self._breach_to_abort()
                     if reason is not None:
                         ending = self._begin_stop(ending, reason)
                         primary.request_stop()
@@ -433,6 +461,17 @@ class _RunSession:
                 f"+ {deadline - self.started_monotonic - self.plan.duration_s:g} s grace after start"
             )
         return None
+
+    def _breach_to_abort(self) -> str | None:
+        """An SLA objective with an abort rule whose breach has lasted (k6's abortOnFail)."""
+        if not self.abort_watch:
+            return None
+        self.abort_watch.observe(self.timeline.read_new())
+        decision = self.abort_watch.check(time.time())
+        if decision is None:
+            return None
+        self._event("abort", decision.reason)
+        return f"abort on breach: {decision.reason}"
 
     def _begin_stop(self, ending: Ending, reason: str) -> Ending:
         interrupted = reason.startswith("interrupted")

@@ -57,11 +57,27 @@ def check_against(sla: Sla | None, scenario: Scenario) -> tuple[Objective, ...]:
     scenario cannot produce (optional objectives and server-side metrics excepted)."""
     objectives = effective_objectives(sla, scenario)
     known = scenario_operations(scenario)
-    if known is None:
-        return objectives
+    if known is not None:
+        _raise_unproducible(objectives, known, scenario.name)
+    return objectives
+
+
+def check_plan(sla: Sla | None, plan: RunPlan) -> tuple[Objective, ...]:
+    """The objectives a run of `plan` is judged on, or a SpecError before any load is sent
+    when one names an operation the plan's journeys never produce (a locustfile's operations
+    are known only once it runs, so its plans are not checked)."""
+    objectives = objectives_for_plan(sla, plan)
+    if not any(journey.kind == "locustfile" for journey in plan.journeys):
+        _raise_unproducible(objectives, plan.operations, plan.scenario)
+    return objectives
+
+
+def _raise_unproducible(
+    objectives: tuple[Objective, ...], known: tuple[str, ...], scenario: str
+) -> None:
     problems = [
         f"{objective.source}: {objective.id}: operation {objective.operation!r} is not produced "
-        f"by scenario {scenario.name!r} (mark the objective `optional: true` or add a journey "
+        f"by scenario {scenario!r} (mark the objective `optional: true` or add a journey "
         f"that reports it); known operations: {', '.join(known)}"
         for objective in objectives
         if not objective.optional
@@ -71,7 +87,6 @@ def check_against(sla: Sla | None, scenario: Scenario) -> tuple[Objective, ...]:
     ]
     if problems:
         raise SpecError("\n".join(problems))
-    return objectives
 
 
 def unmatched_scopes(objectives: tuple[Objective, ...], scenarios: list[Scenario]) -> list[str]:

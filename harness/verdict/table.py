@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from harness.verdict._format import format_limit, format_value, format_windows
-from harness.verdict.model import CHECK_STATUSES, Verdict
+from harness.verdict.model import CHECK_STATUSES, Check, Verdict
 
 _STYLE = {
     "pass": "green",
@@ -18,17 +19,17 @@ _STYLE = {
     "inconclusive": "magenta",
     "aborted": "bold red",
 }
+_ATTENTION = ("fail", "warn", "inconclusive")
 
 
-def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True) -> None:
-    """Checks (most urgent first), the overall verdict and its reasons."""
-    order = {status: index for index, status in enumerate(CHECK_STATUSES)}
-    checks = sorted(verdict.checks, key=lambda check: order[check.status])
-    if not all_checks:
-        checks = [check for check in checks if check.status not in ("pass",)]
-    table = Table(title=f"SLA checks ({len(verdict.checks)})", title_justify="left")
-    for column in ("status", "check", "sev.", "measured", "limit", "windows"):
-        table.add_column(column, no_wrap=column != "check")
+def _table(checks: list[Check], title: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("status", no_wrap=True)
+    table.add_column("check", overflow="fold", min_width=16, ratio=3)
+    table.add_column("sev.", no_wrap=True)
+    table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column("limit", overflow="fold", min_width=10, ratio=2)
+    table.add_column("win.", no_wrap=True)
     for check in checks:
         table.add_row(
             Text(check.status, style=_STYLE[check.status]),
@@ -38,13 +39,35 @@ def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True
             format_limit(check),
             format_windows(check),
         )
-    if checks:
-        console.print(table)
+    return table
+
+
+def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True) -> None:
+    """The checks (every one, or those that need attention), the overall verdict, its reasons."""
+    order = {status: index for index, status in enumerate(CHECK_STATUSES)}
+    checks = sorted(verdict.checks, key=lambda check: order[check.status])
+    shown = checks if all_checks else [c for c in checks if c.status in _ATTENTION]
+    if shown:
+        title = (
+            f"SLA checks ({len(verdict.checks)})" if all_checks else "Checks that need attention"
+        )
+        console.print(_table(shown, title))
+    if not all_checks:
+        for status in ("not_exercised", "no_data"):
+            skipped = [check for check in checks if check.status == status]
+            if skipped:
+                example = skipped[0]
+                console.print(
+                    f"{len(skipped)} {status}, e.g. {example.id}: {example.message}",
+                    style="dim",
+                    highlight=False,
+                )
     counts = verdict.counts
     tally = ", ".join(f"{counts[status]} {status}" for status in CHECK_STATUSES if counts[status])
-    label = verdict.status.upper()
     console.print(
-        Text.assemble(("verdict: ", "bold"), (label, _STYLE[verdict.status]), f"  ({tally})")
+        Text.assemble(
+            ("verdict: ", "bold"), (verdict.status.upper(), _STYLE[verdict.status]), f"  ({tally})"
+        )
     )
     for reason in verdict.reasons:
         console.print(f"  - {reason}", highlight=False)

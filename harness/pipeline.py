@@ -1,0 +1,64 @@
+"""The main job: run the load, judge it against the SLA, write the report, pick the exit code.
+
+Each stage reads the previous stage's artefact from the run directory, so an interrupted or
+aborted run is still judged and reported on what it measured before the error surfaces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.errors import EngineError, InterruptedRunError, PerfctlError, SpecError
+from harness.runner import RunRequest
+from harness.runner import run as run_load
+
+
+def run_judge_report(request: RunRequest, console: Console | None = None) -> int:
+    """`perfctl run`: the verdict's exit code for a finished or aborted run; 130 when
+    interrupted; an engine failure stays exit 3 once what it measured is judged and reported."""
+    console = console or Console()
+    try:
+        result = run_load(request, console=console)
+    except (InterruptedRunError, EngineError) as error:
+        if error.run_dir is None:
+            raise
+        code = judge_and_report(error.run_dir, console)
+        aborted_on_breach = isinstance(error, EngineError) and code == 1 and _aborted(error.run_dir)
+        if aborted_on_breach:
+            return code  # the SLA stopped the run: a failed verdict, not an infrastructure error
+        raise
+    return judge_and_report(result.run_dir, console)
+
+
+def _aborted(run_dir: Path) -> bool:
+    from harness.rundir import read_run_record
+
+    record = read_run_record(run_dir)
+    return record.get("status") == "aborted" and str(record.get("exit_reason", "")).startswith(
+        "abort on breach"
+    )
+
+
+def judge_and_report(run_dir: Path, console: Console) -> int:
+    """Evaluate and render `run_dir`, print the verdict and the report path; the verdict's
+    exit code. A spec error still surfaces (exit 2); a report that fails to render is said in
+    one line and does not hide the verdict."""
+    from harness.report import render_run_report
+    from harness.verdict.gate import judge_run_dir
+    from harness.verdict.table import print_verdict
+
+    verdict = judge_run_dir(run_dir)
+    console.print()
+    print_verdict(verdict, console, all_checks=False)
+    try:
+        page = render_run_report(run_dir)
+    except SpecError:
+        raise
+    except PerfctlError as error:
+        console.print(f"report: not written ({error.message})", highlight=False)
+    else:
+        console.print(f"report: {page}", highlight=False)
+    console.print(f"verdict: {run_dir / 'verdict.json'}", highlight=False)
+    return verdict.exit_code
