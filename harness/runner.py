@@ -183,10 +183,13 @@ def _host() -> dict[str, Any]:
     }
 
 
-def _sla_path(given: Path | None) -> Path | None:
-    """The SLA a run is judged on: --sla, else sla.yaml here or in the checkout, else none."""
+def _sla_path(given: Path | None, plan: RunPlan) -> Path | None:
+    """The SLA a run is judged on: --sla; else, for a scenario, sla.yaml here or in the
+    checkout (a team's plain locustfile is judged only on an SLA it names)."""
     if given is not None:
         return given.resolve()
+    if any(journey.kind == "locustfile" for journey in plan.journeys):
+        return None
     found = default_sla_path()
     return found.resolve() if found.is_file() else None
 
@@ -214,7 +217,7 @@ def run(
             locust=request.locust,
         )
     )
-    sla_path = _sla_path(request.sla)
+    sla_path = _sla_path(request.sla, plan)
     # a name in the SLA that the scenario never produces is a spec error before any load
     objectives = check_plan(load_sla(sla_path) if sla_path is not None else None, plan)
     request = replace(request, sla=sla_path)

@@ -165,7 +165,9 @@ def overall_status(
             "the run was degraded (a load generator was lost): it never counts as a pass"
         )
     judged = statuses & {"pass", "warn", "fail"}
-    if not judged:
+    if not checks:
+        reasons.append("no objective applies to this run: name an SLA with --sla")
+    elif not judged:
         reasons.append("no objective could be judged on this run")
     if "fail" in statuses:
         return "fail", tuple(reasons)

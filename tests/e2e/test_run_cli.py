@@ -33,9 +33,12 @@ model: closed
 stages:
   - {name: ramp-up, duration: 2s, users: 4}
   - {name: steady, duration: %(steady_s)ds, users: 4}
+sla: false
 journeys:
   browse: {weight: 1}
   search: {weight: 1}
+objectives:
+  - {operation: "*", metric: availability, limit: ">= 0 %%"}
 """
 
 
@@ -196,7 +199,9 @@ def test_a_killed_worker_marks_the_run_degraded(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, stdout + stderr
+    # a degraded run is never a pass: the verdict says it could not tell (exit 3)
+    assert process.returncode == 3, stdout + stderr
+    assert json.loads((run_dir / "verdict.json").read_text())["status"] == "inconclusive"
     record = _run_json(run_dir)
     assert record["status"] == "degraded"
     assert record["workers_lost"] >= 1
@@ -220,6 +225,12 @@ class Shopper(HttpUser):
 def test_a_teams_locustfile_runs_with_locusts_own_options(tmp_path: Path) -> None:
     locustfile = tmp_path / "team_locustfile.py"
     locustfile.write_text(TEAM_LOCUSTFILE)
+    sla = tmp_path / "team-sla.yaml"
+    sla.write_text(
+        "version: 1\nname: team\nobjectives:\n"
+        '  - {operation: home, metric: latency, statistic: p95, limit: "< 2000 ms"}\n'
+        '  - {operation: home, metric: error_rate, limit: "< 1 %"}\n'
+    )
     url, server = start_tiny_target()
     try:
         done = _perfctl(
@@ -237,6 +248,8 @@ def test_a_teams_locustfile_runs_with_locusts_own_options(tmp_path: Path) -> Non
             str(tmp_path),
             "--run-id",
             "team",
+            "--sla",
+            str(sla),
             "--quiet",
         )
     finally:
@@ -248,6 +261,11 @@ def test_a_teams_locustfile_runs_with_locusts_own_options(tmp_path: Path) -> Non
     assert record["plan"]["locustfile"] == str(locustfile)
     ops = {json.loads(line)["op"] for line in (tmp_path / "team" / "timeline.jsonl").open()}
     assert "home" in ops
+    verdict = json.loads((tmp_path / "team" / "verdict.json").read_text())
+    assert {check["id"]: check["status"] for check in verdict["checks"]} == {
+        "home.latency.p95": "pass",
+        "home.error_rate": "pass",
+    }
 
 
 @needs_engine
@@ -330,7 +348,7 @@ def test_a_remote_worker_the_master_loses_marks_the_run_degraded(tmp_path: Path)
         for process in (master, worker):
             if process.poll() is None:
                 process.kill()
-    assert master.returncode == 0, stdout + stderr
+    assert master.returncode == 3, stdout + stderr  # degraded: the verdict cannot tell
     record = _run_json(tmp_path / "r")
     assert record["status"] == "degraded"
     assert record["workers_lost"] == 1
