@@ -12,9 +12,9 @@ def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
     if unit in _RATIO_UNITS:
-        return f"{value * 100:.3g} %"
+        return f"{_trimmed(value * 100)} %"
     if unit == "percent":
-        return f"{value:.3g} %"
+        return f"{_trimmed(value)} %"
     if unit == "ms":
         return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
     if unit == "rps":
@@ -35,3 +35,8 @@ def format_windows(check: Check) -> str:
     if check.windows_total:
         return f"{check.windows_passed}/{check.windows_total}"
     return check.window
+
+
+def _trimmed(percent: float) -> str:
+    """A percentage with up to 4 decimals and no trailing zeros: 99.95, 0.1, 100."""
+    return f"{percent:.4f}".rstrip("0").rstrip(".") or "0"
