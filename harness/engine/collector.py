@@ -1,5 +1,8 @@
 """The master's (or local process's) side: exact merge, run-dir files, generator health.
 
+Open model: `planned_arrivals` are the plan's (the integral of its rate over the second),
+so arrivals a lost worker never scheduled show as started < planned.
+
 Sources (the local recorder, or each worker through Locust's worker reports) hand in
 `Drained` batches. A second is finished when every live source has reported past it, or
 `GRACE_S` after it ended; finished seconds are appended to timeline.jsonl and load.jsonl
@@ -9,12 +12,13 @@ Data that arrives for a second already written is appended as an extra line (rea
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from harness.engine.recorder import ArrivalCounts, Drained
-from harness.engine.schedule import users_at
+from harness.engine.schedule import expected_arrivals, users_at
 from harness.plan import RunPlan
 from harness.timeline import (
     JOURNEY_PREFIX,
@@ -141,7 +145,11 @@ class Collector:
             t=t,
             stage=stage.name if stage else None,
             users=None if open_model else users,
-            planned_arrivals=(arrivals.planned if arrivals else 0) if open_model else None,
+            planned_arrivals=(
+                round(expected_arrivals(self.plan, t - self.started_at, t + 1 - self.started_at))
+                if open_model
+                else None
+            ),
             started_arrivals=(arrivals.started if arrivals else 0) if open_model else None,
             dropped_arrivals=arrivals.dropped if arrivals else 0,
             achieved_rps=float(requests),
@@ -168,7 +176,7 @@ class Collector:
         if self.plan.stage_at(offset + 0.5) is None:
             return
         if self.plan.model == "open":
-            planned = float(sample.planned_arrivals or 0)
+            planned = expected_arrivals(self.plan, offset, offset + 1.0)
             achieved = float(sample.started_arrivals or 0)
         else:
             if sample.users is None:
@@ -179,10 +187,16 @@ class Collector:
         self._behind.append((planned, achieved))
         window_planned = sum(p for p, _ in self._behind)
         window_achieved = sum(a for _, a in self._behind)
+        # Poisson arrivals vary around the plan: allow three standard deviations
+        noise = (
+            3.0 * math.sqrt(window_planned)
+            if self.plan.model == "open" and self.plan.arrivals == "poisson"
+            else 0.0
+        )
         behind = (
             len(self._behind) == SUSTAINED_S
             and window_planned >= SUSTAINED_S
-            and window_achieved < BEHIND_FRACTION * window_planned
+            and window_achieved < BEHIND_FRACTION * window_planned - noise
         )
         if behind and not self._behind_now:
             self.behind_plan = True
@@ -215,7 +229,13 @@ class Collector:
             saturated=self.saturated,
             behind_plan=self.behind_plan,
             locust_version=locust_version,
-            planned_arrivals=self.totals.planned if open_model else None,
+            planned_arrivals=round(
+                expected_arrivals(
+                    self.plan, 0.0, min(self.plan.duration_s, time.time() - self.started_at)
+                )
+            )
+            if open_model
+            else None,
             started_arrivals=self.totals.started if open_model else None,
             dropped_arrivals=self.totals.dropped,
         )

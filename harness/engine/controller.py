@@ -66,6 +66,8 @@ class Controller:
         payload = data.get("perfctl")
         if not payload or self.collector is None:
             return
+        if client_id not in self._lost:
+            RUNTIME.live_sources.add(client_id)
         if payload.get("drained"):
             RUNTIME.drained.add(client_id)
         self.collector.receive(
@@ -97,6 +99,9 @@ class Controller:
     def _finish(self) -> None:
         runner = self.environment.runner
         completed = RUNTIME.plan_completed
+        if not completed and self.is_master:
+            # Locust stops the test itself when its last worker goes missing
+            self._watch_workers(even_when_stopping=True)
         if not completed:
             reason = RUNTIME.abort_reason or "stopped by a signal before the plan ended"
             RUNTIME.abort_reason = reason
@@ -147,15 +152,17 @@ class Controller:
             self._watch_workers()
         collector.flush(self._own_cpu())
 
-    def _watch_workers(self) -> None:
+    def _watch_workers(self, even_when_stopping: bool = False) -> None:
         runner = self.environment.runner
-        if not isinstance(runner, MasterRunner) or self._stopping:
+        if not isinstance(runner, MasterRunner) or (self._stopping and not even_when_stopping):
             return
         present = {client.id: client.state for client in runner.clients.all}
         for worker in sorted(self._known_workers - self._lost):
             state = present.get(worker)
-            if state is None or state == "missing":
+            # while stopping, workers leave normally; only a missing heartbeat is a loss
+            if state == "missing" or (state is None and not self._stopping):
                 self._lost.add(worker)
+                RUNTIME.live_sources.discard(worker)
                 assert self.collector is not None
                 self.collector.forget(worker)
                 self.writer.append_event("worker_lost", f"{worker} stopped answering")

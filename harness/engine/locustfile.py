@@ -106,6 +106,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         RUNTIME.drivers = drivers if isinstance(runner, MasterRunner) else 1
         setattr(options, DRIVERS_OPTION, RUNTIME.drivers)
         setattr(options, EPOCH_OPTION, 0.0)
+        # a lost worker's users (the open model's arrival driver) move to the survivors
+        options.enable_rebalancing = True
     _controller = Controller(environment, run_dir)
     # Locust installs its own SIGTERM handler only after a headless shape run has ended, so
     # until then a SIGTERM would kill this process without a flush: stop the load instead,
@@ -134,7 +136,7 @@ def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None
         "batch": RUNTIME.recorder.drain(final=final).to_wire(),
         "cpu": round(_process.cpu_percent(None), 1),
         "label": f"worker-{index + 1}" if index >= 0 else client_id,
-        "drained": bool(RUNTIME.drained),
+        "drained": RUNTIME.drivers_done(),
     }
 
 

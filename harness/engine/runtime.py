@@ -44,7 +44,13 @@ class Runtime:
     abort_reason: str | None = None
     """Why the run stops early, when it does."""
     drained: set[str] = field(default_factory=set)
-    """Open model: processes whose driver scheduled every arrival and saw them finish."""
+    """Open model: sources (workers, or "local") whose drivers have all finished."""
+    live_sources: set[str] = field(default_factory=set)
+    """Master: the workers still reporting."""
+    drivers_started: int = 0
+    """Open model: arrival drivers started in this process."""
+    drivers_running: int = 0
+    """Open model: arrival drivers in this process still scheduling or waiting."""
     ready: Event = field(default_factory=Event)
     _mix: tuple[list[JourneyPlan], list[float]] | None = None
     """Set once plan and epoch are known in this process."""
@@ -71,6 +77,16 @@ class Runtime:
         if not self.ready.wait(timeout=timeout_s) or self.plan is None or self.epoch is None:
             raise RuntimeError("perfctl engine: no plan or start time reached this process")
         return self.plan, self.epoch
+
+    def drivers_done(self) -> bool:
+        """Every arrival driver this process started has finished."""
+        return self.drivers_started > 0 and self.drivers_running == 0
+
+    def all_drained(self) -> bool:
+        """Master or local: every load-generating process has finished its arrivals."""
+        if "local" in self.drained:
+            return True
+        return bool(self.live_sources) and self.live_sources <= self.drained
 
     def pick_journey(self, rng: random.Random) -> JourneyPlan:
         """A perfctl journey (not a locustfile one), drawn by weight."""

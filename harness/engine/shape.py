@@ -57,7 +57,7 @@ class PlanShape(LoadTestShape):
             if self.on_stage is not None and RUNTIME.epoch is not None:
                 self.on_stage(stage.name, RUNTIME.epoch + stage.start_s)
         if plan.model == "open":
-            drained = len(RUNTIME.drained) >= RUNTIME.drivers
+            drained = RUNTIME.all_drained()
             if offset >= plan.duration_s + plan.request_timeout_s + OPEN_MODEL_DRAIN_S or (
                 drained and offset >= plan.duration_s
             ):

@@ -25,6 +25,8 @@ from harness.engine.runtime import RUNTIME
 from harness.engine.schedule import arrival_offsets
 from harness.plan import JourneyPlan, RunPlan
 
+REPLACEMENT_AFTER_S = 3.0
+"""A driver created this long after offset 0 is a replacement for a lost worker's driver."""
 BEHIND_YIELD_EVERY = 32
 """When the scheduler is late it still yields to the journeys every this many arrivals."""
 
@@ -118,13 +120,17 @@ class ArrivalDriver(FastHttpUser):
         plan, epoch = RUNTIME.wait_ready()
         pool = Pool(self.slots)
         connections = Semaphore(self.connection_slots) if self.connection_slots else None
+        RUNTIME.drivers_started += 1
+        RUNTIME.drivers_running += 1
         try:
             self._schedule(plan, epoch, pool, connections)
             pool.join(timeout=plan.request_timeout_s + 1.0)
-            RUNTIME.drained.add("local")
         finally:
             pool.kill(block=False)
             self.finished = True
+            RUNTIME.drivers_running -= 1
+            if RUNTIME.drivers_done():
+                RUNTIME.drained.add("local")
 
     def _schedule(
         self, plan: RunPlan, epoch: float, pool: Pool, connections: Semaphore | None
@@ -133,10 +139,16 @@ class ArrivalDriver(FastHttpUser):
         index = self.environment.runner.worker_index if self.environment.runner else 0
         drivers = RUNTIME.drivers
         late = 0
+        # a driver started well after the run began replaces one on a lost worker: it takes
+        # over the arrivals from now on (the past ones were that worker's)
+        joined_at = time.time()
+        replacement = joined_at - epoch > REPLACEMENT_AFTER_S
         for offset in arrival_offsets(
             plan, plan.arrivals, 1.0 / drivers, (max(index, 0) % drivers) / drivers, self.rng
         ):
             intended = epoch + offset
+            if replacement and intended < joined_at:
+                continue
             delay = intended - time.time()
             if delay > 0:
                 gevent.sleep(delay)

@@ -6,6 +6,16 @@ Interface changes against the runner/engine brief (engine_ifaces.md)
 - The same (t, op) may appear on more than one line (a worker's data arriving after the
   master already wrote that second); readers add them. `Timeline` does this for you.
 - `RunPlan` gained `connections` (open model: HTTP connections shared by in-flight journeys).
+- engine.json also carries `planned_arrivals`, `started_arrivals`, `dropped_arrivals`.
+- Offset 0 of the plan is the next whole unix second after Locust starts the test, so
+  `started_at` is an integer and the plan's seconds are the timeline's windows.
+- The engine handles SIGTERM itself while a headless shape run is going (Locust installs its
+  own handler only after the shape ends, so SIGTERM would otherwise kill without a flush):
+  the load stops, the last windows (workers' included) are written, engine.json says aborted.
+- A worker started without PERFCTL_PLAN_FILE (a remote `perfctl worker`) receives the plan
+  from its master through Locust's options; only `locustfile` journeys need the file there.
+- The open model ends once every driver has seen its journeys finish (at most the request
+  timeout after the last arrival), so in-flight requests are measured, not cut off.
 
 Files (one JSON object per line, appended while the run goes, flushed at least every second)
 ---------------------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
 from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
-from harness.timeline import read_engine_summary, read_load
+from harness.timeline import read_engine_summary, read_events, read_load
 
 from .conftest import EngineRun, fetch_json
 
@@ -135,3 +136,28 @@ def test_one_and_two_workers_measure_the_same_load(
     assert max(sample.workers for sample in samples) == 2
     assert sum(sample.started_arrivals or 0 for sample in samples) == 300
     assert set(samples[1].cpu_percent) == {"master", "worker-1", "worker-2"}
+
+
+def test_a_lost_worker_is_recorded_and_the_rate_kept(
+    start_engine: Callable[..., EngineRun],
+    target_url: str,
+) -> None:
+    plan = _open_plan((_flow("fixed", "/fixed/10"),), rate_per_s=40.0, duration_s=14.0)
+    run = start_engine(plan, target_url, workers=2, name="lost")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(read_load(run.run_dir)) < 3:
+        time.sleep(0.2)
+    run.processes[2].kill()  # worker-2 dies without a word
+    timeline = run.wait(timeout_s=45)
+    events = [event.kind for event in read_events(run.run_dir)]
+    assert "worker_lost" in events
+    assert "behind_plan" in events  # the seconds at half rate before the driver moved
+    summary = read_engine_summary(run.run_dir)
+    assert summary is not None
+    assert summary.workers_lost == 1
+    assert summary.status == "completed"
+    # Locust hands the lost worker's arrival driver to the survivor: the last seconds run
+    # at the full rate again
+    per_second = timeline.requests_per_second("fixed")
+    last_seconds = [per_second.get(int(summary.started_at) + s, 0) for s in range(10, 13)]
+    assert all(count >= 36 for count in last_seconds), last_seconds
