@@ -49,6 +49,11 @@ if _plan_text:
                 f"perfctl engine: unknown built-in journey {_journey.name!r} "
                 f"(known: {', '.join(sorted(BUILTIN_JOURNEYS))})"
             )
+    if _plan.model == "open" and not any(j.kind != "locustfile" for j in _plan.journeys):
+        raise SystemExit(
+            "perfctl engine: the open model runs built-in and flow journeys; "
+            "a locustfile's users run under the closed model (users and spawn rate)"
+        )
     if _plan.locustfile and any(j.kind == "locustfile" for j in _plan.journeys):
         PlanShape.team_classes = load_team_users(_plan.locustfile)
         globals().update({cls.__name__: cls for cls in PlanShape.team_classes})

@@ -155,3 +155,37 @@ def test_a_team_locustfile_runs_under_perfctl_measurement(
     assert items.failed == 0
     assert timeline.counts("team_missing").ok > 3  # marked successful by the team's code
     assert max(sample.users or 0 for sample in read_load(run.run_dir)) == 3
+
+
+def test_slow_answers_are_timeouts_and_a_dead_port_is_connection_errors(
+    start_engine: Callable[..., EngineRun],
+    target_url: str,
+) -> None:
+    plan = RunPlan(
+        scenario="engine-test",
+        profile="test",
+        scale=Scale(),
+        model="closed",
+        stages=(StagePlan("hold", 0.0, 3.0, users_start=2, users_end=2),),
+        journeys=(
+            JourneyPlan(
+                name="slow",
+                weight=1.0,
+                kind="flow",
+                think_time_min_s=0.0,
+                think_time_max_s=0.0,
+                steps=(StepPlan(operation="slow", method="GET", path="/fixed/5000"),),
+            ),
+        ),
+        request_timeout_s=0.5,
+    )
+    timeline = start_engine(plan, target_url, name="slow").wait(timeout_s=30)
+    slow = timeline.counts("slow")
+    assert slow.timeout == slow.total >= 4
+    p50 = timeline.percentile_ms("slow", 50)
+    assert p50 is not None
+    assert 500.0 <= p50 < 700.0  # the time until the timeout
+    dead = start_engine(plan, "http://127.0.0.1:9", name="dead").wait(timeout_s=30)
+    refused = dead.counts("slow")
+    assert refused.connection_error == refused.total > 10
+    assert dead.histogram("slow").count == 0  # connection errors carry no latency
