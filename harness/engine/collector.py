@@ -108,8 +108,9 @@ class Collector:
         self._sources.pop(source, None)
 
     def note_users(self, t: int, users: int) -> None:
-        """Closed model: users running during second `t`."""
-        self._users[t] = users
+        """Closed model: users running during second `t` (ignored once `t` is written)."""
+        if t >= self._next_t:
+            self._users[t] = users
 
     def flush(self, master_cpu: dict[str, float], final: bool = False) -> None:
         """Writes every finished second (every second with data when `final`)."""
