@@ -6,7 +6,6 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +25,11 @@ from harness.timeline import (
 from harness.verdict.measurements import Measurements
 from harness.verdict.model import Verdict
 from harness.verdict.outputs import VERDICT_FILE
-from harness.verdict.scope import RunClock, Span, scope_span
+from harness.verdict.scope import RunClock, Span, run_clock, scope_span
 
 SERVER_FILE = "server.jsonl"
 SERVER_INFO_FILE = "server.json"
 COMPARE_FILE = "compare.json"
-
-
-class TimelineIndex(Measurements):
-    """The verdict's one-pass index of the timeline, with each operation's raw seconds exposed
-    so the report can decode them once into count arrays (see `_hdr`)."""
-
-    def seconds(self, op: str) -> list[tuple[int, dict[str, int], str | None, str | None]]:
-        """(t, outcome counts, encoded latency, encoded service time) for every stored line
-        of `op`, in file order (a second may appear twice when a worker's data came late)."""
-        return [
-            (t, second.counts, second.latency_us, second.service_us)
-            for t, second in self._by_op.get(op, ())
-        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +60,7 @@ class RunData:
     """Offset 0 of the plan and the end of the load, unix seconds."""
     judged: Span | None
     """The span the verdict judges (the run after warm-up), None when there is none."""
-    index: TimelineIndex
+    index: Measurements
     """The timeline, indexed in one pass."""
     load: tuple[LoadSample, ...]
     """load.jsonl, in time order."""
@@ -110,9 +96,9 @@ def read_run_data(run_dir: Path) -> RunData:
         plan = RunPlan.from_dict(record["plan"])
     except (KeyError, TypeError, ValueError) as error:
         raise RunDirError(f"{run_dir}/run.json: the plan is unreadable ({error})") from None
-    index = TimelineIndex(run_dir)
+    index = Measurements(run_dir)
     engine = read_engine_summary(run_dir)
-    clock = _clock(record, index, engine)
+    clock = run_clock(record, index.time_range(), engine)
     span = scope_span(plan, clock, "run")
     raw_verdict = _read_json(run_dir / VERDICT_FILE)
     verdict = None
@@ -154,26 +140,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise RunDirError(f"{path}: expected a JSON object")
     return dict(scrub(data))
-
-
-def _clock(record: dict[str, Any], index: Measurements, engine: EngineSummary | None) -> RunClock:
-    """The run's time axis, as the verdict takes it: engine.json, else the measured seconds."""
-    if engine is not None:
-        return RunClock(engine.started_at, engine.ended_at)
-    measured = index.time_range()
-    if measured is not None:
-        return RunClock(_iso_to_unix(record.get("started_at")) or measured[0], measured[1])
-    started = _iso_to_unix(record.get("started_at")) or 0.0
-    return RunClock(started, _iso_to_unix(record.get("ended_at")) or started)
-
-
-def _iso_to_unix(text: object) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _errors(run_dir: Path) -> dict[str, dict[str, int]]:

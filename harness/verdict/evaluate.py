@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from harness.verdict.incident import recommended_actions
 from harness.verdict.judge import CLIENT_METRICS, Reading, judge, read
 from harness.verdict.measurements import ALL_OPERATIONS, Measurements
 from harness.verdict.model import Check, CheckStatus, Verdict, overall_status
-from harness.verdict.scope import RunClock, offered_rps, scope_span
+from harness.verdict.scope import RunClock, offered_rps, run_clock, scope_span
 from harness.verdict.server import SERVER_SERIES, judge_memory_drift, judge_utilisation
 
 
@@ -61,27 +60,9 @@ def read_judged_run(run_dir: Path) -> JudgedRun:
         raise RunDirError(f"{run_dir}/run.json: the plan is unreadable ({error})") from None
     data = Measurements(run_dir)
     engine = read_engine_summary(run_dir)
-    measured = data.time_range()
-    if engine is not None:
-        started, ended = engine.started_at, engine.ended_at
-    elif measured is not None:
-        started = _iso_to_unix(record.get("started_at")) or float(measured[0])
-        ended = float(measured[1])
-    else:
-        started = _iso_to_unix(record.get("started_at")) or 0.0
-        ended = _iso_to_unix(record.get("ended_at")) or started
     saturated = bool(engine and (engine.saturated or engine.behind_plan))
-    clock = RunClock(started, ended)
+    clock = run_clock(record, data.time_range(), engine)
     return JudgedRun(run_dir, record, plan, clock, data, saturated, read_server_series(run_dir))
-
-
-def _iso_to_unix(text: object) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def evaluate(

@@ -95,6 +95,14 @@ class Measurements:
                     totals[outcome] += count
         return OutcomeCounts(**totals)
 
+    def seconds(self, op: str) -> list[tuple[int, dict[str, int], str | None, str | None]]:
+        """(t, outcome counts, encoded latency, encoded service time) for every stored line
+        of `op`, in file order (a second may appear twice when a worker's data came late)."""
+        return [
+            (t, second.counts, second.latency_us, second.service_us)
+            for t, second in self._by_op.get(op, ())
+        ]
+
     def requests_per_second(self, op: str, start_t: int, end_t: int) -> list[int]:
         """Requests of `op` completed in each second of [start_t, end_t), zeros included."""
         per_second = [0] * max(end_t - start_t, 0)

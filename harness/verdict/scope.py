@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from harness.plan import RunPlan
 from harness.spec.estimate import estimated_rps
+from harness.timeline import EngineSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,29 @@ class RunClock:
     """Unix time of offset 0 of the plan's stages."""
     ended_t: float
     """Unix time the load stopped (the last measured second + 1 when unknown)."""
+
+
+def run_clock(
+    record: dict[str, Any], measured: tuple[int, int] | None, engine: EngineSummary | None
+) -> RunClock:
+    """The run's time axis: engine.json when the engine finished, else run.json's start and
+    the measured seconds (a crashed engine), else run.json alone."""
+    if engine is not None:
+        return RunClock(engine.started_at, engine.ended_at)
+    started = _iso_to_unix(record.get("started_at"))
+    if measured is not None:
+        return RunClock(started or float(measured[0]), float(measured[1]))
+    started = started or 0.0
+    return RunClock(started, _iso_to_unix(record.get("ended_at")) or started)
+
+
+def _iso_to_unix(text: object) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def scope_span(plan: RunPlan, clock: RunClock, scope: str) -> Span | str:
