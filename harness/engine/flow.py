@@ -19,6 +19,8 @@ def substitute(value: Any, variables: dict[str, Any]) -> Any:
     """Replaces `{name}` in every string of `value`; a string that is exactly one
     placeholder takes the variable's value with its type (so `"{qty}"` can be an int)."""
     if isinstance(value, str):
+        if "{" not in value:
+            return value
         whole = _PLACEHOLDER.fullmatch(value)
         if whole and whole.group(1) in variables:
             return variables[whole.group(1)]
@@ -49,8 +51,11 @@ def lookup(document: Any, path: str) -> Any:
     return current
 
 
-def make_check(plan: CheckPlan) -> Check:
-    """The body, JSON-path and latency checks of a step (its status is checked by `expect`)."""
+def make_check(plan: CheckPlan) -> Check | None:
+    """The body, JSON-path and latency checks of a step (its status is checked by `expect`);
+    None when the step checks nothing beyond its status."""
+    if plan.max_latency_ms is None and plan.body_contains is None and plan.json_path is None:
+        return None
 
     def check(response: ResponseContextManager, latency_ms: float) -> str | None:
         if plan.max_latency_ms is not None and latency_ms > plan.max_latency_ms:
