@@ -53,7 +53,10 @@ connection), `service_us` = completion - actual send.
      "started_arrivals": 99 | null, "dropped_arrivals": 1, "achieved_rps": 312.0,
      "workers": 2, "cpu_percent": {"master": 3.0, "worker-1": 71.5, "worker-2": 70.0}}
 
-`users`: closed model; `*_arrivals`: open model (dropped = the journey-slot cap was hit).
+`users`: closed model, users running. Open model: `planned_arrivals` is the plan's number
+for that second (the integral of its rate, so a lost worker shows as started < planned),
+`started_arrivals` the journeys that started in it, `dropped_arrivals` the arrivals not
+started because every journey slot (`max_concurrency`) was busy.
 `cpu_percent` is percent of one core per Locust process ("local" when there are no workers).
 
 ``events.jsonl``::

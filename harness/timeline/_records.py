@@ -28,7 +28,8 @@ class LoadSample:
     users: int | None
     """Closed model: users running (None in the open model)."""
     planned_arrivals: int | None
-    """Open model: arrivals the plan asked for in that second (None in the closed model)."""
+    """Open model: arrivals the plan asks for in that second, the integral of its rate
+    (None in the closed model)."""
     started_arrivals: int | None
     """Open model: journeys actually started in that second."""
     dropped_arrivals: int
@@ -98,7 +99,7 @@ class EngineSummary:
     locust_version: str = ""
     """Version of Locust that generated the load."""
     planned_arrivals: int | None = None
-    """Open model: arrivals planned over the whole run."""
+    """Open model: arrivals the plan asks for up to the engine's end."""
     started_arrivals: int | None = None
     """Open model: arrivals started over the whole run."""
     dropped_arrivals: int = 0
