@@ -89,7 +89,7 @@ def test_the_queries_asked_are_those_of_the_objectives_the_run_is_judged_on(
     )
     own = load_sla(sla).objective("sla.cpu")
     scenario_cpu = replace(own, id="scenario.cpu", query="scenario_cpu").to_dict()
-    plan = replace(tiny_plan(), scenario_objectives=(scenario_cpu,))
+    plan = replace(tiny_plan(), scenario_objectives=(scenario_cpu,), uses_sla=True)
     assert [o.id for o in _run_objectives(sla, plan)] == ["sla.cpu", "scenario.cpu"]
     assert [o.id for o in _run_objectives(sla, replace(plan, uses_sla=False))] == ["scenario.cpu"]
     assert _run_objectives(tmp_path / "absent.yaml", None) == ()
