@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -161,3 +162,27 @@ def test_a_lost_worker_is_recorded_and_the_rate_kept(
     per_second = timeline.requests_per_second("fixed")
     last_seconds = [per_second.get(int(summary.started_at) + s, 0) for s in range(12, 15)]
     assert all(count >= 36 for count in last_seconds), last_seconds
+
+
+def test_arrivals_beyond_the_concurrency_cap_are_dropped_and_counted(
+    start_engine: Callable[..., EngineRun],
+    target_url: str,
+) -> None:
+    plan = replace(
+        _open_plan((_flow("slow", "/fixed/500"),), rate_per_s=20.0, duration_s=6.0),
+        max_concurrency=2,
+    )
+    run = start_engine(plan, target_url)
+    timeline = run.wait(timeout_s=30)
+    summary = read_engine_summary(run.run_dir)
+    assert summary is not None
+    assert summary.planned_arrivals == 120
+    assert summary.started_arrivals == timeline.counts("slow").total
+    assert summary.dropped_arrivals == 120 - (summary.started_arrivals or 0)
+    # two slots of 0.5 s journeys start about 4 a second: most arrivals are dropped, visibly
+    assert 15 <= (summary.started_arrivals or 0) <= 30
+    assert sum(sample.dropped_arrivals for sample in read_load(run.run_dir)) == (
+        summary.dropped_arrivals
+    )
+    assert summary.behind_plan
+    assert "behind_plan" in [event.kind for event in read_events(run.run_dir)]
