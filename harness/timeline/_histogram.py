@@ -46,20 +46,36 @@ class LatencyHistogram:
     def percentile_ms(self, percentile: float) -> float | None:
         """The latency at `percentile` (0-100) in ms, None when nothing was recorded.
 
-        As HDR reports it: the highest value equivalent to the recorded bucket, so the
-        answer is never below the true sample and at most 0.1 % above it.
+        As HDR reports it: the value at rank round(p/100 x count) (at least the first), given
+        as the highest value equivalent to its bucket, so the answer is never below the true
+        sample and at most 0.1 % above it.
         """
-        if not self.count:
-            return None
-        return float(self._hdr.get_value_at_percentile(percentile)) / 1000.0
+        return self.percentiles_ms([percentile])[percentile]
 
     def percentiles_ms(self, percentiles: Iterable[float]) -> dict[float, float | None]:
-        """Several percentiles in one pass over the buckets."""
+        """Several percentiles from one cumulative sum over the buckets (HDR's rule, computed
+        with numpy: the pure-Python walk over 23,552 buckets costs ~0.5 ms a percentile)."""
+        import numpy
+
         wanted = list(percentiles)
-        if not self.count:
+        total = self.count
+        if not total:
             return dict.fromkeys(wanted)
-        values = self._hdr.get_percentile_to_value_dict(wanted)
-        return {p: float(values[p]) / 1000.0 for p in wanted}
+        counts = numpy.frombuffer(self._hdr.counts, dtype=numpy.uint64)
+        length = min(len(counts), int(self._hdr.encoder.payload.counts_len))
+        cumulative = numpy.cumsum(counts[:length])
+        result: dict[float, float | None] = {}
+        for percentile in wanted:
+            rank = max(int(min(percentile, 100.0) * total / 100.0 + 0.5), 1)
+            index = int(numpy.searchsorted(cumulative, rank, side="left"))
+            value = self._hdr.get_value_from_index(min(index, length - 1))
+            edge = (
+                self._hdr.get_highest_equivalent_value(value)
+                if percentile
+                else self._hdr.get_lowest_equivalent_value(value)
+            )
+            result[percentile] = float(edge) / 1000.0
+        return result
 
     @property
     def max_ms(self) -> float | None:

@@ -226,3 +226,17 @@ def test_missing_run_dir_is_a_run_dir_error(tmp_path: Path) -> None:
         read_timeline(tmp_path / "absent")
     assert read_timeline(tmp_path).counts().total == 0
     assert read_engine_summary(tmp_path) is None
+
+
+def test_percentiles_follow_hdr_rank_rule_exactly() -> None:
+    rng = random.Random(11)
+    for _ in range(30):
+        histogram = LatencyHistogram()
+        for _ in range(rng.randint(1, 2000)):
+            histogram.record_us(rng.lognormvariate(rng.uniform(2, 14), rng.uniform(0.1, 2)))
+        decoded = LatencyHistogram.decode(histogram.encode())
+        wanted = [0.0, 1.0, 50.0, 95.0, 99.0, 99.9, 100.0]
+        values = decoded.percentiles_ms(wanted)
+        for percentile in wanted:
+            reference = histogram._hdr.get_value_at_percentile(percentile) / 1000.0
+            assert values[percentile] == reference
