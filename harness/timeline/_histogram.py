@@ -108,8 +108,13 @@ class LatencyHistogram:
 
     @classmethod
     def decode(cls, encoded: str) -> LatencyHistogram:
-        """Reads back the output of `encode`."""
-        return cls(HdrHistogram.decode(encoded.encode("ascii")))
+        """Reads back the output of `encode` (ValueError for anything else)."""
+        try:
+            return cls(HdrHistogram.decode(encoded.encode("ascii")))
+        except ValueError:
+            raise
+        except Exception as error:  # hdrh's cookie/length errors, zlib.error
+            raise ValueError(f"not an HDR histogram: {type(error).__name__} {error}") from error
 
     def copy(self) -> LatencyHistogram:
         """An independent histogram with the same counts."""

@@ -124,10 +124,23 @@ class Timeline:
         """Every latency of `op` in the range, merged exactly; `service=True` for the time
         from the actual send (open model; empty in the closed model)."""
         merged = LatencyHistogram()
-        for record in self.records(op, start_t, end_t):
-            part = record.service if service else record.latency
-            if part is not None:
-                merged.add(part)
+        field = "service_us" if service else "latency_us"
+        for number, line in enumerate(self._raw(), start=1):
+            if line.get("op") != op:
+                continue
+            t = line.get("t")
+            if not isinstance(t, int | float):
+                raise RunDirError(f"{self.path}:{number}: malformed window (no t)")
+            if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
+                continue
+            encoded = line.get(field)
+            if encoded:
+                try:
+                    merged.add(LatencyHistogram.decode(encoded))
+                except (TypeError, ValueError) as error:
+                    raise RunDirError(
+                        f"{self.path}:{number}: malformed {field} histogram ({error})"
+                    ) from error
         return merged
 
     def percentile_ms(
@@ -186,19 +199,24 @@ class Timeline:
     ) -> list[WindowStats]:
         """One `WindowStats` per second with data for `op`, in time order."""
         wanted = tuple(percentiles)
-        by_t: dict[int, list[dict[str, Any]]] = {}
-        for line in self._raw():
+        by_t: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for number, line in enumerate(self._raw(), start=1):
             if line.get("op") != op:
                 continue
             t = int(line["t"])
             if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
                 continue
-            by_t.setdefault(t, []).append(line)
+            by_t.setdefault(t, []).append((number, line))
         stats: list[WindowStats] = []
         for t in sorted(by_t):
-            record = WindowRecord.from_line(by_t[t][0])
-            for extra in by_t[t][1:]:
-                record.merge(WindowRecord.from_line(extra))
+            record = WindowRecord(t, op)
+            for number, line in by_t[t]:
+                try:
+                    record.merge(WindowRecord.from_line(line))
+                except (KeyError, TypeError, ValueError) as error:
+                    raise RunDirError(
+                        f"{self.path}:{number}: malformed window ({error})"
+                    ) from error
             stats.append(
                 WindowStats(
                     t=t,

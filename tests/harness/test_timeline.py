@@ -240,3 +240,16 @@ def test_percentiles_follow_hdr_rank_rule_exactly() -> None:
         for percentile in wanted:
             reference = histogram._hdr.get_value_at_percentile(percentile) / 1000.0
             assert values[percentile] == reference
+
+
+def test_a_garbled_histogram_is_a_run_dir_error(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    path = tmp_path / "timeline.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    broken = json.loads(lines[0])
+    broken["latency_us"] = "aGVsbG8gd29ybGQgMTIzNDU="
+    path.write_text("".join([json.dumps(broken) + "\n", *lines[1:]]))
+    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: malformed"):
+        read_timeline(tmp_path).histogram(broken["op"])
+    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: malformed"):
+        read_timeline(tmp_path).series(broken["op"])
