@@ -253,19 +253,21 @@ def main() -> None:
         print(f"   ratio perfctl / plain     {ratio:8.2f}   (goal >= 0.9)")
 
         users = args.users * 2
-        one, _ = run_engine(
-            closed_plan(users, args.seconds), target, workdir / "one-worker", workers=1
-        )
-        two, _ = run_engine(
-            closed_plan(users, args.seconds), target, workdir / "two-workers", workers=2
-        )
+        one, two = [], []
+        for index in range(args.rounds):
+            plan = closed_plan(users, args.seconds)
+            one.append(run_engine(plan, target, workdir / f"one-{index}", workers=1)[0])
+            two.append(run_engine(plan, target, workdir / f"two-{index}", workers=2)[0])
+        scaling = statistics.median(two) / statistics.median(one)
         print(
-            f"2. closed model, {users} users x {args.seconds:g} s against nginx, master + N workers:"
+            f"2. closed model, {users} users x {args.seconds:g} s against nginx, "
+            f"master + N workers, {args.rounds} rounds each (median):"
         )
-        print(f"   1 worker  {one:8.0f} req/s")
-        print(f"   2 workers {two:8.0f} req/s")
+        print(f"   1 worker  {statistics.median(one):8.0f} req/s   {[round(x) for x in one]}")
+        print(f"   2 workers {statistics.median(two):8.0f} req/s   {[round(x) for x in two]}")
         print(
-            f"   ratio     {two / one:8.2f}   (goal >= 1.7; this machine has {os.cpu_count()} cores for nginx, master and workers)"
+            f"   ratio     {scaling:8.2f}   (goal >= 1.7; this machine has {os.cpu_count()} "
+            "cores for nginx, the master and the workers)"
         )
 
         _, short_rss = run_engine(
