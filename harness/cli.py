@@ -72,8 +72,19 @@ def serve(
         str | None,
         typer.Option(help="Enables the /admin fault-injection routes, guarded by this token."),
     ] = None,
+    agent_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="AGENT=URL: call this agent (catalog, inventory, pricing, cart, orders, "
+            "payments) in another `perfctl serve` process over HTTP (repeatable)."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the reference e-commerce backend (every agent behind one gateway)."""
+    """Serve the reference e-commerce backend (every agent behind one gateway).
+
+    With --agent-url the named agents are called over HTTP (one pooled aiohttp session and
+    one circuit breaker per agent) in another process, e.g. payments on its own port.
+    """
     from reference_backend.server import serve_backend
     from reference_backend.settings import Settings
 
@@ -86,8 +97,25 @@ def serve(
         catalog_size=catalog_size,
         seed=seed,
         admin_token=admin_token,
+        agent_urls=_parse_agent_urls(agent_url or []),
     )
     serve_backend(settings)
+
+
+def _parse_agent_urls(values: list[str]) -> tuple[tuple[str, str], ...]:
+    from reference_backend.clients import AGENT_NAMES
+
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        name, sep, url = value.partition("=")
+        name, url = name.strip(), url.strip()
+        if not sep or name not in AGENT_NAMES or not url.startswith(("http://", "https://")):
+            raise UsageError(
+                f"--agent-url must be AGENT=http://HOST:PORT with AGENT one of "
+                f"{', '.join(AGENT_NAMES)}, got {value!r}"
+            )
+        pairs.append((name, url.rstrip("/")))
+    return tuple(pairs)
 
 
 # -- load runs ------------------------------------------------------------------------------
