@@ -184,23 +184,6 @@ def read_run_record(run_dir: Path) -> dict[str, Any]:
     return data
 
 
-def read_json_lines(path: Path) -> list[dict[str, Any]]:
-    """Every complete JSON object line of `path` ([] if absent); a torn last line is skipped."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return []
-    rows: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
-
-
 def read_engine_summary(run_dir: Path) -> dict[str, Any] | None:
     """The engine's engine.json, or None when it never wrote one (or wrote half)."""
     try:

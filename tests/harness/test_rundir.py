@@ -14,7 +14,6 @@ from harness.rundir import (
     create_run_dir,
     iso_utc,
     make_run_id,
-    read_json_lines,
     read_run_record,
     validate_run_id,
     write_run_record,
@@ -95,10 +94,3 @@ def test_run_record_of_another_schema_is_refused(tmp_path: Path) -> None:
     (tmp_path / RUN_FILE).write_text(json.dumps({"schema": 99}))
     with pytest.raises(RunDirError, match="schema 1"):
         read_run_record(tmp_path)
-
-
-def test_json_lines_skip_a_torn_last_line(tmp_path: Path) -> None:
-    path = tmp_path / "events.jsonl"
-    path.write_text('{"kind": "a"}\n{"kind": "b"}\n{"kind": "c"')
-    assert [row["kind"] for row in read_json_lines(path)] == ["a", "b"]
-    assert read_json_lines(tmp_path / "absent.jsonl") == []
