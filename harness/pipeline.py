@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.errors import EngineError, InterruptedRunError, PerfctlError, SpecError
+from harness.errors import EngineError, InterruptedRunError, PerfctlError
 from harness.runner import RunRequest
 from harness.runner import run as run_load
 
@@ -43,8 +43,8 @@ def _aborted(run_dir: Path) -> bool:
 
 def judge_and_report(run_dir: Path, console: Console) -> int:
     """Evaluate and render `run_dir`, print the verdict and the report path; the verdict's
-    exit code. A spec error still surfaces (exit 2); a report that fails to render is said in
-    one line and does not hide the verdict."""
+    exit code. A report that fails to render is said in one line and does not hide the
+    verdict."""
     from harness.report import render_run_report
     from harness.verdict.gate import judge_run_dir
     from harness.verdict.table import print_verdict
@@ -54,8 +54,6 @@ def judge_and_report(run_dir: Path, console: Console) -> int:
     print_verdict(verdict, console, all_checks=False)
     try:
         page = render_run_report(run_dir)
-    except SpecError:
-        raise
     except PerfctlError as error:
         console.print(f"report: not written ({error.message})", highlight=False)
     else:
