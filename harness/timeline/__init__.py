@@ -27,7 +27,8 @@ and merged across workers::
      "op": "product_search",          # operation (join key with the SLA); "journey.<name>"
                                       # lines time a whole journey iteration
      "counts": {"ok": 97, "http_4xx": 0, "http_5xx": 1, "timeout": 0,
-                "connection_error": 2, "check_failed": 0},
+                "connection_error": 2, "check_failed": 0, "dropped": 0,
+                "interrupted": 0},
      "bytes": 123456,                 # response bytes
      "latency_us": "HISTFAAAA...",    # HDR histogram (V2 compressed, base64), microseconds,
                                       # 1 us .. 1 h, 3 significant digits: latency from the
@@ -40,7 +41,11 @@ Outcomes: `ok` (2xx/3xx or a status the scenario declared as expected), `http_4x
 `timeout` (no answer within the plan's request timeout; its latency is recorded),
 `connection_error` (refused/reset/unreachable; no latency recorded, it would pull percentiles
 down), `check_failed` (a 2xx/3xx answer that failed a declared check: body, JSON path,
-status, latency). The latency histograms hold every request except connection errors.
+status, latency), `dropped` (open model: an arrival never sent because the target kept every
+journey slot busy with responses outstanding; counted against the operation of the journey's
+first step, no latency), `interrupted` (still in flight when the graceful stop ran out; its
+elapsed time is recorded). The latency histograms hold every request except connection
+errors and dropped arrivals.
 
 Open model, latency twice: a journey's arrival has an intended start; the intended start of
 each later step is the previous step's intended start plus its service time and think time.
@@ -50,26 +55,29 @@ connection), `service_us` = completion - actual send.
 ``load.jsonl`` — one line per second (written with that second's timeline lines)::
 
     {"t": 1764222000, "stage": "peak", "users": 50 | null, "planned_arrivals": 100 | null,
-     "started_arrivals": 99 | null, "dropped_arrivals": 1, "achieved_rps": 312.0,
+     "started_arrivals": 99 | null, "dropped_arrivals": 1, "dropped_by_target": 1,
+     "achieved_rps": 312.0,
      "workers": 2, "cpu_percent": {"master": 3.0, "worker-1": 71.5, "worker-2": 70.0}}
 
 `users`: closed model, users running. Open model: `planned_arrivals` is the plan's number
 for that second (the integral of its rate, so a lost worker shows as started < planned),
 `started_arrivals` the journeys that started in it, `dropped_arrivals` the arrivals not
-started because every journey slot (`max_concurrency`) was busy.
+started because every journey slot (`max_concurrency`) was busy; `dropped_by_target` the part
+of them dropped while the busy slots were waiting on responses (the target's failure; the rest
+is the generator's shortfall).
 `cpu_percent` is percent of one core per Locust process ("local" when there are no workers).
 
 ``events.jsonl``::
 
     {"t": 1764222000.25, "kind": "worker_joined|worker_lost|generator_saturated|behind_plan|
-     stage_started|stopping|abort", "detail": "a sentence"}
+     stage_started|stopping|abort|arrivals_dropped", "detail": "a sentence"}
 
 ``engine.json`` (written once, when the engine stops)::
 
     {"status": "completed|aborted", "reason": "...", "started_at": <unix s, offset 0 of the
      plan's stages>, "ended_at": <unix s>, "workers_lost": 0, "saturated": false,
      "behind_plan": false, "locust_version": "2.x", "planned_arrivals": n | null,
-     "started_arrivals": n | null, "dropped_arrivals": 0}
+     "started_arrivals": n | null, "dropped_arrivals": 0, "dropped_by_target": 0}
 
 A stage of the plan covers the windows `started_at + stage.start_s <= t < started_at + stage.end_s`.
 

@@ -13,6 +13,7 @@ EventKind = Literal[
     "stage_started",
     "stopping",
     "abort",
+    "arrivals_dropped",
 ]
 EngineStatus = Literal["completed", "aborted"]
 
@@ -33,13 +34,17 @@ class LoadSample:
     started_arrivals: int | None
     """Open model: journeys actually started in that second."""
     dropped_arrivals: int
-    """Open model: arrivals not started because every journey slot was busy."""
+    """Open model: arrivals not started because every journey slot was busy (both causes)."""
     achieved_rps: float
     """Requests completed in that second, every operation except `journey.*`."""
     workers: int
     """Load-generating processes reporting (1 in local mode)."""
     cpu_percent: dict[str, float] = field(default_factory=dict)
     """CPU of every Locust process ("master", "local", "worker-1", ...), percent of one core."""
+    dropped_by_target: int = 0
+    """Open model: the part of `dropped_arrivals` dropped while every busy slot was waiting
+    on a response (the target is slow: counted as `dropped` requests in the timeline); the
+    rest was the generator's shortfall (slots busy in think time or a starved scheduler)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +61,7 @@ class LoadSample:
             achieved_rps=float(data.get("achieved_rps") or 0.0),
             workers=int(data.get("workers") or 0),
             cpu_percent={str(k): float(v) for k, v in (data.get("cpu_percent") or {}).items()},
+            dropped_by_target=int(data.get("dropped_by_target") or 0),
         )
 
 
@@ -104,6 +110,8 @@ class EngineSummary:
     """Open model: arrivals started over the whole run."""
     dropped_arrivals: int = 0
     """Open model: arrivals dropped because every journey slot was busy."""
+    dropped_by_target: int = 0
+    """Open model: the part of `dropped_arrivals` the target caused (see LoadSample)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 from harness.timeline._histogram import LatencyHistogram
 
-Outcome = Literal["ok", "http_4xx", "http_5xx", "timeout", "connection_error", "check_failed"]
+Outcome = Literal[
+    "ok",
+    "http_4xx",
+    "http_5xx",
+    "timeout",
+    "connection_error",
+    "check_failed",
+    "dropped",
+    "interrupted",
+]
 OUTCOMES: tuple[Outcome, ...] = (
     "ok",
     "http_4xx",
@@ -15,6 +24,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     "timeout",
     "connection_error",
     "check_failed",
+    "dropped",
+    "interrupted",
 )
 MAX_ERROR_MESSAGES = 20
 """Distinct error messages kept per window; the rest are counted under OTHER_ERRORS."""
@@ -39,6 +50,13 @@ class OutcomeCounts:
     """Refused, reset or unreachable; no latency is recorded for these."""
     check_failed: int = 0
     """A response that failed a declared check (body, JSON path, status, latency)."""
+    dropped: int = 0
+    """Open model: an arrival never sent because the target kept every journey slot busy
+    (responses outstanding); the target's failure, so it counts against error rate and
+    availability. No latency is recorded."""
+    interrupted: int = 0
+    """A request still in flight when the graceful stop ran out; its elapsed time is in
+    the latency histogram."""
 
     @property
     def total(self) -> int:
@@ -49,6 +67,8 @@ class OutcomeCounts:
             + self.timeout
             + self.connection_error
             + self.check_failed
+            + self.dropped
+            + self.interrupted
         )
 
     @property
