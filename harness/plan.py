@@ -156,6 +156,10 @@ class RunPlan:
     time. None: one per journey slot (no waiting)."""
     request_timeout_s: float = 30.0
     """A request slower than this records outcome `timeout`."""
+    graceful_stop_s: float = 30.0
+    """When the plan (or a ramp-down that removes users) ends, in-flight iterations get this
+    long to finish and are recorded; a request still in flight after it is recorded with
+    outcome `interrupted` and its elapsed time (k6's gracefulStop). 0: stop at once."""
     locustfile: str | None = None
     """Path of a team's locustfile whose users run under perfctl's shape and measurement."""
     target: str = ""

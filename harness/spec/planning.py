@@ -53,6 +53,7 @@ def build_plan(
             else max(10, round(spec.max_concurrency * scale.rate))
         ),
         request_timeout_s=spec.request_timeout,
+        graceful_stop_s=spec.graceful_stop,
         locustfile=(str(locate_locustfile(locustfiles[0], scenario.path)) if locustfiles else None),
         target=strip_secrets(target),
         catalog_size=catalog_size,

@@ -5,6 +5,7 @@ and time explicitly (`smoke`, `ci`, `demo`; `full` is the file as written).
 
     model: closed                  # closed: a number of users; open: an arrival rate
     warmup: 1m                     # excluded from judgement
+    graceful_stop: 30s             # in-flight iterations may finish after the end (0: none)
     stages:                        # each stage ramps linearly from the previous target
       - {name: ramp-up, duration: 5m, users: 1000}
       - {name: steady, duration: 30m, users: 1000}
@@ -231,6 +232,14 @@ class ScenarioFile(StrictModel):
     arrivals: Literal["uniform", "poisson"] = "poisson"
     max_concurrency: int = Field(default=1000, ge=1, description="Open model: journeys in flight.")
     request_timeout: Duration = 30.0
+    graceful_stop: Duration = Field(
+        default=30.0,
+        le=3600.0,
+        description=(
+            "When the run or a ramp-down ends, in-flight iterations get this long to finish "
+            "(k6's gracefulStop); a request still in flight then is recorded as `interrupted`."
+        ),
+    )
     catalog_size: int | None = Field(default=None, ge=1, description="Products to seed (volume).")
     sla: bool = Field(
         default=True, description="Judge against sla.yaml too (false: only `objectives` below)."
