@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from harness import __version__
@@ -500,6 +499,22 @@ def reports_serve(
     serve_reports(directory, port, announce=typer.echo)
 
 
+def _show_usage_error(error: typer.TyperException) -> None:
+    """One line for a usage error typer found while parsing, naming the help to read."""
+    # typer carries its own copy of click (typer._click): its usage errors are
+    # TyperExceptions, not the `click` package's. Their context gives the command path.
+    context = getattr(error, "ctx", None)
+    if context is None:
+        typer.echo(f"error: {error.format_message()}", err=True)
+        return
+    if error.message == context.get_help():
+        # a group run without a command (`perfctl`, `perfctl sla`): its help is the answer
+        typer.echo(error.message, err=True)
+        return
+    message = " ".join(error.format_message().split())
+    typer.echo(f"error: {message} (see '{context.command_path} --help')", err=True)
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:
@@ -507,13 +522,13 @@ def main() -> None:
     except PerfctlError as error:
         typer.echo(f"error: {error.message}", err=True)
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("error: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as error:
-        error.show()
+    except typer.TyperException as error:  # bad option, missing argument, unknown command
+        _show_usage_error(error)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         typer.echo("error: interrupted", err=True)

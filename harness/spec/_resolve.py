@@ -105,6 +105,7 @@ class ObjectiveResolver:
                 else self.defaults.windows_required
             ),
             scope=options.scope or written.scope,
+            scope_written=options.scope is not None,
             severity=options.severity or written.severity or self.defaults.severity,
             optional=options.optional,
             min_samples=options.min_samples

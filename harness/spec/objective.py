@@ -94,6 +94,10 @@ class Objective:
     """Why the objective exists, from the file."""
     source: str
     """Where it was declared: "sla.yaml:42"."""
+    scope_written: bool = True
+    """Whether `scope` was written in the file; False for the stage a table implies (a
+    component's peak and burst figures are judged in the stages `peak` and `spike`), which
+    may be a stage no scenario has (then the figure is out of scope, not a typo)."""
 
     @property
     def unit(self) -> CanonicalUnit:

@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import SpecError
-from harness.spec.check import check_against, unmatched_scopes
+from harness.spec.check import (
+    check_against,
+    project_stages,
+    stage_names,
+    unknown_scopes,
+    unmatched_scopes,
+)
 from harness.spec.objective import OPERATION_ALL, Objective
 from harness.spec.scenario import Scenario, list_scenario_names, load_scenario
 from harness.spec.schema import sla_schema
@@ -32,9 +38,14 @@ def lint_sla(path: Path | None, scenario_names: list[str]) -> str:
             checked.append(scenario)
         except SpecError as error:
             errors.append(error.message)
+    # Stage scopes are checked against every scenario known: `peak` need not exist in `smoke`.
+    judged = {scenario.name: stage_names(scenario) for scenario in checked if scenario.spec.sla}
+    if judged:
+        errors += unknown_scopes(sla.objectives, {**project_stages(), **judged})
+    for scenario in checked:
+        errors += unknown_scopes(scenario.objectives, {scenario.name: stage_names(scenario)})
     if errors:
         raise SpecError("\n".join(errors))
-    # Stage scopes are checked against the whole set: `peak` need not exist in `smoke`.
     warnings = unmatched_scopes(sla.objectives, checked) if checked and not scenario_names else []
     metrics = Counter(objective.metric for objective in sla.objectives)
     counts = ", ".join(f"{count} {metric}" for metric, count in sorted(metrics.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.spec.check import check_plan
 from harness.spec.sla import Sla, load_sla
 from harness.verdict.evaluate import evaluate, read_judged_run
 from harness.verdict.model import Verdict
@@ -29,6 +30,10 @@ def judge_run_dir(
     """Read the run (and baseline), judge every objective, write verdict.json, junit.xml, summary.md."""
     run = read_judged_run(run_dir)
     sla = sla_for_run(run_dir, sla_path, run.record.get("sla"))
+    # the cross-check `perfctl run` makes before any load: an objective that names an
+    # operation the run never produces, or a stage no scenario has, is a spec error (exit 2),
+    # never a silent not_exercised beside a pass
+    check_plan(sla, run.plan)
     baseline = read_judged_run(baseline_dir) if baseline_dir is not None else None
     verdict = evaluate(run, sla, baseline=baseline, strict=strict)
     write_verdict(run_dir, verdict)

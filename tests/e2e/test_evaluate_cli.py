@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.spec import plan_scenario
 from tests.harness._synthetic_run import SyntheticRun, simple_plan
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
@@ -101,3 +102,20 @@ def test_compare_exits_1_on_a_regression_and_0_without(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "REGRESSION" in result.stdout
     assert json.loads((slower / "compare.json").read_text())["regression"] is True
+
+
+def test_a_misspelt_operation_is_a_spec_error_not_a_pass(tmp_path: Path) -> None:
+    """Issue 10: an SLA that `run` and `sla lint` reject passed `evaluate --strict`."""
+    run = SyntheticRun(tmp_path / "smoke", plan_scenario("smoke", "smoke"))
+    run_dir = run.steady("product_search", range(4, 20), 10, 50.0).finish()
+    sla = tmp_path / "typo.yaml"
+    sla.write_text(
+        "version: 1\nname: typo\nobjectives:\n"
+        '  - {operation: product_search, metric: latency, statistic: p95, limit: "< 300 ms"}\n'
+        '  - {operation: prodcut_search, metric: latency, statistic: p95, limit: "< 300 ms"}\n'
+    )
+    result = _perfctl("evaluate", run_dir, "--sla", sla, "--strict")
+    assert result.returncode == 2, result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "prodcut_search" in result.stderr
+    assert "closest: 'product_search'" in result.stderr
