@@ -7,7 +7,9 @@ process on a free port, waited on until `/ready` answers 200.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -30,15 +32,53 @@ _LOOPBACK = "127.0.0.1"
 
 
 def validate_target_url(url: str) -> str:
-    """The target URL without a trailing slash; a UsageError unless it is http(s)://host."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--target must be an http:// or https:// URL with a host, got {url!r}")
+    """The target URL without a trailing slash; a UsageError naming what is wrong with it.
+
+    The rules: `http(s)://[USER:PASSWORD@]HOST[:PORT][/PREFIX]`. Every request path of the
+    plan is appended to the target as written, so a path prefix serves an application mounted
+    below the root (`http://h/shop` + `/api/cart` is `http://h/shop/api/cart`). A query
+    string or fragment cannot be appended to (it would end up inside every request's path),
+    and credentials are sent as HTTP basic auth on every request, so both parts are needed.
+    """
+    shown = redact_url(url)
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        raise UsageError(
+            f"--target must not contain spaces or control characters, got {shown!r} "
+            "(percent-encode them, e.g. %20)"
+        )
     try:
-        _ = parts.port
-    except ValueError:
-        raise UsageError(f"--target has an invalid port: {redact_url(url)!r}") from None
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise UsageError(f"--target is not a valid URL ({error}): {shown!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--target must be an http:// or https:// URL with a host, got {shown!r}")
+    if port == 0:
+        raise UsageError(f"--target has an invalid port: {shown!r} (expected 1..65535)")
+    if "?" in url or "#" in url:
+        raise UsageError(
+            f"--target must not carry a query string or fragment, got {shown!r}: perfctl "
+            "appends each operation's path to the target; put query parameters in the "
+            "scenario's steps (`query:`)"
+        )
+    if parts.username is not None and not (parts.username and parts.password):
+        raise UsageError(
+            f"--target credentials must be USER:PASSWORD@ (sent as HTTP basic auth), got {shown!r}"
+        )
     return url.rstrip("/")
+
+
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without its USER:PASSWORD@ part, and the basic-auth header value they make."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    bare = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return bare, f"Basic {token}"
 
 
 def _is_secret_param(name: str) -> bool:
@@ -83,13 +123,16 @@ def find_free_port(host: str = _LOOPBACK) -> int:
 
 def _answers(url: str, timeout_s: float) -> int | None:
     """The HTTP status `url` answers with, or None when nothing answered."""
+    bare, authorization = split_credentials(url)
+    headers = {"Authorization": authorization} if authorization is not None else {}
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        request = urllib.request.Request(bare, headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             status: int = response.status
             return status
     except urllib.error.HTTPError as error:
         return error.code
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return None
 
 
