@@ -25,6 +25,8 @@ OUTCOME_COLOURS = {
     "timeout": "#8e5ea2",
     "connection_error": "#6c757d",
     "check_failed": "#3c6e9f",
+    "dropped": "#b5651d",
+    "interrupted": "#adb5bd",
 }
 PALETTE = (
     "#3c6e9f",
