@@ -355,9 +355,7 @@ class _RunSession:
                 self.started_at = utc_now()
                 self.started_monotonic = time.monotonic()
                 self.abort_watch = AbortWatch(
-                    self.objectives,
-                    started_t=self.started_at.timestamp(),
-                    warmup_s=self.plan.warmup_s,
+                    self.objectives, self.plan, started_t=self.started_at.timestamp()
                 )
                 generators.start()
                 self._note_generators(generators)
@@ -428,6 +426,8 @@ class _RunSession:
         deadline = (
             self.started_monotonic
             + self.plan.duration_s
+            # the engine ends the run only after the graceful stop of the users in flight
+            + self.plan.graceful_stop_s
             + STARTUP_GRACE_S
             + (EXPECT_WORKERS_MAX_WAIT_S if self.workers_expected else 0)
         )

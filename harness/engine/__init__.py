@@ -4,6 +4,7 @@ The only package that imports locust and gevent (which monkey-patch the process)
 `schedule` (pure stage and arrival math), `recorder` (requests → per-second HDR windows in
 every load-generating process), `collector` (master or local process: exact merge, run-dir
 files, generator health), `journeys` and `flow` (what a user does), `users` (closed-model
-users, the open-model arrival driver, a team's locustfile users), `shape` (the LoadTestShape),
+users, the open-model arrival driver, a team's locustfile users), `drops` (whose failure an
+arrival dropped at the concurrency cap is), `shape` (the LoadTestShape and the graceful stop),
 `locustfile` (the entry point that wires them to Locust's events).
 """

@@ -8,6 +8,10 @@ Sources (the local recorder, or each worker through Locust's worker reports) han
 `GRACE_S` after it ended; finished seconds are appended to timeline.jsonl and load.jsonl
 and dropped from memory, so the master's memory does not grow with the run's length.
 Data that arrives for a second already written is appended as an extra line (readers add).
+
+Dropped arrivals (open model): each second's `dropped_arrivals` and the part the target
+caused (`dropped_by_target`, see `drops.drop_cause`) go to load.jsonl; an `arrivals_dropped`
+event tells each run of consecutive seconds with drops, its cause and its numbers.
 """
 
 from __future__ import annotations
@@ -49,6 +53,34 @@ class _Source:
     cpu_percent: float = 0.0
 
 
+@dataclass(slots=True)
+class _DropEpisode:
+    """Consecutive seconds in which arrivals were dropped."""
+
+    first_t: int
+    last_t: int = 0
+    planned: int = 0
+    dropped: int = 0
+    by_target: int = 0
+
+    def describe(self) -> str:
+        by_generator = self.dropped - self.by_target
+        cause = (
+            "target and generator"
+            if self.by_target and by_generator
+            else "target"
+            if self.by_target
+            else "generator"
+        )
+        return (
+            f"cause: {cause}; {self.dropped} of {self.planned} planned arrivals dropped in "
+            f"{self.last_t - self.first_t + 1} s: {self.by_target} by the target (every busy "
+            f"journey slot awaiting a response; counted as `dropped` requests), "
+            f"{by_generator} by the generator (slots in think time or waiting for a "
+            "connection, or the scheduler late)"
+        )
+
+
 class Collector:
     """Merges batches from every source and writes the run directory as seconds finish."""
 
@@ -65,6 +97,7 @@ class Collector:
         self._saturated_now: set[str] = set()
         self._behind: deque[tuple[float, float]] = deque(maxlen=SUSTAINED_S)
         self._behind_now = False
+        self._drops: _DropEpisode | None = None
         self.saturated = False
         self.behind_plan = False
         self.totals = ArrivalCounts()
@@ -91,15 +124,10 @@ class Collector:
             else:
                 existing.merge(window)
         for t, counts in batch.arrivals.items():
-            self.totals.planned += counts.planned
-            self.totals.started += counts.started
-            self.totals.dropped += counts.dropped
+            self.totals.add(counts)
             if t < self._next_t:
                 continue
-            merged = self._arrivals.setdefault(t, ArrivalCounts())
-            merged.planned += counts.planned
-            merged.started += counts.started
-            merged.dropped += counts.dropped
+            self._arrivals.setdefault(t, ArrivalCounts()).add(counts)
         if late:
             self.lines_written += self.writer.append_windows(late)
 
@@ -156,9 +184,28 @@ class Collector:
             achieved_rps=float(requests),
             workers=max(len(self._sources), 1),
             cpu_percent=cpu,
+            dropped_by_target=arrivals.dropped_by_target if arrivals else 0,
         )
         self.writer.append_load(sample)
         self._check_health(sample, offset)
+        self._check_drops(sample)
+
+    def _check_drops(self, sample: LoadSample | None) -> None:
+        """Extends or closes the current run of seconds with dropped arrivals; a closed run
+        becomes one `arrivals_dropped` event (None: the run directory is being finished)."""
+        if sample is not None and sample.dropped_arrivals:
+            episode = self._drops or _DropEpisode(first_t=sample.t)
+            episode.last_t = sample.t
+            episode.planned += sample.planned_arrivals or 0
+            episode.dropped += sample.dropped_arrivals
+            episode.by_target += sample.dropped_by_target
+            self._drops = episode
+            return
+        if self._drops is not None:
+            self.writer.append_event(
+                "arrivals_dropped", self._drops.describe(), t=self._drops.first_t
+            )
+            self._drops = None
 
     def _check_health(self, sample: LoadSample, offset: float) -> None:
         for label, percent in sample.cpu_percent.items():
@@ -220,6 +267,7 @@ class Collector:
     ) -> EngineSummary:
         """Writes every remaining second and engine.json."""
         self.flush(master_cpu, final=True)
+        self._check_drops(None)
         open_model = self.plan.model == "open"
         summary = EngineSummary(
             status=status,
@@ -239,6 +287,7 @@ class Collector:
             else None,
             started_arrivals=self.totals.started if open_model else None,
             dropped_arrivals=self.totals.dropped,
+            dropped_by_target=self.totals.dropped_by_target,
         )
         self.writer.write_engine(summary)
         return summary

@@ -16,12 +16,12 @@ from locust.runners import MasterRunner
 
 from harness.engine.collector import Collector
 from harness.engine.recorder import Drained
-from harness.engine.runtime import RUNTIME
+from harness.engine.runtime import LOCAL_SOURCE, RUNTIME
 from harness.timeline import RunDirWriter
 
 TICK_OFFSET_S = 0.2
 """The collector ticks this long after each second boundary."""
-LOCAL = "local"
+LOCAL = LOCAL_SOURCE
 FINISH_TIMEOUT_S = 15.0
 """At most this long is spent writing the run directory's last seconds at exit."""
 
@@ -78,6 +78,8 @@ class Controller:
         )
 
     def on_test_stopping(self, **_: Any) -> None:
+        # the graceful stop is over (or the run is aborted): whoever still runs stops now
+        self.environment.stop_timeout = 0.0
         if not self._stopping:
             self._stopping = True
             self.writer.append_event("stopping", RUNTIME.abort_reason or "the load is stopping")

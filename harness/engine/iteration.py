@@ -5,6 +5,11 @@ the time the iteration spent not being served although the plan wanted it served
 scheduler's delay before it started, plus every wait for a free connection. Each request
 carries the lag so far in its context, and the recorder stores completion - intended start
 (service + lag) beside the service time. In the closed model there is no intended start.
+
+Graceful stop: when the engine stops a user (or an open-model journey) whose request is
+still in flight, gevent raises `GreenletExit` inside the request. Locust then reports
+nothing, so the iteration records that request itself, outcome `interrupted` with the time
+it had been in flight, and the whole iteration (multi-step journeys) likewise.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from gevent import GreenletExit
 from gevent.lock import Semaphore
 from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 
@@ -24,6 +30,21 @@ from harness.timeline import Outcome
 
 Check = Callable[[ResponseContextManager, float], str | None]
 """A check on a response and its latency in ms; returns a failure message or None."""
+
+
+INTERRUPTED_ERROR = "interrupted: still in flight when the graceful stop ended"
+"""Error message of a request (or iteration) cut off by the end of the graceful stop."""
+
+
+class Slots:
+    """The journey slots of one open-model driver: how many iterations hold one, and how
+    many of those are awaiting the response to a request they have sent."""
+
+    __slots__ = ("awaiting_response",)
+
+    def __init__(self) -> None:
+        self.awaiting_response = 0
+        """Requests sent whose response has not come back (or failed) yet."""
 
 
 class StepResult:
@@ -59,12 +80,14 @@ class Iteration:
         *,
         intended_start: float | None = None,
         connections: Semaphore | None = None,
+        slots: Slots | None = None,
     ) -> None:
         self.journey = journey
         self.client = client
         self.recorder = recorder
         self.rng = rng
         self._connections = connections
+        self._slots = slots
         self._started = time.perf_counter()
         self._open_model = intended_start is not None
         self._start_lag_ms = (
@@ -111,15 +134,26 @@ class Iteration:
     ) -> StepResult:
         url = f"{path}?{urlencode(query)}" if query else path
         context = {LAG_CONTEXT_KEY: self.lag_ms} if self._open_model else {}
-        with self.client.request(
-            method,
-            url,
-            name=operation,
-            catch_response=True,
-            json=json_body,
-            headers=headers,
-            context=context,
-        ) as response:
+        sent = time.perf_counter()
+        if self._slots is not None:
+            self._slots.awaiting_response += 1
+        try:
+            answer = self.client.request(
+                method,
+                url,
+                name=operation,
+                catch_response=True,
+                json=json_body,
+                headers=headers,
+                context=context,
+            )
+        except GreenletExit:
+            self._record_interrupted(operation, sent)
+            raise
+        finally:
+            if self._slots is not None:
+                self._slots.awaiting_response -= 1
+        with answer as response:
             status = int(response.status_code or 0)
             if not status:
                 error = getattr(response, "error", None)
@@ -143,10 +177,28 @@ class Iteration:
             response.success()
             return StepResult("ok", status, response)
 
+    def _record_interrupted(self, operation: str, sent: float) -> None:
+        """Records a request cut off in flight, with the time it had been in flight."""
+        in_flight_ms = (time.perf_counter() - sent) * 1000.0
+        self.recorder.record(
+            operation,
+            "interrupted",
+            in_flight_ms + self.lag_ms if self._open_model else in_flight_ms,
+            service_ms=in_flight_ms if self._open_model else None,
+            error=INTERRUPTED_ERROR,
+        )
+        self._fail("interrupted", INTERRUPTED_ERROR)
+
     def _fail(self, outcome: Outcome, message: str) -> None:
         if self.outcome == "ok":
             self.outcome = outcome
             self._error = message
+
+    def interrupt(self) -> None:
+        """Records the whole iteration, cut off by the end of the graceful stop (during or
+        between its requests): `interrupted`, unless a request had already failed it."""
+        self._fail("interrupted", INTERRUPTED_ERROR)
+        self.finish()
 
     def finish(self) -> None:
         """Records the whole iteration as operation `journey.<name>`."""

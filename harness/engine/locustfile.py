@@ -97,6 +97,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         _process.cpu_percent(None)
         hooks.report_to_master.add_listener(_on_report_to_master)
+        hooks.test_stopping.add_listener(lambda **_: stop_at_once(environment))
         hooks.quitting.add_listener(_on_worker_quitting)
         hooks.test_start.add_listener(lambda **_: RUNTIME.adopt_options(environment.parsed_options))
         return
@@ -113,6 +114,9 @@ def _on_init(environment: Environment, **_: Any) -> None:
         setattr(options, EPOCH_OPTION, 0.0)
         # a lost worker's users (the open model's arrival driver) move to the survivors
         options.enable_rebalancing = True
+    # the graceful stop of users a ramp-down (or the plan's end) removes; the master sends
+    # it to its workers with every spawn message
+    environment.stop_timeout = RUNTIME.plan.graceful_stop_s
     _controller = Controller(environment, run_dir)
     # Locust installs its own SIGTERM handler only after a headless shape run has ended, so
     # until then a SIGTERM would kill this process without a flush: stop the load instead,
@@ -133,15 +137,24 @@ def _on_sigterm(runner: Any) -> None:
         gevent.spawn(runner.quit)
 
 
+def stop_at_once(environment: Environment) -> None:
+    """Once Locust stops the test (the plan is over and its graceful stop done, or the run
+    is aborted), users still running are stopped without waiting: what they had in flight
+    is recorded as `interrupted`."""
+    environment.stop_timeout = 0.0
+
+
 def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
     runner = _runners[-1] if _runners else None
-    final = runner is not None and runner.state in ("stopped", "stopping", "cleanup")
+    stopped = runner is not None and runner.state in ("stopped", "stopping", "cleanup")
+    # once its load has stopped for good, everything this worker recorded goes out now
+    drained = runner is not None and RUNTIME.load_stopped(runner.user_count)
     index = runner.worker_index if isinstance(runner, WorkerRunner) else -1
     data["perfctl"] = {
-        "batch": RUNTIME.recorder.drain(final=final).to_wire(),
+        "batch": RUNTIME.recorder.drain(final=stopped or drained).to_wire(),
         "cpu": round(_process.cpu_percent(None), 1),
         "label": f"worker-{index + 1}" if index >= 0 else client_id,
-        "drained": RUNTIME.drivers_done(),
+        "drained": drained,
     }
 
 

@@ -58,8 +58,20 @@ class ArrivalCounts:
     """Open-model arrivals of one second in this process."""
 
     planned: int = 0
+    """Arrivals the schedule reached in that second."""
     started: int = 0
+    """Journeys started."""
     dropped: int = 0
+    """Arrivals not started because every journey slot was busy (both causes)."""
+    dropped_by_target: int = 0
+    """The part of `dropped` the target caused (see `drops.drop_cause`)."""
+
+    def add(self, other: ArrivalCounts) -> None:
+        """Adds `other` into these counts."""
+        self.planned += other.planned
+        self.started += other.started
+        self.dropped += other.dropped
+        self.dropped_by_target += other.dropped_by_target
 
 
 @dataclass(slots=True)
@@ -77,7 +89,8 @@ class Drained:
             "watermark": self.watermark,
             "windows": [window.to_line() for window in self.windows],
             "arrivals": {
-                str(t): [c.planned, c.started, c.dropped] for t, c in self.arrivals.items()
+                str(t): [c.planned, c.started, c.dropped, c.dropped_by_target]
+                for t, c in self.arrivals.items()
             },
         }
 
@@ -87,7 +100,7 @@ class Drained:
             watermark=float(data["watermark"]),
             windows=[WindowRecord.from_line(line) for line in data["windows"]],
             arrivals={
-                int(t): ArrivalCounts(int(v[0]), int(v[1]), int(v[2]))
+                int(t): ArrivalCounts(*(int(count) for count in v[:4]))
                 for t, v in data["arrivals"].items()
             },
         )
@@ -134,6 +147,22 @@ class Recorder:
             error=describe(status, exception) if exception is not None else None,
         )
 
+    def record(
+        self,
+        operation: str,
+        outcome: Outcome,
+        latency_ms: float | None,
+        service_ms: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Records a request that Locust's `request` event never reports: one interrupted by
+        the end of the graceful stop, or an arrival the target made the engine drop."""
+        if not operation.startswith(JOURNEY_PREFIX):
+            self.requests += 1
+        self._window(int(time.time()), operation).record(
+            outcome, latency_ms, service_ms=service_ms, error=error
+        )
+
     def record_journey(
         self,
         journey: str,
@@ -148,13 +177,18 @@ class Recorder:
         )
 
     def count_arrival(
-        self, t: float, *, planned: int = 0, started: int = 0, dropped: int = 0
+        self,
+        t: float,
+        *,
+        planned: int = 0,
+        started: int = 0,
+        dropped: int = 0,
+        dropped_by_target: int = 0,
     ) -> None:
         """Counts open-model arrivals in the second `t` falls in."""
-        counts = self._arrivals.setdefault(int(t), ArrivalCounts())
-        counts.planned += planned
-        counts.started += started
-        counts.dropped += dropped
+        self._arrivals.setdefault(int(t), ArrivalCounts()).add(
+            ArrivalCounts(planned, started, dropped, dropped_by_target)
+        )
 
     def drain(self, final: bool = False) -> Drained:
         """Removes and returns every finished second (all of them when `final`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ EPOCH_OPTION = "perfctl_epoch"
 """Locust option carrying the run's start (unix seconds) from the master to its workers."""
 DRIVERS_OPTION = "perfctl_drivers"
 """Locust option: open-model arrival drivers sharing the rate (one per worker)."""
+LOCAL_SOURCE = "local"
+"""The source name of the load a master-less process generates itself."""
 
 
 @dataclass(slots=True)
@@ -44,7 +47,8 @@ class Runtime:
     abort_reason: str | None = None
     """Why the run stops early, when it does."""
     drained: set[str] = field(default_factory=set)
-    """Open model: sources (workers, or "local") whose drivers have all finished."""
+    """Sources (workers, or "local") that have stopped their load after the plan ended (the
+    graceful stop is over) and sent everything they recorded."""
     live_sources: set[str] = field(default_factory=set)
     """Master: the workers still reporting."""
     drivers_started: int = 0
@@ -82,9 +86,22 @@ class Runtime:
         """Every arrival driver this process started has finished."""
         return self.drivers_started > 0 and self.drivers_running == 0
 
+    def load_stopped(self, user_count: int) -> bool:
+        """This process has stopped its load for good: open model, its arrival drivers have
+        finished; closed model, the plan has ended and its last user has stopped."""
+        if self.plan is None:
+            return False
+        if self.plan.model == "open":
+            return self.drivers_done()
+        return (
+            self.epoch is not None
+            and time.time() >= self.epoch + self.plan.duration_s
+            and user_count == 0
+        )
+
     def all_drained(self) -> bool:
-        """Master or local: every load-generating process has finished its arrivals."""
-        if "local" in self.drained:
+        """Master or local: every load-generating process has stopped and reported its load."""
+        if LOCAL_SOURCE in self.drained:
             return True
         return bool(self.live_sources) and self.live_sources <= self.drained
 

@@ -1,4 +1,13 @@
-"""The LoadTestShape that drives Locust from the plan's stages and ends the test after them."""
+"""The LoadTestShape that drives Locust from the plan's stages and ends the test after them.
+
+The graceful stop: once the last stage has ended, the closed model asks for zero users, so
+Locust stops every user the way a ramp-down does (a user in its think time at once, a user
+in an iteration when the iteration ends, at the latest after the plan's `graceful_stop_s`,
+Locust's stop timeout, when it is stopped and records what it had in flight as
+`interrupted`). The open model's drivers stop their own journeys the same way. The test ends
+when every load-generating process says it has stopped its load and sent all it recorded,
+or at the latest `STOP_MARGIN_S` after the graceful stop.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,14 @@ import time
 from typing import Any
 
 from locust import LoadTestShape, User
+from locust.runners import MasterRunner
 
-from harness.engine.runtime import EPOCH_OPTION, RUNTIME
+from harness.engine.runtime import EPOCH_OPTION, LOCAL_SOURCE, RUNTIME
 from harness.engine.schedule import users_at
 
-OPEN_MODEL_DRAIN_S = 1.0
-"""Open model: the test ends once every driver has seen its journeys finish, at the latest
-this long after the request timeout past the last arrival."""
+STOP_MARGIN_S = 5.0
+"""The test ends at the latest this long after the graceful stop ended (time for the
+processes to report their last windows)."""
 
 
 class PlanShape(LoadTestShape):
@@ -57,17 +67,35 @@ class PlanShape(LoadTestShape):
             if self.on_stage is not None and RUNTIME.epoch is not None:
                 self.on_stage(stage.name, RUNTIME.epoch + stage.start_s)
         if plan.model == "open":
-            drained = RUNTIME.all_drained()
-            if offset >= plan.duration_s + plan.request_timeout_s + OPEN_MODEL_DRAIN_S or (
-                drained and offset >= plan.duration_s
-            ):
-                RUNTIME.plan_completed = True
+            if self._stopped(offset):
                 return None
             assert self.driver_class is not None
             return RUNTIME.drivers, float(RUNTIME.drivers), [self.driver_class]
+        chosen: list[type[User] | None] = [*self.team_classes] or [self.journey_class]
+        classes = [c for c in chosen if c is not None]
         target = users_at(plan, offset)
-        if target is None:
-            RUNTIME.plan_completed = True
+        if target is not None:
+            return target.users, target.spawn_rate_per_s, classes
+        runner = self.runner
+        if runner is not None and not isinstance(runner, MasterRunner) and runner.user_count == 0:
+            RUNTIME.drained.add(LOCAL_SOURCE)
+        if self._stopped(offset):
             return None
-        classes = self.team_classes if self.team_classes else [self.journey_class]
-        return target.users, target.spawn_rate_per_s, [c for c in classes if c is not None]
+        # the graceful stop: every user stops as in a ramp-down (Locust's stop timeout)
+        most = max((max(s.users_start or 0, s.users_end or 0) for s in plan.stages), default=1)
+        return 0, float(max(most, 1)), classes
+
+    def _stopped(self, offset: float) -> bool:
+        """After the last stage: every process has stopped its load and reported it all, or
+        the graceful stop and its margin are over."""
+        plan = RUNTIME.plan
+        assert plan is not None
+        if offset < plan.duration_s:
+            return False
+        if (
+            RUNTIME.all_drained()
+            or offset >= plan.duration_s + plan.graceful_stop_s + STOP_MARGIN_S
+        ):
+            RUNTIME.plan_completed = True
+            return True
+        return False
