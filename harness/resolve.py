@@ -14,6 +14,12 @@ from typing import Any
 
 from harness.errors import UsageError
 from harness.plan import RunPlan, plan_locustfile
+from harness.spec.limits import (
+    MAX_DURATION_S,
+    MAX_SPAWN_RATE_PER_S,
+    MAX_USERS,
+    plan_limit_problems,
+)
 
 DEFAULT_LOCUST_USERS = 1
 """Locust's own default for -u."""
@@ -85,12 +91,18 @@ def _plan_for_locustfile(request: PlanRequest) -> RunPlan:
         if options.spawn_rate_per_s is None
         else options.spawn_rate_per_s
     )
-    if users < 1:
-        raise UsageError(f"-u/--users must be at least 1, got {users}")
-    if spawn_rate <= 0:
-        raise UsageError(f"-r/--spawn-rate must be positive, got {spawn_rate:g}")
-    if options.run_time_s <= 0:
-        raise UsageError(f"-t/--run-time must be positive, got {options.run_time_s:g} s")
+    if not 1 <= users <= MAX_USERS:
+        raise UsageError(f"-u/--users must be at least 1 and at most {MAX_USERS:,}, got {users:,}")
+    if not 0 < spawn_rate <= MAX_SPAWN_RATE_PER_S:
+        raise UsageError(
+            f"-r/--spawn-rate must be positive and at most {MAX_SPAWN_RATE_PER_S:,.0f} users/s, "
+            f"got {spawn_rate:,.6g}"
+        )
+    if not 0 < options.run_time_s <= MAX_DURATION_S:
+        raise UsageError(
+            f"-t/--run-time must be positive and at most {MAX_DURATION_S:,.0f} s (7 days), "
+            f"got {options.run_time_s:,.6g} s"
+        )
     return plan_locustfile(
         str(path.resolve()), users, spawn_rate, options.run_time_s, request.target, request.tags
     )
@@ -109,6 +121,9 @@ def _plan_from_file(request: PlanRequest) -> RunPlan:
         raise UsageError(f"{path} is not a perfctl plan.json: {error}") from None
     if not plan.stages or plan.duration_s <= 0:
         raise UsageError(f"{path}: the plan has no stages to run")
+    problems = plan_limit_problems(plan)
+    if problems:
+        raise UsageError(f"{path}: " + "; ".join(problems))
     return replace(plan, target=request.target, tags={**plan.tags, **request.tags})
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from harness.errors import UsageError
+from harness.errors import SpecError, UsageError
 from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
+from harness.spec._document import display_path
 from harness.spec.journeys import BUILTIN_JOURNEYS
+from harness.spec.limits import plan_limit_problems
 from harness.spec.scenario import Scenario, locate_locustfile, require_profile
 from harness.spec.scenario_models import JourneySpec, ProfileSpec, ScenarioFile, StepSpec
 
@@ -38,7 +40,7 @@ def build_plan(
     )
     journeys = tuple(_journey(name, journey, scenario) for name, journey in spec.journeys.items())
     locustfiles = [j.locustfile for j in spec.journeys.values() if j.locustfile is not None]
-    return RunPlan(
+    plan = RunPlan(
         scenario=scenario.name,
         profile=profile,
         scale=scale,
@@ -61,6 +63,13 @@ def build_plan(
         uses_sla=spec.sla,
         scenario_objectives=tuple(objective.to_dict() for objective in scenario.objectives),
     )
+    # the file's own numbers were bounded when it was read; a profile can still scale them up
+    problems = plan_limit_problems(plan)
+    if problems:
+        raise SpecError(
+            f"{display_path(scenario.path)}: under profile {profile!r}, " + "; ".join(problems)
+        )
+    return plan
 
 
 def profile_scale(spec: ScenarioFile, profile: ProfileSpec | None) -> Scale:

@@ -27,6 +27,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from harness.spec._types import Duration, Rate, StrictModel
+from harness.spec.limits import (
+    MAX_CONCURRENCY,
+    MAX_DURATION_S,
+    MAX_RATE_PER_S,
+    MAX_REQUEST_TIMEOUT_S,
+    MAX_SPAWN_RATE_PER_S,
+    MAX_THINK_TIME_S,
+    MAX_USERS,
+)
 from harness.spec.sla_models import ObjectiveEntry
 from harness.spec.units import parse_duration_s
 
@@ -40,9 +49,11 @@ def _think_time(value: object) -> tuple[float, float]:
         low, high = parse_duration_s(low_text), parse_duration_s(high_text)
         if low > high:
             raise ValueError(f"the lower bound is above the upper bound, got {value!r}")
-        return (low, high)
-    seconds = parse_duration_s(value)
-    return (seconds, seconds)
+    else:
+        low = high = parse_duration_s(value)
+    if high > MAX_THINK_TIME_S:
+        raise ValueError(f"a think time is at most {MAX_THINK_TIME_S:g} s (1h), got {value!r}")
+    return (low, high)
 
 
 ThinkTime = Annotated[
@@ -190,11 +201,18 @@ class StageSpec(StrictModel):
     """A stage: ramps linearly from the previous stage's target to its own."""
 
     name: str | None = Field(default=None, description="Stage name; objectives scope on it.")
-    duration: Duration
-    users: int | None = Field(default=None, ge=0, description="Closed model: users at the end.")
-    rate: Rate | None = Field(default=None, description="Open model: journey arrivals per second.")
+    duration: Duration = Field(le=MAX_DURATION_S)
+    users: int | None = Field(
+        default=None, ge=0, le=MAX_USERS, description="Closed model: users at the end."
+    )
+    rate: Rate | None = Field(
+        default=None, le=MAX_RATE_PER_S, description="Open model: journey arrivals per second."
+    )
     spawn_rate: float | None = Field(
-        default=None, gt=0, description="Closed model: users started per second."
+        default=None,
+        gt=0,
+        le=MAX_SPAWN_RATE_PER_S,
+        description="Closed model: users started per second.",
     )
 
 
@@ -204,12 +222,16 @@ class ProfileSpec(StrictModel):
     description: str = ""
     users: float | None = Field(default=None, gt=0, description="Factor on user counts.")
     max_users: int | None = Field(
-        default=None, ge=1, description="Scale so the most users is this."
+        default=None, ge=1, le=MAX_USERS, description="Scale so the most users is this."
     )
     rate: float | None = Field(default=None, gt=0, description="Factor on arrival rates.")
-    max_rate: Rate | None = Field(default=None, description="Scale so the highest rate is this.")
+    max_rate: Rate | None = Field(
+        default=None, le=MAX_RATE_PER_S, description="Scale so the highest rate is this."
+    )
     time: float | None = Field(default=None, gt=0, description="Factor on durations.")
-    duration: Duration | None = Field(default=None, description="Scale so the run lasts this.")
+    duration: Duration | None = Field(
+        default=None, le=MAX_DURATION_S, description="Scale so the run lasts this."
+    )
     catalog_size: int | None = Field(default=None, ge=1, description="Products to seed.")
 
 
@@ -228,10 +250,14 @@ class ScenarioFile(StrictModel):
     title: str = ""
     description: str = ""
     model: Literal["closed", "open"] = "closed"
-    warmup: Duration = Field(default=0.0, description="Leading time excluded from judgement.")
+    warmup: Duration = Field(
+        default=0.0, le=MAX_DURATION_S, description="Leading time excluded from judgement."
+    )
     arrivals: Literal["uniform", "poisson"] = "poisson"
-    max_concurrency: int = Field(default=1000, ge=1, description="Open model: journeys in flight.")
-    request_timeout: Duration = 30.0
+    max_concurrency: int = Field(
+        default=1000, ge=1, le=MAX_CONCURRENCY, description="Open model: journeys in flight."
+    )
+    request_timeout: Duration = Field(default=30.0, le=MAX_REQUEST_TIMEOUT_S)
     graceful_stop: Duration = Field(
         default=30.0,
         le=3600.0,

@@ -71,6 +71,10 @@ def test_a_locustfile_uses_locusts_defaults_for_users_and_spawn_rate(locustfile:
         (LocustOptions(users=0, run_time_s=5.0), None, "at least 1"),
         (LocustOptions(spawn_rate_per_s=0.0, run_time_s=5.0), None, "spawn-rate must be positive"),
         (LocustOptions(run_time_s=5.0), "smoke", "--profile applies to scenarios"),
+        (LocustOptions(users=10**10, run_time_s=5.0), None, "at most 1,000,000, got 10,000,"),
+        (LocustOptions(spawn_rate_per_s=1e7, run_time_s=5.0), None, "at most 1,000,000 users/s"),
+        (LocustOptions(spawn_rate_per_s=float("nan"), run_time_s=5.0), None, "got nan"),
+        (LocustOptions(run_time_s=8 * 86400.0), None, r"at most 604,800 s \(7 days\)"),
     ],
 )
 def test_bad_locustfile_options_are_usage_errors(
