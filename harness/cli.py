@@ -213,6 +213,14 @@ def run(
             help="Bearer token for Prometheus (never written to the run directory).",
         ),
     ] = None,
+    require_coverage: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-coverage/--no-require-coverage",
+            help="Fail the gate when an objective in scope for this run ends no_data or "
+            "not_exercised (default: the SLA's defaults.require_coverage).",
+        ),
+    ] = None,
 ) -> int:
     """Drive the target with a scenario, judge it against the SLA, write the HTML report.
 
@@ -253,7 +261,8 @@ def run(
                 users=users, spawn_rate_per_s=spawn_rate, run_time_s=_parse_run_time(run_time)
             ),
             observe=ObserveOptions(prometheus=source),
-        )
+        ),
+        require_coverage=require_coverage,
     )
 
 
@@ -292,6 +301,14 @@ def evaluate(
         typer.Option(help="Run directory of a baseline, for the SLA's relative objectives."),
     ] = None,
     strict: Annotated[bool, typer.Option(help="A warning fails the gate.")] = False,
+    require_coverage: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-coverage/--no-require-coverage",
+            help="Fail the gate when an objective in scope for this run ends no_data or "
+            "not_exercised (default: the SLA's defaults.require_coverage).",
+        ),
+    ] = None,
 ) -> int:
     """Judge a run against the SLA: writes verdict.json, junit.xml and summary.md.
 
@@ -304,7 +321,13 @@ def evaluate(
     from harness.verdict.gate import judge_run_dir
     from harness.verdict.table import print_verdict
 
-    verdict = judge_run_dir(run_dir, sla_path=sla, baseline_dir=baseline, strict=strict)
+    verdict = judge_run_dir(
+        run_dir,
+        sla_path=sla,
+        baseline_dir=baseline,
+        strict=strict,
+        require_coverage=require_coverage,
+    )
     print_verdict(verdict, Console())
     print_capacity(verdict.capacity, Console())
     typer.echo(f"verdict: {run_dir / 'verdict.json'}")

@@ -15,7 +15,9 @@ from harness.runner import RunRequest
 from harness.runner import run as run_load
 
 
-def run_judge_report(request: RunRequest, console: Console | None = None) -> int:
+def run_judge_report(
+    request: RunRequest, console: Console | None = None, *, require_coverage: bool | None = None
+) -> int:
     """`perfctl run`: the verdict's exit code for a finished or aborted run; 130 when
     interrupted; an engine failure stays exit 3 once what it measured is judged and reported."""
     console = console or Console()
@@ -24,12 +26,12 @@ def run_judge_report(request: RunRequest, console: Console | None = None) -> int
     except (InterruptedRunError, EngineError) as error:
         if error.run_dir is None:
             raise
-        code = judge_and_report(error.run_dir, console)
+        code = judge_and_report(error.run_dir, console, require_coverage=require_coverage)
         aborted_on_breach = isinstance(error, EngineError) and code == 1 and _aborted(error.run_dir)
         if aborted_on_breach:
             return code  # the SLA stopped the run: a failed verdict, not an infrastructure error
         raise
-    return judge_and_report(result.run_dir, console)
+    return judge_and_report(result.run_dir, console, require_coverage=require_coverage)
 
 
 def _aborted(run_dir: Path) -> bool:
@@ -41,7 +43,9 @@ def _aborted(run_dir: Path) -> bool:
     )
 
 
-def judge_and_report(run_dir: Path, console: Console) -> int:
+def judge_and_report(
+    run_dir: Path, console: Console, *, require_coverage: bool | None = None
+) -> int:
     """Evaluate and render `run_dir`, print the verdict and the report path; the verdict's
     exit code. A report that fails to render is said in one line and does not hide the
     verdict."""
@@ -49,7 +53,7 @@ def judge_and_report(run_dir: Path, console: Console) -> int:
     from harness.verdict.gate import judge_run_dir
     from harness.verdict.table import print_verdict
 
-    verdict = judge_run_dir(run_dir)
+    verdict = judge_run_dir(run_dir, require_coverage=require_coverage)
     console.print()
     print_verdict(verdict, console, all_checks=False)
     try:

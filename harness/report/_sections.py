@@ -10,6 +10,7 @@ from harness.report._data import RunData
 from harness.report._series import ALL_REQUESTS, PERCENTILES, OperationTotals, RunSeries
 from harness.timeline import JOURNEY_PREFIX
 from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict.coverage import OutOfScope
 from harness.verdict.model import CHECK_STATUSES, Check
 
 TOP_ERRORS = 20
@@ -56,9 +57,16 @@ def _row(check: Check) -> CheckRow:
         scope=check.scope if check.window == "run" else f"{check.scope}, {check.window} windows",
         severity=check.severity,
         samples=check.samples,
-        message=check.message,
+        message=_scoped_message(check),
         actions=check.actions,
     )
+
+
+def _scoped_message(check: Check) -> str:
+    """The check's message, saying first when the run was never designed to judge it."""
+    if check.out_of_scope is None:
+        return check.message
+    return f"out of scope ({OutOfScope(check.out_of_scope).label}): {check.message}"
 
 
 def urgent_checks(data: RunData) -> list[CheckRow]:

@@ -72,6 +72,11 @@ class Sla:
                 return objective
         raise KeyError(objective_id)
 
+    @property
+    def require_coverage(self) -> bool:
+        """`defaults.require_coverage`: an in-scope objective left unjudged fails the gate."""
+        return self.spec.defaults.require_coverage
+
     def incident_response(self, severity: Severity) -> IncidentResponseSpec | None:
         """The seed's response and recommended actions for a breach of this severity."""
         return self.spec.incident_response.get(severity)

@@ -241,6 +241,11 @@ class DefaultsSpec(StrictModel):
         ge=1,
         description="Floor for every objective's minimum sample count (percentiles may need more).",
     )
+    require_coverage: bool = Field(
+        default=False,
+        description="Fail the gate when an objective in scope for the run ends no_data or "
+        "not_exercised (as `--require-coverage` does).",
+    )
 
 
 class SlaFile(StrictModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from harness.spec.sla import Sla
 from harness.spec.units import Limit
 from harness.timeline import read_engine_summary
 from harness.verdict.breaking_point import judge_breaking_point
+from harness.verdict.coverage import UNJUDGED_STATUSES, out_of_scope
 from harness.verdict.drift import judge_drift
 from harness.verdict.incident import recommended_actions
 from harness.verdict.judge import CLIENT_METRICS, Reading, judge, read
@@ -66,17 +67,35 @@ def read_judged_run(run_dir: Path) -> JudgedRun:
 
 
 def evaluate(
-    run: JudgedRun, sla: Sla, *, baseline: JudgedRun | None = None, strict: bool = False
+    run: JudgedRun,
+    sla: Sla,
+    *,
+    baseline: JudgedRun | None = None,
+    strict: bool = False,
+    require_coverage: bool | None = None,
 ) -> Verdict:
     """Judge every objective of the run: the SLA's that apply to its scenario (unless the
-    scenario opted out with `sla: false`), then the scenario's own thresholds."""
+    scenario opted out with `sla: false`), then the scenario's own thresholds.
+
+    `require_coverage` (None: the SLA's `defaults.require_coverage`) fails the gate on an
+    in-scope objective left unjudged."""
+    if require_coverage is None:
+        require_coverage = sla.require_coverage
     checks: list[Check] = []
     for objective in objectives_for_plan(sla, run.plan):
         if objective.limit is not None:
-            checks.append(_check(objective, objective.limit, run, sla))
+            check = _check(objective, objective.limit, run, sla)
+            checks.append(_scoped(check, objective, run.plan, baseline_given=baseline is not None))
         if objective.baseline is not None:
-            checks.append(_baseline_check(objective, run, baseline, sla))
-    status, reasons = overall_status(tuple(checks), run.run_status, strict=strict)
+            check = _baseline_check(objective, run, baseline, sla)
+            checks.append(
+                _scoped(
+                    check, objective, run.plan, relative=True, baseline_given=baseline is not None
+                )
+            )
+    status, reasons = overall_status(
+        tuple(checks), run.run_status, strict=strict, require_coverage=require_coverage
+    )
     exit_reason = run.record.get("exit_reason")
     if exit_reason and run.run_status != "completed":
         reasons = (*reasons, f"the run ended: {exit_reason}")
@@ -89,7 +108,30 @@ def evaluate(
         baseline=str(baseline.run_dir) if baseline is not None else None,
         run=_run_summary(run),
         capacity=_capacity(run, sla),
+        require_coverage=require_coverage,
     )
+
+
+def _scoped(
+    check: Check,
+    objective: Objective,
+    plan: RunPlan,
+    *,
+    relative: bool = False,
+    baseline_given: bool,
+) -> Check:
+    """`check`, marked out of scope when it went unjudged because the run was never designed
+    to judge it (see harness/verdict/coverage.py)."""
+    if check.status not in UNJUDGED_STATUSES:
+        return check
+    reason = out_of_scope(
+        objective,
+        plan,
+        limit_value=None if relative else check.limit,
+        relative=relative,
+        baseline_given=baseline_given,
+    )
+    return replace(check, out_of_scope=reason.value) if reason is not None else check
 
 
 def _capacity(run: JudgedRun, sla: Sla) -> dict[str, Any] | None:

@@ -26,8 +26,11 @@ def judge_run_dir(
     sla_path: Path | None = None,
     baseline_dir: Path | None = None,
     strict: bool = False,
+    require_coverage: bool | None = None,
 ) -> Verdict:
-    """Read the run (and baseline), judge every objective, write verdict.json, junit.xml, summary.md."""
+    """Read the run (and baseline), judge every objective, write verdict.json, junit.xml, summary.md.
+
+    `require_coverage` None takes the SLA's `defaults.require_coverage`."""
     run = read_judged_run(run_dir)
     sla = sla_for_run(run_dir, sla_path, run.record.get("sla"))
     # the cross-check `perfctl run` makes before any load: an objective that names an
@@ -35,6 +38,8 @@ def judge_run_dir(
     # never a silent not_exercised beside a pass
     check_plan(sla, run.plan)
     baseline = read_judged_run(baseline_dir) if baseline_dir is not None else None
-    verdict = evaluate(run, sla, baseline=baseline, strict=strict)
+    verdict = evaluate(
+        run, sla, baseline=baseline, strict=strict, require_coverage=require_coverage
+    )
     write_verdict(run_dir, verdict)
     return verdict

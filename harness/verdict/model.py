@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from harness.errors import EXIT_INTERRUPTED, EXIT_PASS, EXIT_RUN, EXIT_SLA_FAILED
+from harness.verdict.coverage import UNJUDGED_STATUSES, Coverage, measure_coverage
 
 VERDICT_SCHEMA = 1
 
@@ -73,6 +74,10 @@ class Check:
     """One line a person reads: measured vs limit, or why it could not be judged."""
     actions: tuple[str, ...] = ()
     """Recommended actions for a failed or warned check, from the seed's incident flow."""
+    out_of_scope: str | None = None
+    """Why the run was never designed to judge this objective (an `OutOfScope` value:
+    stage_absent, throughput_capacity, sample_size, no_baseline, operation_absent); None
+    when it was in scope. Only an unjudged check (not_exercised, no_data) is out of scope."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -105,6 +110,21 @@ class Verdict:
     capacity: dict[str, Any] | None = None
     """Capacity plan (informational, never judged): instances per component from the
     measured throughput and server CPU; see harness/capacity.py. None without components."""
+    require_coverage: bool = False
+    """Whether an in-scope objective left unjudged (no_data, not_exercised) fails the gate."""
+
+    @property
+    def coverage(self) -> Coverage:
+        """Objectives in scope, judged and met, and those out of scope by design."""
+        return measure_coverage(
+            [(check.status, check.out_of_scope) for check in self.checks],
+            required=self.require_coverage,
+        )
+
+    @property
+    def headline(self) -> str:
+        """`PASS — 35 of 35 in-scope objectives met; 25 out of scope (throughput capacity)`."""
+        return f"{self.status.upper()} — {self.coverage.describe()}"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -133,6 +153,8 @@ class Verdict:
             "baseline": self.baseline,
             "run": self.run,
             "counts": self.counts,
+            "coverage": self.coverage.to_dict(),
+            "headline": self.headline,
             "checks": [check.to_dict() for check in self.checks],
             "capacity": self.capacity,
         }
@@ -148,15 +170,27 @@ class Verdict:
             baseline=data.get("baseline"),
             run=data.get("run", {}),
             capacity=data.get("capacity"),
+            require_coverage=bool(data.get("coverage", {}).get("required", False)),
         )
 
 
 def overall_status(
-    checks: tuple[Check, ...], run_status: str, *, strict: bool = False
+    checks: tuple[Check, ...],
+    run_status: str,
+    *,
+    strict: bool = False,
+    require_coverage: bool = False,
 ) -> tuple[VerdictStatus, tuple[str, ...]]:
     """The overall status of a run and the reasons it is not simply the checks' own."""
     statuses = {check.status for check in checks}
     reasons: list[str] = []
+    uncovered = [c for c in checks if c.status in UNJUDGED_STATUSES and c.out_of_scope is None]
+    if require_coverage and uncovered:
+        names = ", ".join(check.id for check in uncovered[:5])
+        more = f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else ""
+        reasons.append(
+            f"coverage required: {len(uncovered)} in-scope objective(s) not judged ({names}{more})"
+        )
     finished = run_status in ("completed", "degraded")
     if not finished:
         reasons.append(f"the run is {run_status}, not completed: it never counts as a pass")
@@ -169,7 +203,7 @@ def overall_status(
         reasons.append("no objective applies to this run: name an SLA with --sla")
     elif not judged:
         reasons.append("no objective could be judged on this run")
-    if "fail" in statuses:
+    if "fail" in statuses or (require_coverage and uncovered):
         return "fail", tuple(reasons)
     if not finished:
         return "aborted", tuple(reasons)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict.coverage import UNJUDGED_STATUSES
 from harness.verdict.model import CHECK_STATUSES, Check, Verdict
 
 _BADGE = {
@@ -45,10 +46,16 @@ def render_summary(verdict: Verdict) -> str:
     lines += [f"- {reason}" for reason in verdict.reasons]
     if verdict.reasons:
         lines.append("")
+    lines += [f"**{verdict.coverage.describe()}**", ""]
     counts = verdict.counts
     lines.append(" · ".join(f"{counts[s]} {s}" for s in CHECK_STATUSES if counts[s]))
     lines.append("")
-    attention = [check for check in verdict.checks if check.status in ("fail", "warn")]
+    attention = [
+        check
+        for check in verdict.checks
+        if check.status in ("fail", "warn")
+        or (check.status in UNJUDGED_STATUSES and check.out_of_scope is None)
+    ]
     if attention:
         order = {status: index for index, status in enumerate(CHECK_STATUSES)}
         attention.sort(key=lambda check: order[check.status])

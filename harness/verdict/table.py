@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict.coverage import UNJUDGED_STATUSES, OutOfScope
 from harness.verdict.model import CHECK_STATUSES, Check, Verdict
 
 _STYLE = {
@@ -53,12 +54,16 @@ def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True
         )
         console.print(_table(shown, title))
     if not all_checks:
-        for status in ("not_exercised", "no_data"):
-            skipped = [check for check in checks if check.status == status]
+        uncovered = [c for c in checks if c.status in UNJUDGED_STATUSES and c.out_of_scope is None]
+        if uncovered:
+            console.print(_table(uncovered, "In scope but not judged"))
+        for category in OutOfScope:
+            skipped = [check for check in checks if check.out_of_scope == category.value]
             if skipped:
                 example = skipped[0]
                 console.print(
-                    f"{len(skipped)} {status}, e.g. {example.id}: {example.message}",
+                    f"{len(skipped)} out of scope ({category.label}), e.g. {example.id}: "
+                    f"{example.message}",
                     style="dim",
                     highlight=False,
                 )
@@ -66,8 +71,11 @@ def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True
     tally = ", ".join(f"{counts[status]} {status}" for status in CHECK_STATUSES if counts[status])
     console.print(
         Text.assemble(
-            ("verdict: ", "bold"), (verdict.status.upper(), _STYLE[verdict.status]), f"  ({tally})"
+            ("verdict: ", "bold"),
+            (verdict.status.upper(), _STYLE[verdict.status]),
+            f" — {verdict.coverage.describe()}",
         )
     )
+    console.print(f"  checks: {tally}", style="dim", highlight=False)
     for reason in verdict.reasons:
         console.print(f"  - {reason}", highlight=False)
