@@ -57,7 +57,7 @@ def _root(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind (0: any free).")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes behind the port.")] = 1,
     redis_url: Annotated[
         str | None, typer.Option(help="Redis URL for the shared cache tier (else in-process).")
@@ -95,10 +95,28 @@ def serve(
         database_url=database_url,
         catalog_size=catalog_size,
         seed=seed,
-        admin_token=admin_token,
+        admin_token=_check_admin_token(admin_token),
         agent_urls=_parse_agent_urls(agent_url or []),
     )
     serve_backend(settings)
+
+
+def _check_admin_token(token: str | None) -> str | None:
+    """The token as given; a UsageError for one that would guard the fault routes with nothing."""
+    if token is None:
+        return None
+    if not token.strip():
+        raise UsageError("--admin-token must not be empty (it guards the fault-injection routes)")
+    if _has_control_characters(token) or token != token.strip():
+        raise UsageError(
+            "--admin-token must not contain spaces at its ends or control characters "
+            "(it is sent as `Authorization: Bearer TOKEN`)"
+        )
+    return token
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
 
 
 def _parse_agent_urls(values: list[str]) -> tuple[tuple[str, str], ...]:
@@ -126,6 +144,9 @@ def _parse_tags(values: list[str]) -> dict[str, str]:
         key, sep, text = value.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--tag must be key=value, got {value!r}")
+        if _has_control_characters(value):
+            # a newline or an escape code would forge lines in run.json readers and terminals
+            raise UsageError(f"--tag must not contain control characters, got {value!r}")
         tags[key.strip()] = text.strip()
     return tags
 
@@ -230,6 +251,9 @@ def run(
     summary.md, index.html) and exits with the verdict: 0 pass, 1 SLA failed or aborted on
     breach, 3 the run failed or could not tell, 130 interrupted.
     """
+    tags = _parse_tags(tag or [])
+    run_time_s = _parse_run_time(run_time)
+
     from harness.observe.collect import ObserveOptions
     from harness.observe.prometheus import prometheus_source
     from harness.pipeline import run_judge_report
@@ -255,11 +279,9 @@ def run(
             master_bind=master_bind,
             out_dir=out,
             run_id=run_id,
-            tags=_parse_tags(tag or []),
+            tags=tags,
             quiet=quiet,
-            locust=LocustOptions(
-                users=users, spawn_rate_per_s=spawn_rate, run_time_s=_parse_run_time(run_time)
-            ),
+            locust=LocustOptions(users=users, spawn_rate_per_s=spawn_rate, run_time_s=run_time_s),
             observe=ObserveOptions(prometheus=source),
         ),
         require_coverage=require_coverage,
@@ -370,7 +392,9 @@ def compare(
 
 @app.command()
 def prometheus(
-    port: Annotated[int, typer.Option(help="Port Prometheus listens on (loopback).")] = 9090,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port Prometheus listens on (loopback).")
+    ] = 9090,
     target: Annotated[
         str, typer.Option(help="Base URL of the target whose /metrics is scraped.")
     ] = "http://127.0.0.1:8000",
