@@ -17,7 +17,7 @@ from harness.spec.units import Limit, RelativeLimit, parse_limit, parse_relative
 
 _STATISTICS: dict[Metric, tuple[str, ...]] = {
     "latency": ("percentile", "mean", "min", "max"),
-    "error_rate": ("ratio",),
+    "error_rate": ("ratio", "requests"),
     "availability": ("ratio",),
     "throughput": ("rate",),
     "cpu": ("percentile", "mean", "max"),
@@ -25,6 +25,7 @@ _STATISTICS: dict[Metric, tuple[str, ...]] = {
     "latency_drift": ("percentile", "mean"),
     "memory_drift": ("slope",),
     "breaking_point": ("rate",),
+    "checks": ("ratio",),
 }
 
 _DEFAULT_STATISTIC: dict[Metric, str] = {
@@ -35,6 +36,7 @@ _DEFAULT_STATISTIC: dict[Metric, str] = {
     "memory": "mean",
     "memory_drift": "slope",
     "breaking_point": "rate",
+    "checks": "ratio",
 }
 
 _MONITORING: dict[Metric, MonitoringKey] = {

@@ -24,6 +24,7 @@ METRIC_UNITS: dict[Metric, CanonicalUnit] = {
     "latency_drift": "ratio_per_h",
     "memory_drift": "mb_per_h",
     "breaking_point": "rps",
+    "checks": "ratio",
 }
 """The canonical unit every limit of a metric is converted to."""
 

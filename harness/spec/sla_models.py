@@ -56,9 +56,13 @@ Metric = Literal[
     "latency_drift",
     "memory_drift",
     "breaking_point",
+    "checks",
 ]
 """What is measured. latency: response time of each request (ms); error_rate: failed / all
-requests; availability: successful / all requests; throughput: completed requests per second;
+requests (statistic `ratio`: every request not ok, failed checks included; `requests`: failed
+requests only, as k6's http_req_failed); availability: requests the target answered in time /
+all requests; checks: requests that passed every check / all requests (k6's `checks` rate);
+throughput: completed requests per second;
 cpu, memory: server utilisation (0-1, from Prometheus or the target's /metrics);
 latency_drift: growth of a latency percentile per hour (endurance); memory_drift: growth of
 server memory in MB per hour; breaking_point: the highest arrival rate at which every latency
@@ -144,7 +148,7 @@ class ObjectiveEntry(ObjectiveOptions):
     metric: Metric
     statistic: str | None = Field(
         default=None,
-        description="p50, p95, p99.9, mean, min, max (latency, cpu, memory); ratio (error_rate, availability); rate (throughput); slope (memory_drift).",
+        description="p50, p95, p99.9, mean, min, max (latency, cpu, memory); ratio (error_rate, availability, checks); requests (error_rate of failed requests only, like k6's http_req_failed); rate (throughput); slope (memory_drift).",
     )
     query: str | None = Field(
         default=None,
@@ -245,6 +249,12 @@ class DefaultsSpec(StrictModel):
         default=False,
         description="Fail the gate when an objective in scope for the run ends no_data or "
         "not_exercised (as `--require-coverage` does).",
+    )
+    generator_tolerance: Ratio = Field(
+        default=0.01,
+        description="Shortfall of the load generator allowed in a judged span (arrivals it "
+        "dropped or started late, users it did not run), as a share of the planned arrivals "
+        "or user-seconds; beyond it every check judged on the span is inconclusive.",
     )
 
 

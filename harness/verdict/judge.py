@@ -6,13 +6,32 @@ from dataclasses import dataclass
 
 from harness.spec.objective import Objective
 from harness.spec.units import Limit
+from harness.timeline import Outcome, OutcomeCounts
 from harness.verdict._format import format_value
 from harness.verdict.measurements import Measurements
 from harness.verdict.model import CheckStatus
 from harness.verdict.scope import Span, windows
 
-CLIENT_METRICS = ("latency", "error_rate", "availability", "throughput")
+CLIENT_METRICS = ("latency", "error_rate", "availability", "throughput", "checks")
 """Metrics judged from the requests the load generator made."""
+
+UNAVAILABLE_OUTCOMES: tuple[Outcome, ...] = (
+    "http_5xx",
+    "timeout",
+    "connection_error",
+    "dropped",
+    "interrupted",
+)
+"""Outcomes that count against availability: the target did not answer, or not in time
+(5xx, timeout, refused, an arrival dropped because the target kept every journey slot busy,
+a request still unanswered when the graceful stop ran out). A 4xx or a failed check is an
+answer: it counts against the error rate only (which counts every outcome but `ok`)."""
+
+
+def unavailable(counts: OutcomeCounts) -> int:
+    """Requests that count against availability (`UNAVAILABLE_OUTCOMES`)."""
+    by_outcome = counts.as_dict()
+    return sum(by_outcome[outcome] for outcome in UNAVAILABLE_OUTCOMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +79,58 @@ def read(objective: Objective, data: Measurements, span: Span, *, service: bool 
             value = histogram.min_ms
         return Reading(value, histogram.count)
     counts = data.counts(op, span.start_t, span.end_t)
-    total = counts.total
     if objective.metric == "throughput":
-        return Reading(total / span.duration_s, total)
+        return Reading(counts.total / span.duration_s, counts.total)
+    return Reading(request_ratio(objective, counts), counts.total)
+
+
+def request_ratio(objective: Objective, counts: OutcomeCounts) -> float | None:
+    """An error_rate, availability or checks objective's ratio over `counts`; None when
+    there was no request."""
+    total = counts.total
     if total == 0:
-        return Reading(None, 0)
+        return None
     if objective.metric == "error_rate":
-        return Reading((total - counts.ok) / total, total)
-    # availability: the server answered; 5xx, timeouts and refused connections count against it
-    unavailable = counts.http_5xx + counts.timeout + counts.connection_error
-    return Reading((total - unavailable) / total, total)
+        if objective.statistic == "requests":
+            # failed requests only (k6's http_req_failed): a failed check is `checks`' business
+            return (counts.failed - counts.check_failed) / total
+        return counts.failed / total
+    if objective.metric == "checks":
+        return counts.ok / total
+    # availability: the target answered in time
+    return (total - unavailable(counts)) / total
+
+
+NON_PERCENTILE_FAILED_SHARE = 0.5
+"""Failed share beyond which a mean, min or max latency is not the operation's own."""
+
+
+def failed_requests_breach(objective: Objective, counts: OutcomeCounts) -> str | None:
+    """Why a latency objective is breached by failed requests alone, or None.
+
+    A failed request (an error status, a timeout, a refused connection, a failed check, a
+    dropped arrival) never meets a latency objective: what the user got was an error, however
+    fast it came back. So a p95 is breached once more than 5 % of the requests failed (a
+    q-percentile allows 1 - q of the requests beyond the limit), and a mean, min or max once
+    more than half did. The verdict applies this when no error_rate or availability objective
+    judges the operation's failures, so a latency-only SLA cannot pass an operation that
+    answered mostly 404.
+    """
+    if counts.total == 0 or counts.failed == 0:
+        return None
+    percentile = objective.percentile
+    allowed = 1 - percentile / 100 if percentile is not None else NON_PERCENTILE_FAILED_SHARE
+    share = counts.failed / counts.total
+    if share <= allowed:
+        return None
+    failures = {name: count for name, count in counts.as_dict().items() if name != "ok"}
+    most = max(failures, key=lambda name: failures[name])
+    return (
+        f"{counts.failed:,} of {counts.total:,} requests failed ({share:.1%}, mostly {most}), "
+        f"more than the {allowed:.0%} a {objective.statistic} leaves beyond its limit, and no "
+        "error_rate or availability objective judges them: a failed request never meets a "
+        "latency objective"
+    )
 
 
 def grade(value: float, limit: Limit, warn: Limit | None) -> CheckStatus:

@@ -203,7 +203,7 @@ def test_a_plan_carries_the_scenarios_own_thresholds_through_json() -> None:
     k6 = plan_scenario("k6-seed", "ci")
     again = RunPlan.from_dict(json.loads(json.dumps(k6.to_dict())))
     objectives = objectives_for_plan(sla, again)
-    assert [o.id for o in objectives] == ["http_req_duration", "http_req_failed"]
+    assert [o.id for o in objectives] == ["http_req_duration", "http_req_failed", "checks"]
     assert objectives == load_scenario("k6-seed").objectives
     normal = objectives_for_plan(sla, plan_scenario("normal"))
     assert {o.id for o in normal} == {o.id for o in sla.objectives if o.applies_to("normal")}

@@ -118,6 +118,13 @@ def test_k6_seed_reproduces_the_script() -> None:
     failed = thresholds["http_req_failed"]
     assert failed.limit is not None
     assert (failed.metric, failed.limit.comparator, failed.limit.value) == ("error_rate", "<", 0.01)
+    assert failed.statistic == "requests"  # failed requests only: a failed check is `checks`
+    checks = thresholds["checks"]
+    assert checks.metric == "checks"
+    assert checks.limit is not None
+    assert checks.warn is not None
+    assert (checks.limit.comparator, checks.limit.value) == (">", 0.99)
+    assert (checks.warn.comparator, checks.warn.value) == (">=", 0.0)  # k6 only prints it
     assert scenario.spec.sla is False
 
 

@@ -255,8 +255,8 @@ WRONG_SLAS = [
     (
         _set(valid_sla(), ("kpis", "cpu", "metric"), "cpus"),
         "sla.yaml:38: kpis.cpu.metric: input should be 'latency', 'error_rate', 'availability', "
-        "'throughput', 'cpu', 'memory', 'latency_drift', 'memory_drift' or 'breaking_point', "
-        "got 'cpus'",
+        "'throughput', 'cpu', 'memory', 'latency_drift', 'memory_drift', 'breaking_point' or "
+        "'checks', got 'cpus'",
     ),
     (
         _set(valid_sla(), ("objectives", 0, "statistic"), "p0"),

@@ -310,6 +310,7 @@ def test_a_scenario_that_opts_out_of_the_sla_is_judged_on_its_own_thresholds(
     assert {check.id: check.status for check in verdict.checks} == {
         "http_req_duration": "fail",
         "http_req_failed": "pass",
+        "checks": "pass",
     }
 
 
