@@ -9,7 +9,8 @@ carries the lag so far in its context, and the recorder stores completion - inte
 Graceful stop: when the engine stops a user (or an open-model journey) whose request is
 still in flight, gevent raises `GreenletExit` inside the request. Locust then reports
 nothing, so the iteration records that request itself, outcome `interrupted` with the time
-it had been in flight, and the whole iteration (multi-step journeys) likewise.
+it had been in flight (if it had been sent at all, see `wire`), and the whole iteration
+(multi-step journeys) likewise.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gevent.lock import Semaphore
 from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 
 from harness.engine.recorder import LAG_CONTEXT_KEY, Recorder, classify, is_timeout
+from harness.engine.wire import Wire
 from harness.timeline import Outcome
 
 Check = Callable[[ResponseContextManager, float], str | None]
@@ -137,6 +139,7 @@ class Iteration:
         sent = time.perf_counter()
         if self._slots is not None:
             self._slots.awaiting_response += 1
+        wire = Wire()
         try:
             answer = self.client.request(
                 method,
@@ -148,9 +151,12 @@ class Iteration:
                 context=context,
             )
         except GreenletExit:
-            self._record_interrupted(operation, sent)
+            # a request stopped before it reached the wire was never sent: not a request
+            if wire.sent:
+                self._record_interrupted(operation, sent)
             raise
         finally:
+            wire.close()
             if self._slots is not None:
                 self._slots.awaiting_response -= 1
         with answer as response:

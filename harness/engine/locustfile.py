@@ -36,9 +36,12 @@ from harness.engine.runtime import (
 )
 from harness.engine.shape import PlanShape
 from harness.engine.users import ArrivalDriver, JourneyUser, load_team_users
+from harness.engine.wire import install as install_wire_watch
 
 # workers ship their finished seconds every second (Locust's default is every 3 s)
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
+# a request cut off by the end of the graceful stop counts only if it reached the wire
+install_wire_watch()
 
 _plan_text = plan_from_environment()
 if _plan_text:

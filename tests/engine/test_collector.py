@@ -123,3 +123,26 @@ def test_a_generator_keeping_up_raises_no_event(tmp_path: Path) -> None:
     assert read_events(tmp_path) == []
     assert not collector.behind_plan
     assert read_load(tmp_path)[0].users == 10
+
+
+def test_drops_by_cause_reach_load_engine_json_and_one_event_per_episode(tmp_path: Path) -> None:
+    start = int(time.time()) - 20
+    collector = Collector(RunDirWriter(tmp_path), _plan(), float(start))
+    drops = [(0, 0), (4, 3), (2, 2), (0, 0), (1, 0)]
+    for second, (dropped, by_target) in enumerate(drops):
+        batch = Drained(start + second + 1, [_window(start + second, [1.0])])
+        batch.arrivals = {
+            start + second: ArrivalCounts(10, 10 - dropped, dropped, dropped_by_target=by_target)
+        }
+        collector.receive("local", batch, label="local", cpu_percent=10.0)
+    summary = collector.finish("completed", "done", master_cpu={}, workers_lost=0, locust_version="x")
+    samples = read_load(tmp_path)[: len(drops)]
+    assert [(s.dropped_arrivals, s.dropped_by_target) for s in samples] == drops
+    assert (summary.dropped_arrivals, summary.dropped_by_target) == (7, 5)
+    events = [e for e in read_events(tmp_path) if e.kind == "arrivals_dropped"]
+    # seconds 1-2 (target and generator), then second 4 (generator), closed by the finish
+    assert [e.t for e in events] == [start + 1, start + 4]
+    assert events[0].detail.startswith("cause: target and generator; 6 of 20 planned")
+    assert "5 by the target" in events[0].detail
+    assert "1 by the generator" in events[0].detail
+    assert events[1].detail.startswith("cause: generator; 1 of 10 planned")

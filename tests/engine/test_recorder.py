@@ -69,3 +69,18 @@ def test_drain_keeps_the_running_second_and_ships_through_the_wire_format() -> N
     shipped = Drained.from_wire(recorder.drain(final=True).to_wire())
     assert [w.counts["ok"] for w in shipped.windows] == [1]
     assert recorder.drain(final=True).windows == []
+
+
+def test_requests_locust_never_reports_are_recorded_with_their_outcome() -> None:
+    recorder = Recorder()
+    recorder.record("search", "interrupted", 1200.0, service_ms=700.0, error="cut off")
+    recorder.record("search", "dropped", None, error="dropped")
+    recorder.count_arrival(time.time(), planned=2, started=1, dropped=1, dropped_by_target=1)
+    shipped = Drained.from_wire(recorder.drain(final=True).to_wire())
+    (window,) = shipped.windows
+    assert window.counts["interrupted"] == 1
+    assert window.counts["dropped"] == 1
+    # the interrupted request's elapsed time is in the histogram, the dropped one has none
+    assert window.latency.count == 1
+    assert window.latency.percentile_ms(50) == pytest.approx(1200.0, rel=0.001)
+    assert [c.dropped_by_target for c in shipped.arrivals.values()] == [1]
