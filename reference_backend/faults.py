@@ -395,8 +395,8 @@ def admin_routes(settings: Settings, injector: FaultInjector) -> list[BaseRoute]
     adds it (replacing a fault on the same route and method); DELETE clears them all, or
     only those of `?route=...`. Every call needs `Authorization: Bearer <admin token>`.
     """
-    if settings.admin_token is None:
-        return []
+    if settings.admin_token is None or not settings.admin_token.strip():
+        return []  # a blank token would guard fault injection with nothing: no routes at all
     expected = f"Bearer {settings.admin_token}".encode()
 
     async def faults_endpoint(request: Request) -> Response:

@@ -198,6 +198,11 @@ def admin_client(token: str | None, injector: FaultInjector) -> TestClient:
 
 def test_without_a_token_the_admin_routes_do_not_exist() -> None:
     assert admin_routes(Settings(), FaultInjector()) == []
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_a_blank_token_does_not_open_the_admin_routes(token: str) -> None:
+    assert admin_routes(Settings(admin_token=token), FaultInjector()) == []
     with admin_client(None, FaultInjector()) as client:
         assert client.get("/admin/faults").status_code == 404
 
