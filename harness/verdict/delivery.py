@@ -181,12 +181,13 @@ def _closed_delivery(
     for sample in samples:
         if sample.users is None:
             continue  # not reported for that second: nothing to compare
-        second = math.floor(sample.t - started_t)
-        # the lowest count of the last few seconds: a ramp needs time to reach each step
+        # The engine counts a second's users as it ends (its tick), so compare with the plan
+        # from a few seconds before the second up to its end, and take the lowest: a ramp
+        # needs time to reach each step, and the users stop as the plan ends.
+        first = math.floor(sample.t - started_t) - START_LAG_S
+        last = math.floor(sample.t + 1 - started_t)
         window = [
-            curve[index]
-            for index in range(second - START_LAG_S, second + 1)
-            if 0 <= index < len(curve)
+            curve[index] if index < len(curve) else 0.0 for index in range(max(first, 0), last + 1)
         ]
         planned = min(window, default=0.0)
         planned_total += planned
