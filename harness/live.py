@@ -9,13 +9,11 @@ summary line every few seconds instead.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -30,7 +28,10 @@ from harness.timeline import (
     LOAD_FILE,
     TIMELINE_FILE,
     LatencyHistogram,
+    LineTail,
+    LoadSample,
     Timeline,
+    WindowLine,
     WindowRecord,
     read_timeline,
 )
@@ -39,36 +40,6 @@ RECENT_WINDOWS_S = 10
 """The live view's RPS, p95 and error rate cover the last this many seconds."""
 LIVE_REFRESH_S = 1.0
 QUIET_LINE_EVERY_S = 5.0
-
-
-class JsonlTail:
-    """Reads the JSON lines appended to a file since the last call; a torn line waits."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._offset = 0
-        self._partial = b""
-
-    def read_new(self) -> list[dict[str, Any]]:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self._offset)
-                chunk = handle.read()
-        except FileNotFoundError:
-            return []
-        self._offset += len(chunk)
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()  # b"" when the chunk ended with a newline
-        rows: list[dict[str, Any]] = []
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-        return rows
 
 
 @dataclass(slots=True)
@@ -105,19 +76,19 @@ class RunProgress:
     """The state of a run as far as its files tell, read incrementally."""
 
     def __init__(self, run_dir: Path) -> None:
-        self._timeline = JsonlTail(run_dir / TIMELINE_FILE)
-        self._load = JsonlTail(run_dir / LOAD_FILE)
+        self._timeline = LineTail(run_dir / TIMELINE_FILE, WindowLine)
+        self._load = LineTail(run_dir / LOAD_FILE, LoadSample)
         self.operations: dict[str, OperationProgress] = {}
-        self.load: dict[str, Any] = {}
+        self.load: LoadSample | None = None
         self.first_t: int | None = None
         self.latest_t = 0
 
     def update(self) -> None:
-        for row in self._timeline.read_new():
+        for line in self._timeline.read_new():
             try:
-                window = WindowRecord.from_line(row)
-            except (KeyError, ValueError, TypeError):
-                continue
+                window = line.to_record()
+            except ValueError:
+                continue  # a corrupt histogram: the evaluation afterwards names its line
             self.operations.setdefault(window.op, OperationProgress()).add(window)
             self.latest_t = max(self.latest_t, window.t)
             self.first_t = window.t if self.first_t is None else min(self.first_t, window.t)
@@ -147,20 +118,19 @@ class RunProgress:
         return sum(p.failed for p in self._requests_only())
 
 
-def _load_words(load: dict[str, Any]) -> str:
-    if not load:
+def _load_words(load: LoadSample | None) -> str:
+    if load is None:
         return "waiting for the first second of load"
-    words = [f"stage {load.get('stage') or '-'}"]
-    if load.get("users") is not None:
-        words.append(f"{load['users']} users")
-    if load.get("planned_arrivals") is not None:
-        words.append(f"{load['planned_arrivals']} arrivals/s planned")
-    if load.get("achieved_rps") is not None:
-        words.append(f"{float(load['achieved_rps']):.0f} RPS")
-    if load.get("workers"):
-        words.append(f"{load['workers']} workers")
-    if load.get("dropped_arrivals"):
-        words.append(f"{load['dropped_arrivals']} dropped")
+    words = [f"stage {load.stage or '-'}"]
+    if load.users is not None:
+        words.append(f"{load.users} users")
+    if load.planned_arrivals is not None:
+        words.append(f"{load.planned_arrivals} arrivals/s planned")
+    words.append(f"{load.achieved_rps:.0f} RPS")
+    if load.workers:
+        words.append(f"{load.workers} workers")
+    if load.dropped_arrivals:
+        words.append(f"{load.dropped_arrivals} dropped")
     return ", ".join(words)
 
 

@@ -35,12 +35,9 @@ def run_judge_report(
 
 
 def _aborted(run_dir: Path) -> bool:
-    from harness.rundir import read_run_record
+    from harness.rundir import EndCause, read_run_record
 
-    record = read_run_record(run_dir)
-    return record.get("status") == "aborted" and str(record.get("exit_reason", "")).startswith(
-        "abort on breach"
-    )
+    return read_run_record(run_dir).end_cause is EndCause.ABORT_ON_BREACH
 
 
 def judge_and_report(

@@ -25,9 +25,17 @@ from typing import Any
 from rich.console import Console
 
 from harness import __version__
-from harness.errors import EngineError, InterruptedRunError, PerfctlError, UsageError
+from harness.errors import (
+    BackendError,
+    EngineError,
+    InterruptedRunError,
+    PerfctlError,
+    RunDirError,
+    TargetUnreachableError,
+    UsageError,
+)
 from harness.interrupts import Interrupts
-from harness.live import JsonlTail, LiveProgress, print_summary
+from harness.live import LiveProgress, print_summary
 from harness.loadgen import (
     ENGINE_LOCUSTFILE,
     EXPECT_WORKERS_MAX_WAIT_S,
@@ -43,14 +51,15 @@ from harness.resolve import LocustOptions, PlanRequest, resolve_plan
 from harness.rundir import (
     LOGS_DIR,
     PLAN_FILE,
+    EndCause,
     ProcessRecord,
+    RunnerProcess,
     RunRecord,
     RunStatus,
     WorkerEvent,
     create_run_dir,
     iso_utc,
     make_run_id,
-    read_engine_summary,
     utc_now,
     validate_run_id,
     write_json_atomically,
@@ -67,7 +76,15 @@ from harness.target import (
     redact_url,
     validate_target_url,
 )
-from harness.timeline import EVENTS_FILE, TIMELINE_FILE
+from harness.timeline import (
+    EVENTS_FILE,
+    TIMELINE_FILE,
+    EngineEvent,
+    EngineSummary,
+    LineTail,
+    WindowLine,
+    read_engine_summary,
+)
 from harness.verdict.abort import AbortWatch
 
 STARTUP_GRACE_S = 30.0
@@ -127,33 +144,71 @@ class Ending:
 
     status: RunStatus = "completed"
     """completed when the engine ended the test by itself; aborted or failed otherwise."""
+    cause: EndCause = EndCause.PLAN_FINISHED
+    """Why it ended, as a value."""
     reason: str = "the plan finished"
     """Why it ended, a sentence for run.json."""
-    interrupted: bool = False
-    """True when Ctrl-C or SIGTERM ended it."""
+
+    @property
+    def interrupted(self) -> bool:
+        """True when Ctrl-C or SIGTERM ended it."""
+        return self.cause is EndCause.INTERRUPTED
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a run ended, as run.json records it."""
+
+    status: RunStatus
+    """Final status."""
+    cause: EndCause
+    """Why, as a value code decides on."""
+    reason: str
+    """Why, in words."""
+
+
+STATUS_OF_STOP: dict[EndCause, RunStatus] = {
+    EndCause.INTERRUPTED: "aborted",
+    EndCause.ABORT_ON_BREACH: "aborted",
+    EndCause.WORKERS_LOST: "aborted",
+    EndCause.DEADLINE: "failed",
+}
+"""The status of a run the runner stopped, by why it stopped it."""
 
 
 def decide_status(
     ending: Ending,
-    engine: dict[str, Any] | None,
+    engine: EngineSummary | None,
     *,
     workers_lost: int,
     workers_expected: int,
     engine_failure: str,
-) -> tuple[RunStatus, str]:
-    """The run's final status and reason, from how the watch ended and what the engine said."""
+) -> Outcome:
+    """The run's final status, cause and reason, from how the watch ended and what the
+    engine said."""
     if ending.status != "completed":
-        return ending.status, ending.reason
+        return Outcome(ending.status, ending.cause, ending.reason)
     if engine is None:
-        return "failed", engine_failure
+        return Outcome("failed", EndCause.ENGINE_FAILED, engine_failure)
     if workers_expected and workers_lost >= workers_expected:
         # the master may end the test itself when its last worker goes missing
-        return "aborted", "every worker was lost"
-    if engine.get("status") == "aborted":
-        return "aborted", f"the engine aborted: {engine.get('reason') or 'no reason given'}"
+        return Outcome("aborted", EndCause.WORKERS_LOST, "every worker was lost")
+    if engine.status == "aborted":
+        reason = f"the engine aborted: {engine.reason or 'no reason given'}"
+        return Outcome("aborted", EndCause.ENGINE_ABORTED, reason)
     if workers_lost:
-        return "degraded", f"{workers_lost} of {workers_expected} workers lost; the others went on"
-    return "completed", ending.reason
+        reason = f"{workers_lost} of {workers_expected} workers lost; the others went on"
+        return Outcome("degraded", EndCause.PLAN_FINISHED, reason)
+    return Outcome("completed", EndCause.PLAN_FINISHED, ending.reason)
+
+
+def failure_cause(error: PerfctlError) -> EndCause:
+    """The end cause of a run stopped by `error`."""
+    if isinstance(error, TargetUnreachableError | BackendError):
+        return EndCause.TARGET_FAILED
+    if isinstance(error, EngineError):
+        return EndCause.ENGINE_FAILED
+    return EndCause.RUN_FAILED
 
 
 def _last_log_line(path: Path, tail_bytes: int = 4096) -> str:
@@ -268,18 +323,25 @@ class _RunSession:
         self.events: list[WorkerEvent] = []
         self.dead_workers: set[str] = set()
         self.reported_lost = 0
-        self.engine_events = JsonlTail(run_dir / EVENTS_FILE)
-        self.timeline = JsonlTail(run_dir / TIMELINE_FILE)
+        self.engine_events = LineTail(run_dir / EVENTS_FILE, EngineEvent)
+        self.timeline = LineTail(run_dir / TIMELINE_FILE, WindowLine)
         self.abort_watch: AbortWatch | None = None
         self.versions = _versions()
         self.host = _host()
+        self.runner = RunnerProcess.this_process()
 
     # -- run.json ---------------------------------------------------------------------------
 
     def record(
-        self, status: RunStatus, *, reason: str = "", interrupted: bool = False, ended: bool = False
+        self,
+        status: RunStatus,
+        *,
+        reason: str = "",
+        cause: EndCause | None = None,
+        engine: EngineSummary | None = None,
     ) -> RunRecord:
-        ended_at = utc_now() if ended else None
+        """run.json as it stands: running while `cause` is None, else ended."""
+        ended_at = utc_now() if cause is not None else None
         return RunRecord(
             run_id=self.run_dir.name,
             status=status,
@@ -303,11 +365,13 @@ class _RunSession:
                 else None
             ),
             exit_reason=reason,
-            interrupted=interrupted,
+            interrupted=cause is EndCause.INTERRUPTED,
             workers_lost=self.workers_lost,
             worker_events=tuple(self.events),
             processes=tuple(self.processes.values()),
-            engine=read_engine_summary(self.run_dir) if ended else None,
+            engine=engine,
+            end_cause=cause,
+            runner=self.runner,
         )
 
     def write(self, record: RunRecord) -> RunRecord:
@@ -370,8 +434,8 @@ class _RunSession:
                 self.record(
                     "aborted",
                     reason=f"interrupted by {self.interrupts.signal_name or 'SIGINT'}",
-                    interrupted=True,
-                    ended=True,
+                    cause=EndCause.INTERRUPTED,
+                    engine=self._engine_summary()[0],
                 )
             )
             raise InterruptedRunError(
@@ -379,25 +443,38 @@ class _RunSession:
             ) from None
         except PerfctlError as error:
             self._note_children(generators, backend)
-            self.write(self.record("failed", reason=error.message, ended=True))
+            self.write(
+                self.record(
+                    "failed",
+                    reason=error.message,
+                    cause=failure_cause(error),
+                    engine=self._engine_summary()[0],
+                )
+            )
             raise
         self._note_children(generators, backend)
         return self._finish(ending)
 
+    def _engine_summary(self) -> tuple[EngineSummary | None, str]:
+        """engine.json, or None and why (never written, or unreadable)."""
+        try:
+            return read_engine_summary(self.run_dir), ""
+        except RunDirError as error:
+            return None, error.message
+
     def _finish(self, ending: Ending) -> RunResult:
-        engine = read_engine_summary(self.run_dir)
+        engine, unreadable = self._engine_summary()
         if engine is not None:
-            self.reported_lost = max(self.reported_lost, int(engine.get("workers_lost") or 0))
-        status, reason = decide_status(
+            self.reported_lost = max(self.reported_lost, engine.workers_lost)
+        outcome = decide_status(
             ending,
             engine,
             workers_lost=self.workers_lost,
             workers_expected=self.workers_expected,
-            engine_failure=self._engine_failure(),
+            engine_failure=unreadable or self._engine_failure(),
         )
-        record = self.write(
-            self.record(status, reason=reason, interrupted=ending.interrupted, ended=True)
-        )
+        status, reason = outcome.status, outcome.reason
+        record = self.write(self.record(status, reason=reason, cause=outcome.cause, engine=engine))
         if not self.request.quiet or status != "completed":
             self.console.print()
         print_summary(self.console, self.run_dir, record)
@@ -438,9 +515,9 @@ class _RunSession:
             while primary.running:
                 now = time.monotonic()
                 if stop_sent_at is None:
-                    reason = self._reason_to_stop(now, deadline) or self._breach_to_abort()
-                    if reason is not None:
-                        ending = self._begin_stop(ending, reason)
+                    stop = self._reason_to_stop(now, deadline) or self._breach_to_abort()
+                    if stop is not None:
+                        ending = self._begin_stop(*stop)
                         primary.request_stop()
                         stop_sent_at = now
                 elif now - stop_sent_at > STOP_GRACE_S:
@@ -453,19 +530,19 @@ class _RunSession:
         self._note_generators(generators)
         return ending
 
-    def _reason_to_stop(self, now: float, deadline: float) -> str | None:
+    def _reason_to_stop(self, now: float, deadline: float) -> tuple[EndCause, str] | None:
         if self.interrupts.count:
-            return f"interrupted by {self.interrupts.signal_name}"
+            return EndCause.INTERRUPTED, f"interrupted by {self.interrupts.signal_name}"
         if self.workers_expected and self.workers_lost >= self.workers_expected:
-            return "every worker was lost"
+            return EndCause.WORKERS_LOST, "every worker was lost"
         if now > deadline:
-            return (
+            return EndCause.DEADLINE, (
                 f"deadline: the engine was still running {self.plan.duration_s:g} s plan "
                 f"+ {deadline - self.started_monotonic - self.plan.duration_s:g} s grace after start"
             )
         return None
 
-    def _breach_to_abort(self) -> str | None:
+    def _breach_to_abort(self) -> tuple[EndCause, str] | None:
         """An SLA objective with an abort rule whose breach has lasted (k6's abortOnFail)."""
         if not self.abort_watch:
             return None
@@ -474,14 +551,13 @@ class _RunSession:
         if decision is None:
             return None
         self._event("abort", decision.reason)
-        return f"abort on breach: {decision.reason}"
+        return EndCause.ABORT_ON_BREACH, f"abort on breach: {decision.reason}"
 
-    def _begin_stop(self, ending: Ending, reason: str) -> Ending:
-        interrupted = reason.startswith("interrupted")
-        status: RunStatus = "failed" if reason.startswith("deadline") else "aborted"
+    def _begin_stop(self, cause: EndCause, reason: str) -> Ending:
+        status = STATUS_OF_STOP[cause]
         # written before waiting on anyone, so a second Ctrl-C still leaves the truth
-        self.write(self.record("aborted", reason=reason, interrupted=interrupted, ended=True))
-        return Ending(status=status, reason=reason, interrupted=interrupted)
+        self.write(self.record(status, reason=reason, cause=cause))
+        return Ending(status=status, cause=cause, reason=reason)
 
     def _collect_worker_losses(self, generators: LoadGenerators) -> None:
         """Record workers that died, and the generator events the engine appended."""
@@ -490,16 +566,10 @@ class _RunSession:
             if worker.exit_code and worker.role not in self.dead_workers:
                 self.dead_workers.add(worker.role)
                 self._event("worker_exited", f"{worker.role} exited with code {worker.exit_code}")
-        for row in self.engine_events.read_new():
-            kind = str(row.get("kind", ""))
+        for event in self.engine_events.read_new():
+            kind = event.kind
             if kind.startswith("worker") or kind in ("generator_saturated", "behind_plan"):
-                self.events.append(
-                    WorkerEvent(
-                        t=float(row.get("t", time.time())),
-                        kind=kind,
-                        detail=str(row.get("detail", "")),
-                    )
-                )
+                self.events.append(WorkerEvent(t=event.t, kind=kind, detail=event.detail))
             if kind == "worker_lost":
                 self.reported_lost += 1
 

@@ -10,18 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RunDirError
+from harness.observe.series import read_server_series
 from harness.plan import RunPlan
 from harness.report._redact import scrub, scrub_text
-from harness.rundir import read_run_record
-from harness.timeline import (
-    TIMELINE_FILE,
-    EngineEvent,
-    EngineSummary,
-    LoadSample,
-    iter_jsonl,
-    read_engine_summary,
-    read_load,
-)
+from harness.rundir import RunDir, RunRecord, open_run_dir
+from harness.timeline import EngineEvent, EngineSummary, LoadSample, parse_python
 from harness.verdict.measurements import Measurements
 from harness.verdict.model import Verdict
 from harness.verdict.outputs import VERDICT_FILE
@@ -52,7 +45,7 @@ class RunData:
 
     run_dir: Path
     """The run directory."""
-    record: dict[str, Any]
+    record: RunRecord
     """run.json, scrubbed."""
     plan: RunPlan
     """The resolved plan the run executed."""
@@ -80,6 +73,11 @@ class RunData:
     """server.json (source, interval), scrubbed."""
     comparison: dict[str, Any] | None
     """compare.json in the run directory (this run compared with a base run)."""
+    run_status: str = "completed"
+    """interrupted, killed (perfctl was killed mid-run), or run.json's status."""
+    notes: tuple[str, ...] = ()
+    """What the run-directory reader found that a reader must be told (killed run, a last
+    line cut off mid-write)."""
 
     @property
     def offset_s(self) -> float:
@@ -89,15 +87,11 @@ class RunData:
 
 def read_run_data(run_dir: Path) -> RunData:
     """Read `run_dir` for its report; RunDirError (exit 3) when it is not a readable run."""
-    if not run_dir.is_dir():
-        raise RunDirError(f"{run_dir}: no such run directory")
-    record = scrub(read_run_record(run_dir))
-    try:
-        plan = RunPlan.from_dict(record["plan"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunDirError(f"{run_dir}/run.json: the plan is unreadable ({error})") from None
-    index = Measurements(run_dir)
-    engine = read_engine_summary(run_dir)
+    run = open_run_dir(run_dir)
+    record = _scrubbed(run.record)
+    plan = run.plan
+    index = Measurements(run)
+    engine = run.engine
     clock = run_clock(record, index.time_range(), engine)
     span = scope_span(plan, clock, "run")
     raw_verdict = _read_json(run_dir / VERDICT_FILE)
@@ -115,18 +109,25 @@ def read_run_data(run_dir: Path) -> RunData:
         clock=clock,
         judged=span if isinstance(span, Span) else None,
         index=index,
-        load=tuple(read_load(run_dir)),
+        load=run.load(),
         events=tuple(
             EngineEvent(event.t, event.kind, scrub_text(event.detail)) for event in index.events
         ),
         engine=engine,
         verdict=verdict,
         capacity=capacity if isinstance(capacity, dict) else None,
-        errors=_errors(run_dir),
+        errors=_errors(run),
         server=_server_samples(run_dir),
         server_info=_read_json(run_dir / SERVER_INFO_FILE),
         comparison=_read_json(run_dir / COMPARE_FILE),
+        run_status=run.run_status,
+        notes=tuple(scrub_text(note) for note in run.notes),
     )
+
+
+def _scrubbed(record: RunRecord) -> RunRecord:
+    """`record` with every URL, bearer token and secret-looking value redacted."""
+    return parse_python(RunRecord, scrub(record.to_dict()))
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -142,33 +143,32 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return dict(scrub(data))
 
 
-def _errors(run_dir: Path) -> dict[str, dict[str, int]]:
+def _errors(run: RunDir) -> dict[str, dict[str, int]]:
     """Error messages per operation over the whole run (the index keeps counts, not messages)."""
     totals: dict[str, dict[str, int]] = defaultdict(dict)
-    for line in iter_jsonl(run_dir / TIMELINE_FILE):
-        messages = line.get("errors")
-        if not messages:
-            continue
-        op = str(line.get("op"))
-        for message, count in messages.items():
-            per_op = totals[scrub_text(str(message))]
-            per_op[op] = per_op.get(op, 0) + int(count)
+    for _, line in run.windows():
+        for message, count in line.errors.items():
+            per_op = totals[scrub_text(message)]
+            per_op[line.op] = per_op.get(line.op, 0) + count
     return dict(totals)
 
 
 def _server_samples(run_dir: Path) -> tuple[ServerSample, ...]:
-    """server.jsonl as samples, in time order; lines without a finite value are skipped."""
-    samples: list[ServerSample] = []
-    for line in iter_jsonl(run_dir / SERVER_FILE):
-        try:
-            t, value = float(line["t"]), float(line["value"])
-            metric = str(line["metric"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if not math.isfinite(value):
-            continue
-        labels = line.get("labels") or {}
-        pairs = tuple(sorted((str(k), scrub_text(str(v))) for k, v in labels.items()))
-        samples.append(ServerSample(t, metric, pairs, value))
+    """server.jsonl as samples, in time order (read strictly, see observe.series); points
+    without a finite value are skipped."""
+    series = read_server_series(run_dir)
+    if series is None:
+        return ()
+    samples = [
+        ServerSample(
+            point.t,
+            point.metric,
+            tuple(sorted((key, scrub_text(value)) for key, value in point.labels.items())),
+            point.value,
+        )
+        for points in series.points.values()
+        for point in points
+        if math.isfinite(point.value)
+    ]
     samples.sort(key=lambda sample: sample.t)
     return tuple(samples)

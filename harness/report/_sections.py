@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.report._data import RunData
 from harness.report._series import ALL_REQUESTS, PERCENTILES, OperationTotals, RunSeries
+from harness.rundir import ProcessRecord, RunRecord
 from harness.timeline import JOURNEY_PREFIX
 from harness.verdict._format import format_limit, format_value, format_windows
 from harness.verdict.coverage import OutOfScope
@@ -96,37 +97,38 @@ def what_was_run(data: RunData) -> list[tuple[str, str]]:
     """Scenario, profile and scale, model, target, duration, workers, as label/value pairs."""
     record, plan = data.record, data.plan
     scale = plan.scale
-    duration = record.get("duration_s")
+    duration = record.duration_s
     planned = plan.duration_s
     rows = [
-        ("run", str(record.get("run_id", data.run_dir.name))),
+        ("run", record.run_id),
         ("scenario", plan.scenario),
         (
             "profile",
             f"{plan.profile} (users ×{scale.users:g}, rate ×{scale.rate:g}, time ×{scale.time:g})",
         ),
         ("model", f"{plan.model} ({'users' if plan.model == 'closed' else 'arrival rate'})"),
-        ("target", str(record.get("target") or plan.target or "—")),
+        ("target", record.target or plan.target or "—"),
         (
             "duration",
             f"{duration:,.0f} s of {planned:,.0f} s planned"
-            if isinstance(duration, int | float)
+            if duration is not None
             else f"{planned:,.0f} s planned",
         ),
         ("workers", _workers(record)),
-        ("started", str(record.get("started_at", "—"))),
-        ("run status", f"{record.get('status', '—')}: {record.get('exit_reason') or '—'}"),
+        ("started", record.started_at),
+        ("run status", f"{data.run_status}: {record.exit_reason or '—'}"),
     ]
-    if record.get("tags"):
-        rows.append(("tags", ", ".join(f"{k}={v}" for k, v in record["tags"].items())))
+    rows.extend(("note", note) for note in data.notes)
+    if record.tags:
+        rows.append(("tags", ", ".join(f"{k}={v}" for k, v in record.tags.items())))
     return rows
 
 
-def _workers(record: dict[str, Any]) -> str:
-    expected = record.get("workers_expected") or 0
+def _workers(record: RunRecord) -> str:
+    expected = record.workers_expected
     if not expected:
         return "local (one process)"
-    lost = record.get("workers_lost") or 0
+    lost = record.workers_lost
     return f"{expected} workers behind a master" + (f", {lost} lost" if lost else "")
 
 
@@ -241,11 +243,8 @@ def worker_events(data: RunData) -> list[tuple[float, str, str]]:
     """(seconds since start, kind, detail) of every generator event, runner's and engine's."""
     seen: set[tuple[float, str, str]] = set()
     rows: list[tuple[float, str, str]] = []
-    recorded = data.record.get("worker_events") or []
     candidates = [(e.t, e.kind, e.detail) for e in data.events] + [
-        (float(e.get("t", 0.0)), str(e.get("kind", "")), str(e.get("detail", "")))
-        for e in recorded
-        if isinstance(e, dict)
+        (e.t, e.kind, e.detail) for e in data.record.worker_events
     ]
     for t, kind, detail in candidates:
         key = (round(t, 1), kind, detail)
@@ -260,23 +259,23 @@ def metadata(data: RunData) -> dict[str, Any]:
     """Versions, host, engine summary, processes and the resolved plan (as indented JSON)."""
     record = data.record
     return {
-        "versions": dict(record.get("versions") or {}),
-        "host": {k: str(v) for k, v in (record.get("host") or {}).items()},
+        "versions": dict(record.versions),
+        "host": {k: str(v) for k, v in record.host.items()},
         "engine": data.engine.to_dict() if data.engine else None,
-        "processes": [_process(p) for p in record.get("processes") or [] if isinstance(p, dict)],
-        "plan_json": json.dumps(record.get("plan", {}), indent=2),
-        "workers_lost": record.get("workers_lost", 0),
+        "processes": [_process(p) for p in record.processes],
+        "plan_json": json.dumps(record.plan, indent=2),
+        "workers_lost": record.workers_lost,
     }
 
 
-def _process(process: dict[str, Any]) -> dict[str, str]:
+def _process(process: ProcessRecord) -> dict[str, str]:
     """A child process row; its log is linked only as a plain relative path."""
-    log = str(process.get("log") or "")
+    log = process.log
     plain = log and ":" not in log and not log.startswith(("/", "\\")) and ".." not in log
     return {
-        "role": str(process.get("role", "")),
-        "pid": str(process.get("pid", "")),
-        "exit_code": str(process.get("exit_code", "—")),
+        "role": process.role,
+        "pid": str(process.pid),
+        "exit_code": str(process.exit_code) if process.exit_code is not None else "—",
         "log": log,
         "href": log if plain else "",
     }

@@ -13,9 +13,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from harness.errors import RunDirError
 from harness.report._data import RunData
 from harness.report._hdr import Counts
-from harness.timeline import JOURNEY_PREFIX, OUTCOMES, OutcomeCounts
+from harness.timeline import JOURNEY_PREFIX, OUTCOMES, TIMELINE_FILE, OutcomeCounts
 
 MAX_POINTS = 600
 """Most points a time series shows; longer runs are drawn in wider bins."""
@@ -183,7 +184,13 @@ def build_series(data: RunData, max_points: int = MAX_POINTS) -> RunSeries:
             for encoded, is_service in ((latency, False), (service, True)):
                 if not encoded:
                     continue
-                part = Counts.decode(encoded)
+                try:
+                    part = Counts.decode(encoded)
+                except Exception as error:  # hdrh's header/zlib errors
+                    raise RunDirError(
+                        f"{data.run_dir / TIMELINE_FILE}: a latency histogram of {op!r} at "
+                        f"t={t} is corrupt ({type(error).__name__})"
+                    ) from None
                 if is_service:
                     has_service.update({op, ALL_REQUESTS} if request else {op})
                 for target in targets:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from harness import __version__
 from harness.errors import RunDirError
 from harness.report._html import PLOTLY_FILE, embed, ensure_plotly, render, write_atomically
-from harness.report._redact import scrub
+from harness.report._redact import scrub, scrub_text
 from harness.report._trends import trend_figures
 from harness.rundir import RUN_FILE, read_run_record
 
@@ -82,22 +82,22 @@ def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntr
     names = {child.name for child in children}
     for run_dir in children:
         try:
-            record = scrub(read_run_record(run_dir))
+            record = read_run_record(run_dir)
         except RunDirError:
             skipped += 1
             continue
         verdict = _read(run_dir / "verdict.json") or {}
         summary = _read(run_dir / "report.json") or {}
-        plan = record.get("plan") if isinstance(record.get("plan"), dict) else {}
+        plan = record.plan
         runs.append(
             RunEntry(
                 name=run_dir.name,
                 href=_link(reports_dir, run_dir.name, INDEX_FILE),
-                started_at=str(record.get("started_at") or ""),
-                scenario=str(plan.get("scenario") or record.get("scenario") or "—"),
-                profile=str(plan.get("profile") or record.get("profile") or "—"),
-                target=str(record.get("target") or "—"),
-                run_status=str(record.get("status") or "—"),
+                started_at=record.started_at,
+                scenario=str(plan.get("scenario") or record.scenario or "—"),
+                profile=str(plan.get("profile") or record.profile or "—"),
+                target=scrub_text(record.target) or "—",
+                run_status=record.status,
                 verdict=str(verdict.get("status") or "not_evaluated"),
                 checks=tuple(c for c in verdict.get("checks") or () if isinstance(c, dict)),
                 headline=dict(summary.get("headline") or {}),

@@ -102,7 +102,7 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "version": __version__,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "plotly_src": f"../{PLOTLY_FILE}",
-        "run_id": str(data.record.get("run_id", data.run_dir.name)),
+        "run_id": data.record.run_id,
         "run_dir_name": str(data.run_dir),
         "plan": data.plan,
         "verdict": data.verdict,
@@ -149,12 +149,12 @@ def summary(data: RunData, series: RunSeries) -> dict[str, Any]:
     """report.json: what the runs index shows without reading the timeline again."""
     return {
         "schema": SUMMARY_SCHEMA,
-        "run_id": str(data.record.get("run_id", data.run_dir.name)),
+        "run_id": data.record.run_id,
         "scenario": data.plan.scenario,
         "profile": data.plan.profile,
-        "target": str(data.record.get("target") or data.plan.target),
-        "started_at": data.record.get("started_at"),
-        "duration_s": data.record.get("duration_s"),
+        "target": data.record.target or data.plan.target,
+        "started_at": data.record.started_at,
+        "duration_s": data.record.duration_s,
         "verdict": data.verdict.status if data.verdict else None,
         "headline": headline(data, series).to_dict(),
     }

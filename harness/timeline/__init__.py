@@ -77,13 +77,29 @@ is the generator's shortfall).
     {"status": "completed|aborted", "reason": "...", "started_at": <unix s, offset 0 of the
      plan's stages>, "ended_at": <unix s>, "workers_lost": 0, "saturated": false,
      "behind_plan": false, "locust_version": "2.x", "planned_arrivals": n | null,
-     "started_arrivals": n | null, "dropped_arrivals": 0, "dropped_by_target": 0}
+     "started_arrivals": n | null, "dropped_arrivals": 0, "dropped_by_target": 0,
+     "files": {"timeline.jsonl": {"lines": 96, "bytes": 26686, "requests": 250},
+               "load.jsonl": {"lines": 21, "bytes": 4079, "requests": null},
+               "events.jsonl": {"lines": 3, "bytes": 198, "requests": null}}}
+
+`files` is what the engine's writer wrote to each line file (`requests`: the sum of every
+outcome count over the timeline), so a reader can tell a complete file from one cut or
+changed after the run. Runs of older versions have no `files`.
 
 A stage of the plan covers the windows `started_at + stage.start_s <= t < started_at + stage.end_s`.
 
-Reading: `read_timeline(run_dir)` → `Timeline` (streaming queries: `percentile_ms`,
+Reading is strict. Each line is read into the record that wrote it (`WindowLine`,
+`LoadSample`, `EngineEvent`; engine.json into `EngineSummary`) in pydantic's strict mode: a
+missing key, a wrong type (`"http_4xx": "x"`), a negative count, a histogram that is not a
+base64 HDR histogram, or an unknown key is a RunDirError naming `file:line` and the field.
+When engine.json has `files`, each file must match it (bytes, lines, requests) and a last
+line cut off mid-write is corruption; without it (the engine was killed or died) a cut-off
+last line is skipped and the run-directory reader (`harness.rundir`) reports it.
+`harness.rundir.open_run_dir` is the way into a whole run directory; the readers here are its
+parts: `read_timeline(run_dir)` → `Timeline` (streaming queries: `percentile_ms`,
 `histogram`, `counts`, `errors`, `series`, `requests_per_second`, `achieved_rps`, `to_frame`),
-`read_load`, `read_events`, `read_engine_summary`, `load_frame`. Writing: `RunDirWriter`.
+`read_load`, `read_events`, `read_engine_summary`, `load_frame`; `LineTail` for a file still
+being written. Writing: `RunDirWriter`.
 """
 
 from __future__ import annotations
@@ -92,11 +108,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.timeline._histogram import HIGHEST_US, SIGNIFICANT_DIGITS, LatencyHistogram
+from harness.timeline._jsonl import (
+    LineFileCheck,
+    LineTail,
+    TornTail,
+    check_size,
+    read_lines,
+    torn_tail,
+)
 from harness.timeline._reader import (
     JOURNEY_PREFIX,
     Timeline,
     WindowStats,
-    iter_jsonl,
+    decoded,
+    line_file_checks,
     read_engine_summary,
     read_events,
     read_load,
@@ -107,12 +132,15 @@ from harness.timeline._records import (
     EngineStatus,
     EngineSummary,
     EventKind,
+    FileTally,
     LoadSample,
 )
-from harness.timeline._window import OUTCOMES, Outcome, OutcomeCounts, WindowRecord
+from harness.timeline._validate import Count, MalformedError, parse_json, parse_python
+from harness.timeline._window import OUTCOMES, Outcome, OutcomeCounts, WindowLine, WindowRecord
 from harness.timeline._writer import (
     ENGINE_FILE,
     EVENTS_FILE,
+    LINE_FILES,
     LOAD_FILE,
     TIMELINE_FILE,
     RunDirWriter,
@@ -134,26 +162,40 @@ __all__ = [
     "EVENTS_FILE",
     "HIGHEST_US",
     "JOURNEY_PREFIX",
+    "LINE_FILES",
     "LOAD_FILE",
     "OUTCOMES",
     "SIGNIFICANT_DIGITS",
     "TIMELINE_FILE",
+    "Count",
     "EngineEvent",
     "EngineStatus",
     "EngineSummary",
     "EventKind",
+    "FileTally",
     "LatencyHistogram",
+    "LineFileCheck",
+    "LineTail",
     "LoadSample",
+    "MalformedError",
     "Outcome",
     "OutcomeCounts",
     "RunDirWriter",
     "Timeline",
+    "TornTail",
+    "WindowLine",
     "WindowRecord",
     "WindowStats",
-    "iter_jsonl",
+    "check_size",
+    "decoded",
+    "line_file_checks",
     "load_frame",
+    "parse_json",
+    "parse_python",
     "read_engine_summary",
     "read_events",
+    "read_lines",
     "read_load",
     "read_timeline",
+    "torn_tail",
 ]

@@ -1,17 +1,23 @@
-"""Streaming reader of a run directory's timeline, load samples, events and engine summary."""
+"""Strict readers of a run directory's timeline, load samples, events and engine summary.
+
+Every reader checks each line against the record that wrote it and names `file:line` in a
+RunDirError; with the engine's summary at hand, it also checks each file against what the
+engine says it wrote (`EngineSummary.files`), so lines lost after the run are an error.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from harness.errors import RunDirError
 from harness.timeline._histogram import LatencyHistogram
+from harness.timeline._jsonl import LineFileCheck, read_lines
 from harness.timeline._records import EngineEvent, EngineSummary, LoadSample
-from harness.timeline._window import OutcomeCounts, WindowRecord
+from harness.timeline._validate import MalformedError, parse_json
+from harness.timeline._window import OutcomeCounts, WindowLine, WindowRecord
 from harness.timeline._writer import ENGINE_FILE, EVENTS_FILE, LOAD_FILE, TIMELINE_FILE
 
 if TYPE_CHECKING:
@@ -19,32 +25,6 @@ if TYPE_CHECKING:
 
 JOURNEY_PREFIX = "journey."
 """Operations that time a whole journey, not one request."""
-
-
-def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a .jsonl file, one at a time.
-
-    A partial or corrupt last line (a writer killed mid-line, or a file read while written)
-    is skipped; a corrupt line followed by valid ones is an error.
-    """
-    if not path.exists():
-        return
-    broken: int | None = None
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if broken is not None:
-                raise RunDirError(f"{path}:{broken}: not a JSON object; the file is corrupt")
-            if not line.endswith("\n"):
-                return
-            try:
-                parsed = json.loads(line)
-            except ValueError:
-                broken = number
-                continue
-            if not isinstance(parsed, dict):
-                broken = number
-                continue
-            yield parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,48 +50,60 @@ class WindowStats:
 class Timeline:
     """The measured data of one run, read from `timeline.jsonl` as a stream.
 
-    Every query reads the file again, so memory stays flat whatever the run's length and a
-    run still being written is read up to its last complete line. Time ranges are unix
-    seconds, `start_t` inclusive and `end_t` exclusive; None means unbounded.
+    Every query reads the file again (each line checked, see the module docstring), so memory
+    stays flat whatever the run's length. Time ranges are unix seconds, `start_t` inclusive
+    and `end_t` exclusive; None means unbounded.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, check: LineFileCheck | None = None) -> None:
         self.run_dir = run_dir
         self.path = run_dir / TIMELINE_FILE
+        self.check = check or LineFileCheck()
+
+    def lines(self) -> Iterator[tuple[int, WindowLine]]:
+        """(line number, line) in file order; the whole file read is checked against the
+        engine's tally (lines, bytes and requests)."""
+        requests = 0
+        for number, line in read_lines(self.path, WindowLine, self.check):
+            requests += line.counts.total
+            yield number, line
+        expected = self.check.tally.requests if self.check.tally is not None else None
+        if expected is not None and requests != expected:
+            raise RunDirError(
+                f"{self.path}: {requests:,} requests, but the engine wrote {expected:,}: "
+                "the file was changed after the run"
+            )
+
+    def _in_range(
+        self, op: str | None, start_t: float | None, end_t: float | None, *, journeys: bool
+    ) -> Iterator[tuple[int, WindowLine]]:
+        for number, line in self.lines():
+            if op is None and not journeys and line.op.startswith(JOURNEY_PREFIX):
+                continue
+            if op is not None and line.op != op:
+                continue
+            if (start_t is not None and line.t < start_t) or (
+                end_t is not None and line.t >= end_t
+            ):
+                continue
+            yield number, line
 
     def records(
         self, op: str | None = None, start_t: float | None = None, end_t: float | None = None
     ) -> Iterator[WindowRecord]:
         """Stored window records in file order (the same window may appear more than once
         when a worker's data arrived late; adding them is exact)."""
-        for number, line in enumerate(iter_jsonl(self.path), start=1):
-            try:
-                line_op = line["op"]
-                t = line["t"]
-                if op is not None and line_op != op:
-                    continue
-                if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
-                    continue
-                yield WindowRecord.from_line(line)
-            except (KeyError, TypeError, ValueError) as error:
-                raise RunDirError(f"{self.path}:{number}: malformed window ({error})") from error
-
-    def _raw(self) -> Iterator[dict[str, Any]]:
-        return iter_jsonl(self.path)
+        for number, line in self._in_range(op, start_t, end_t, journeys=True):
+            yield decoded(self.path, number, line.to_record)
 
     def operations(self) -> list[str]:
         """Every operation with at least one window, sorted."""
-        return sorted({str(line.get("op")) for line in self._raw()})
+        return sorted({line.op for _, line in self.lines()})
 
     def time_range(self) -> tuple[int, int] | None:
         """(first window start, last window start + 1), None for an empty timeline."""
-        first: int | None = None
-        last: int | None = None
-        for line in self._raw():
-            t = int(line["t"])
-            first = t if first is None else min(first, t)
-            last = t if last is None else max(last, t)
-        return None if first is None or last is None else (first, last + 1)
+        seconds = [line.t for _, line in self.lines()]
+        return (min(seconds), max(seconds) + 1) if seconds else None
 
     def histogram(
         self,
@@ -124,23 +116,10 @@ class Timeline:
         """Every latency of `op` in the range, merged exactly; `service=True` for the time
         from the actual send (open model; empty in the closed model)."""
         merged = LatencyHistogram()
-        field = "service_us" if service else "latency_us"
-        for number, line in enumerate(self._raw(), start=1):
-            if line.get("op") != op:
-                continue
-            t = line.get("t")
-            if not isinstance(t, int | float):
-                raise RunDirError(f"{self.path}:{number}: malformed window (no t)")
-            if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
-                continue
-            encoded = line.get(field)
-            if encoded:
-                try:
-                    merged.add(LatencyHistogram.decode(encoded))
-                except (TypeError, ValueError) as error:
-                    raise RunDirError(
-                        f"{self.path}:{number}: malformed {field} histogram ({error})"
-                    ) from error
+        for number, line in self._in_range(op, start_t, end_t, journeys=True):
+            histogram = decoded(self.path, number, line.service if service else line.latency)
+            if histogram is not None:
+                merged.add(histogram)
         return merged
 
     def percentile_ms(
@@ -160,34 +139,19 @@ class Timeline:
     ) -> OutcomeCounts:
         """Requests by outcome over the range; `op=None` sums every request operation
         (journey timings excluded)."""
-        totals = dict.fromkeys(OutcomeCounts().as_dict(), 0)
-        for line in self._raw():
-            name = str(line.get("op"))
-            if op is None and name.startswith(JOURNEY_PREFIX):
-                continue
-            if op is not None and name != op:
-                continue
-            t = line["t"]
-            if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
-                continue
-            for outcome, count in line["counts"].items():
-                if outcome in totals:
-                    totals[outcome] += int(count)
-        return OutcomeCounts(**totals)
+        total = OutcomeCounts()
+        for _, line in self._in_range(op, start_t, end_t, journeys=False):
+            total += line.counts
+        return total
 
     def errors(
         self, op: str | None = None, start_t: float | None = None, end_t: float | None = None
     ) -> dict[str, int]:
         """Error messages and their counts over the range, most frequent first."""
         totals: dict[str, int] = {}
-        for line in self._raw():
-            if op is not None and line.get("op") != op:
-                continue
-            t = line["t"]
-            if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
-                continue
-            for message, count in (line.get("errors") or {}).items():
-                totals[message] = totals.get(message, 0) + int(count)
+        for _, line in self._in_range(op, start_t, end_t, journeys=True):
+            for message, count in line.errors.items():
+                totals[message] = totals.get(message, 0) + count
         return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
     def series(
@@ -199,24 +163,16 @@ class Timeline:
     ) -> list[WindowStats]:
         """One `WindowStats` per second with data for `op`, in time order."""
         wanted = tuple(percentiles)
-        by_t: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        for number, line in enumerate(self._raw(), start=1):
-            if line.get("op") != op:
-                continue
-            t = int(line["t"])
-            if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
-                continue
-            by_t.setdefault(t, []).append((number, line))
+        by_t: dict[int, WindowRecord] = {}
+        for number, line in self._in_range(op, start_t, end_t, journeys=True):
+            record = decoded(self.path, number, line.to_record)
+            if line.t in by_t:
+                by_t[line.t].merge(record)
+            else:
+                by_t[line.t] = record
         stats: list[WindowStats] = []
         for t in sorted(by_t):
-            record = WindowRecord(t, op)
-            for number, line in by_t[t]:
-                try:
-                    record.merge(WindowRecord.from_line(line))
-                except (KeyError, TypeError, ValueError) as error:
-                    raise RunDirError(
-                        f"{self.path}:{number}: malformed window ({error})"
-                    ) from error
+            record = by_t[t]
             stats.append(
                 WindowStats(
                     t=t,
@@ -238,14 +194,8 @@ class Timeline:
         """Requests completed per second (every outcome), for one operation or for all
         request operations (journey timings excluded); seconds without requests are absent."""
         per_t: dict[int, int] = {}
-        for line in self._raw():
-            name = str(line.get("op"))
-            if (op is None and name.startswith(JOURNEY_PREFIX)) or (op is not None and name != op):
-                continue
-            t = int(line["t"])
-            if (start_t is not None and t < start_t) or (end_t is not None and t >= end_t):
-                continue
-            per_t[t] = per_t.get(t, 0) + sum(int(c) for c in line["counts"].values())
+        for _, line in self._in_range(op, start_t, end_t, journeys=False):
+            per_t[line.t] = per_t.get(line.t, 0) + line.counts.total
         return dict(sorted(per_t.items()))
 
     def achieved_rps(
@@ -267,38 +217,69 @@ class Timeline:
         return timeline_frame(self, tuple(percentiles))
 
 
-def read_timeline(run_dir: str | Path) -> Timeline:
-    """The timeline of a run directory (RunDirError when the directory does not exist)."""
+R = TypeVar("R")
+
+
+def decoded(path: Path, number: int, decode: Callable[[], R]) -> R:
+    """`decode()` (a histogram of line `number`), a RunDirError naming the line if its
+    payload is corrupt."""
+    try:
+        return decode()
+    except ValueError as error:
+        raise RunDirError(f"{path}:{number}: a latency histogram is corrupt ({error})") from None
+
+
+def line_file_checks(run_dir: Path, engine: EngineSummary | None) -> dict[str, LineFileCheck]:
+    """How to read each line file of `run_dir`: against the engine's tally when it wrote
+    one (then a cut-off last line is corruption), else accepting a last line cut mid-write
+    (the engine was killed or died)."""
+    tallies = (engine.files if engine is not None else None) or {}
+    finished = engine is not None and engine.files is not None
+    return {
+        name: LineFileCheck(tally=tallies.get(name), torn_tail_ok=not finished)
+        for name in (TIMELINE_FILE, LOAD_FILE, EVENTS_FILE)
+    }
+
+
+def read_timeline(run_dir: str | Path, check: LineFileCheck | None = None) -> Timeline:
+    """The timeline of a run directory, checked against engine.json when there is one
+    (RunDirError when the directory does not exist)."""
     path = Path(run_dir)
     if not path.is_dir():
         raise RunDirError(f"{path}: no such run directory")
-    return Timeline(path)
+    if check is None:
+        check = line_file_checks(path, read_engine_summary(path))[TIMELINE_FILE]
+    return Timeline(path, check)
 
 
-def read_load(run_dir: str | Path) -> list[LoadSample]:
+def read_load(run_dir: str | Path, check: LineFileCheck | None = None) -> list[LoadSample]:
     """Every load.jsonl sample, in time order."""
-    path = Path(run_dir) / LOAD_FILE
-    try:
-        return sorted((LoadSample.from_dict(line) for line in iter_jsonl(path)), key=lambda s: s.t)
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunDirError(f"{path}: malformed load sample ({error})") from error
+    path = Path(run_dir)
+    if check is None:
+        check = line_file_checks(path, read_engine_summary(path))[LOAD_FILE]
+    samples = [sample for _, sample in read_lines(path / LOAD_FILE, LoadSample, check)]
+    return sorted(samples, key=lambda sample: sample.t)
 
 
-def read_events(run_dir: str | Path) -> list[EngineEvent]:
+def read_events(run_dir: str | Path, check: LineFileCheck | None = None) -> list[EngineEvent]:
     """Every events.jsonl event, in file order."""
-    path = Path(run_dir) / EVENTS_FILE
-    try:
-        return [EngineEvent.from_dict(line) for line in iter_jsonl(path)]
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunDirError(f"{path}: malformed event ({error})") from error
+    path = Path(run_dir)
+    if check is None:
+        check = line_file_checks(path, read_engine_summary(path))[EVENTS_FILE]
+    return [event for _, event in read_lines(path / EVENTS_FILE, EngineEvent, check)]
 
 
 def read_engine_summary(run_dir: str | Path) -> EngineSummary | None:
-    """engine.json, None while the engine has not finished."""
+    """engine.json, None while (or when) the engine has not finished; RunDirError naming
+    the field when it is not the summary the engine writes."""
     path = Path(run_dir) / ENGINE_FILE
-    if not path.exists():
-        return None
     try:
-        return EngineSummary.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunDirError(f"{path}: malformed engine summary ({error})") from error
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunDirError(f"{path} is unreadable: {error}") from None
+    try:
+        return parse_json(EngineSummary, text)
+    except MalformedError as error:
+        raise RunDirError(f"{path}{error.line_suffix(text)}: {error}") from None

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from annotated_types import MinLen
+from pydantic import ConfigDict
 
 from harness.timeline._histogram import LatencyHistogram
+from harness.timeline._validate import Count, EncodedHistogram
 
 Outcome = Literal[
     "ok",
@@ -38,25 +42,27 @@ MAX_ERROR_LENGTH = 200
 class OutcomeCounts:
     """Requests by outcome; `total` counts them all."""
 
-    ok: int = 0
+    ok: Count = 0
     """Accepted responses (2xx/3xx, or a status the scenario declared as expected)."""
-    http_4xx: int = 0
+    http_4xx: Count = 0
     """4xx responses the scenario did not expect."""
-    http_5xx: int = 0
+    http_5xx: Count = 0
     """5xx responses."""
-    timeout: int = 0
+    timeout: Count = 0
     """No response within the request timeout."""
-    connection_error: int = 0
+    connection_error: Count = 0
     """Refused, reset or unreachable; no latency is recorded for these."""
-    check_failed: int = 0
+    check_failed: Count = 0
     """A response that failed a declared check (body, JSON path, status, latency)."""
-    dropped: int = 0
+    dropped: Count = 0
     """Open model: an arrival never sent because the target kept every journey slot busy
     (responses outstanding); the target's failure, so it counts against error rate and
     availability. No latency is recorded."""
-    interrupted: int = 0
+    interrupted: Count = 0
     """A request still in flight when the graceful stop ran out; its elapsed time is in
     the latency histogram."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     @property
     def total(self) -> int:
@@ -81,6 +87,47 @@ class OutcomeCounts:
 
     def __add__(self, other: OutcomeCounts) -> OutcomeCounts:
         return OutcomeCounts(**{n: getattr(self, n) + getattr(other, n) for n in OUTCOMES})
+
+
+@dataclass(frozen=True, slots=True)
+class WindowLine:
+    """One timeline.jsonl line as written, read back strictly; histograms stay encoded (a few
+    hundred bytes each) until a range asks for them."""
+
+    t: Count
+    """Window start, unix seconds."""
+    op: Annotated[str, MinLen(1)]
+    """Operation, or `journey.<name>` for a whole journey."""
+    counts: OutcomeCounts
+    """Requests completed in the window, by outcome."""
+    bytes: Count
+    """Response bytes."""
+    latency_us: EncodedHistogram
+    """Latency from the intended start, HDR V2 compressed, base64."""
+    service_us: EncodedHistogram | None
+    """Latency from the actual send (open model), None in the closed model."""
+    errors: dict[str, Count]
+    """Error messages and their counts (top 20)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    def latency(self) -> LatencyHistogram:
+        """The decoded latency histogram (ValueError when its payload is corrupt)."""
+        return LatencyHistogram.decode(self.latency_us)
+
+    def service(self) -> LatencyHistogram | None:
+        """The decoded service-time histogram, None in the closed model."""
+        return LatencyHistogram.decode(self.service_us) if self.service_us else None
+
+    def to_record(self) -> WindowRecord:
+        """The window as an accumulator (histograms decoded; ValueError when corrupt)."""
+        record = WindowRecord(self.t, self.op)
+        record.counts = self.counts.as_dict()
+        record.bytes = self.bytes
+        record.latency = self.latency()
+        record.service = self.service()
+        record.errors = dict(self.errors)
+        return record
 
 
 class WindowRecord:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from harness.spec.objective import Objective
-from harness.timeline import JOURNEY_PREFIX, LatencyHistogram
+from harness.timeline import JOURNEY_PREFIX, LatencyHistogram, OutcomeCounts, WindowLine
 from harness.verdict._format import format_value
 
 TRAILING_S = 5
@@ -49,18 +48,17 @@ class AbortWatch:
             and objective.metric in _ABORTABLE
         )
         self._judged_from_t = started_t + warmup_s
-        self._seconds: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(dict)
+        self._seconds: dict[str, dict[int, list[WindowLine]]] = defaultdict(dict)
         self._breached_since: dict[str, int | None] = {o.id: None for o in self.objectives}
         self._evaluated_t: int | None = None
 
     def __bool__(self) -> bool:
         return bool(self.objectives)
 
-    def observe(self, lines: Iterable[dict[str, Any]]) -> None:
+    def observe(self, lines: Iterable[WindowLine]) -> None:
         """Take new timeline.jsonl lines (any order; late lines for a second are added)."""
         for line in lines:
-            op, t = str(line["op"]), int(line["t"])
-            self._seconds[op].setdefault(t, []).append(line)
+            self._seconds[line.op].setdefault(line.t, []).append(line)
 
     def check(self, now_t: float) -> AbortDecision | None:
         """Evaluate every finished second up to `now_t`; a decision once a breach has lasted."""
@@ -96,7 +94,7 @@ class AbortWatch:
         )
         return AbortDecision(objective.id, value, reason)
 
-    def _lines(self, op: str, start_t: int, end_t: int) -> list[dict[str, Any]]:
+    def _lines(self, op: str, start_t: int, end_t: int) -> list[WindowLine]:
         if op == "*":
             names = [name for name in self._seconds if not name.startswith(JOURNEY_PREFIX)]
         else:
@@ -114,24 +112,23 @@ class AbortWatch:
         if objective.metric == "latency":
             merged = LatencyHistogram()
             for line in lines:
-                if line.get("latency_us"):
-                    merged.add(LatencyHistogram.decode(line["latency_us"]))
+                try:
+                    merged.add(line.latency())
+                except ValueError:
+                    continue  # a corrupt histogram: the evaluation afterwards names its line
             if merged.count < objective.min_samples:
                 return None
             percentile = objective.percentile
             if percentile is not None:
                 return merged.percentile_ms(percentile)
             return merged.max_ms if objective.statistic == "max" else merged.mean_ms
-        counts: dict[str, int] = defaultdict(int)
-        for line in lines:
-            for outcome, count in (line.get("counts") or {}).items():
-                counts[outcome] += int(count)
-        total = sum(counts.values())
+        counts = sum((line.counts for line in lines), OutcomeCounts())
+        total = counts.total
         if total == 0:
             return None
         if objective.metric == "error_rate":
-            return (total - counts["ok"]) / total
-        down = counts["http_5xx"] + counts["timeout"] + counts["connection_error"]
+            return counts.failed / total
+        down = counts.http_5xx + counts.timeout + counts.connection_error
         return (total - down) / total
 
     def _forget_before(self, t: int) -> None:

@@ -6,15 +6,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import RunDirError
 from harness.observe.series import ServerSeries, read_server_series
 from harness.plan import RunPlan
-from harness.rundir import read_run_record
+from harness.rundir import RunRecord, open_run_dir
 from harness.spec.check import objectives_for_plan
 from harness.spec.objective import Objective
 from harness.spec.sla import Sla
 from harness.spec.units import Limit
-from harness.timeline import read_engine_summary
+from harness.timeline import LoadSample
 from harness.verdict.breaking_point import judge_breaking_point
 from harness.verdict.coverage import UNJUDGED_STATUSES, out_of_scope
 from harness.verdict.drift import judge_drift
@@ -32,7 +31,7 @@ class JudgedRun:
 
     run_dir: Path
     """The run directory."""
-    record: dict[str, Any]
+    record: RunRecord
     """run.json."""
     plan: RunPlan
     """The resolved plan the run executed."""
@@ -44,26 +43,35 @@ class JudgedRun:
     """The engine reported the generator saturated or behind plan at some point."""
     server: ServerSeries | None = None
     """Server-side series (RUN_DIR/server.jsonl); None when the run collected none."""
-
-    @property
-    def run_status(self) -> str:
-        if self.record.get("interrupted"):
-            return "interrupted"
-        return str(self.record.get("status", "failed"))
+    load: tuple[LoadSample, ...] = ()
+    """load.jsonl, in time order."""
+    run_status: str = "completed"
+    """interrupted, killed (perfctl was killed mid-run), or run.json's status."""
+    notes: tuple[str, ...] = ()
+    """What the run-directory reader found that the verdict must say (a killed run, a last
+    line cut off mid-write)."""
 
 
 def read_judged_run(run_dir: Path) -> JudgedRun:
-    """Everything the verdict needs from `run_dir`; RunDirError (exit 3) when unreadable."""
-    record = read_run_record(run_dir)
-    try:
-        plan = RunPlan.from_dict(record["plan"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunDirError(f"{run_dir}/run.json: the plan is unreadable ({error})") from None
-    data = Measurements(run_dir)
-    engine = read_engine_summary(run_dir)
+    """Everything the verdict needs from `run_dir`, read through the run-directory reader;
+    RunDirError (exit 3) naming file, line and field when anything is unreadable."""
+    run = open_run_dir(run_dir)
+    data = Measurements(run)
+    engine = run.engine
     saturated = bool(engine and (engine.saturated or engine.behind_plan))
-    clock = run_clock(record, data.time_range(), engine)
-    return JudgedRun(run_dir, record, plan, clock, data, saturated, read_server_series(run_dir))
+    clock = run_clock(run.record, data.time_range(), engine)
+    return JudgedRun(
+        run_dir,
+        run.record,
+        run.plan,
+        clock,
+        data,
+        saturated,
+        read_server_series(run_dir),
+        load=run.load(),
+        run_status=run.run_status,
+        notes=run.notes,
+    )
 
 
 def evaluate(
@@ -96,9 +104,10 @@ def evaluate(
     status, reasons = overall_status(
         tuple(checks), run.run_status, strict=strict, require_coverage=require_coverage
     )
-    exit_reason = run.record.get("exit_reason")
+    exit_reason = run.record.exit_reason
     if exit_reason and run.run_status != "completed":
         reasons = (*reasons, f"the run ended: {exit_reason}")
+    reasons = (*reasons, *run.notes)
     return Verdict(
         status=status,
         checks=tuple(checks),
@@ -158,18 +167,18 @@ def _capacity(run: JudgedRun, sla: Sla) -> dict[str, Any] | None:
 def _run_summary(run: JudgedRun) -> dict[str, Any]:
     record, plan = run.record, run.plan
     return {
-        "run_id": record.get("run_id", run.run_dir.name),
+        "run_id": record.run_id,
         "scenario": plan.scenario,
         "profile": plan.profile,
         "model": plan.model,
         "scale": {"users": plan.scale.users, "rate": plan.scale.rate, "time": plan.scale.time},
         "load_scale": plan.scale.load(plan.model),
-        "target": record.get("target", plan.target),
-        "started_at": record.get("started_at"),
-        "duration_s": record.get("duration_s"),
+        "target": record.target,
+        "started_at": record.started_at,
+        "duration_s": record.duration_s,
         "planned_duration_s": plan.duration_s,
-        "workers": record.get("workers_expected", 0),
-        "tags": record.get("tags", {}),
+        "workers": record.workers_expected,
+        "tags": dict(record.tags),
     }
 
 

@@ -32,7 +32,7 @@ def judge_run_dir(
 
     `require_coverage` None takes the SLA's `defaults.require_coverage`."""
     run = read_judged_run(run_dir)
-    sla = sla_for_run(run_dir, sla_path, run.record.get("sla"))
+    sla = sla_for_run(run_dir, sla_path, run.record.sla)
     # the cross-check `perfctl run` makes before any load: an objective that names an
     # operation the run never produces, or a stage no scenario has, is a spec error (exit 2),
     # never a silent not_exercised beside a pass

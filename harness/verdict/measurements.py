@@ -1,8 +1,9 @@
 """A run's measurements indexed once for judging: per operation, per second, read in one pass.
 
 The verdict asks many questions of the same run (every objective, every window), so the
-timeline is read once into an index of raw window lines (histograms stay encoded, a few
-hundred bytes each) and histograms are decoded only for the ranges asked about.
+timeline is read once (through the run-directory reader, every line checked) into an index of
+window lines (histograms stay encoded, a few hundred bytes each) and histograms are decoded
+only for the ranges asked about; a corrupt one is a RunDirError naming its line.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from harness.rundir import RunDir
 from harness.timeline import (
     JOURNEY_PREFIX,
     TIMELINE_FILE,
     EngineEvent,
     LatencyHistogram,
     OutcomeCounts,
-    iter_jsonl,
-    read_events,
+    WindowLine,
+    decoded,
 )
 
 ALL_OPERATIONS = "*"
@@ -31,19 +32,21 @@ GENERATOR_TROUBLE = ("generator_saturated", "behind_plan")
 
 @dataclass(frozen=True, slots=True)
 class _Second:
-    counts: dict[str, int]
-    latency_us: str | None
-    service_us: str | None
+    number: int
+    """Line number in timeline.jsonl (for errors)."""
+    line: WindowLine
+    """The stored window."""
 
 
 class Measurements:
     """The timeline and engine events of one run, ready for range queries."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run: RunDir) -> None:
+        self._path: Path = run.path / TIMELINE_FILE
         self._by_op: dict[str, list[tuple[int, _Second]]] = defaultdict(list)
-        for line in iter_jsonl(run_dir / TIMELINE_FILE):
-            self._by_op[str(line["op"])].append((int(line["t"]), _second(line)))
-        self.events: tuple[EngineEvent, ...] = tuple(read_events(run_dir))
+        for number, line in run.windows():
+            self._by_op[line.op].append((line.t, _Second(number, line)))
+        self.events: tuple[EngineEvent, ...] = run.events()
         self._histograms: dict[tuple[str, int, int, bool], LatencyHistogram] = {}
 
     @property
@@ -80,26 +83,27 @@ class Measurements:
             return cached
         merged = LatencyHistogram()
         for second in self._rows(op, start_t, end_t):
-            encoded = second.service_us if service else second.latency_us
-            if encoded:
-                merged.add(LatencyHistogram.decode(encoded))
+            line = second.line
+            histogram = decoded(
+                self._path, second.number, line.service if service else line.latency
+            )
+            if histogram is not None:
+                merged.add(histogram)
         self._histograms[key] = merged
         return merged
 
     def counts(self, op: str, start_t: int, end_t: int) -> OutcomeCounts:
         """Requests of `op` completed in [start_t, end_t), by outcome."""
-        totals = dict.fromkeys(OutcomeCounts().as_dict(), 0)
-        for second in self._rows(op, start_t, end_t):
-            for outcome, count in second.counts.items():
-                if outcome in totals:
-                    totals[outcome] += count
-        return OutcomeCounts(**totals)
+        return sum(
+            (second.line.counts for second in self._rows(op, start_t, end_t)), OutcomeCounts()
+        )
 
     def seconds(self, op: str) -> list[tuple[int, dict[str, int], str | None, str | None]]:
         """(t, outcome counts, encoded latency, encoded service time) for every stored line
-        of `op`, in file order (a second may appear twice when a worker's data came late)."""
+        of `op`, in file order (a second may appear twice when a worker's data came late).
+        The encodings were checked for shape; `decoded` names the line of a corrupt payload."""
         return [
-            (t, second.counts, second.latency_us, second.service_us)
+            (t, second.line.counts.as_dict(), second.line.latency_us, second.line.service_us)
             for t, second in self._by_op.get(op, ())
         ]
 
@@ -110,13 +114,15 @@ class Measurements:
         for name in names:
             for t, second in self._by_op.get(name, ()):
                 if start_t <= t < end_t:
-                    per_second[t - start_t] += sum(second.counts.values())
+                    per_second[t - start_t] += second.line.counts.total
         return per_second
 
     def has_service_time(self, op: str) -> bool:
         """Whether `op` recorded service time separately (the open model does)."""
         names = self.operations if op == ALL_OPERATIONS else (op,)
-        return any(second.service_us for name in names for _, second in self._by_op.get(name, ()))
+        return any(
+            second.line.service_us for name in names for _, second in self._by_op.get(name, ())
+        )
 
     def generator_trouble(self, start_t: float, end_t: float) -> list[EngineEvent]:
         """Saturation or behind-plan events of the load generator within [start_t, end_t)."""
@@ -125,8 +131,3 @@ class Measurements:
             for event in self.events
             if event.kind in GENERATOR_TROUBLE and start_t <= event.t < end_t
         ]
-
-
-def _second(line: dict[str, Any]) -> _Second:
-    counts = {str(key): int(value) for key, value in (line.get("counts") or {}).items()}
-    return _Second(counts, line.get("latency_us"), line.get("service_us"))

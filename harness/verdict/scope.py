@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from harness.plan import RunPlan
+from harness.rundir import RunRecord
 from harness.spec.estimate import estimated_rps
 from harness.timeline import EngineSummary
 
@@ -37,17 +37,17 @@ class RunClock:
 
 
 def run_clock(
-    record: dict[str, Any], measured: tuple[int, int] | None, engine: EngineSummary | None
+    record: RunRecord, measured: tuple[int, int] | None, engine: EngineSummary | None
 ) -> RunClock:
     """The run's time axis: engine.json when the engine finished, else run.json's start and
     the measured seconds (a crashed engine), else run.json alone."""
     if engine is not None:
         return RunClock(engine.started_at, engine.ended_at)
-    started = _iso_to_unix(record.get("started_at"))
+    started = _iso_to_unix(record.started_at)
     if measured is not None:
         return RunClock(started or float(measured[0]), float(measured[1]))
     started = started or 0.0
-    return RunClock(started, _iso_to_unix(record.get("ended_at")) or started)
+    return RunClock(started, _iso_to_unix(record.ended_at) or started)
 
 
 def _iso_to_unix(text: object) -> float | None:

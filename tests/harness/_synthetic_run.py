@@ -7,10 +7,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
-from harness.timeline import EngineSummary, LoadSample, RunDirWriter, WindowRecord
+from harness.rundir import EndCause, RunRecord, write_run_record
+from harness.timeline import (
+    EngineSummary,
+    LoadSample,
+    RunDirWriter,
+    WindowRecord,
+    read_engine_summary,
+)
 
 START_T = 1_800_000_000
 """Offset 0 of every synthetic run (a whole unix second)."""
+_CAUSES = {
+    "completed": EndCause.PLAN_FINISHED,
+    "degraded": EndCause.PLAN_FINISHED,
+    "aborted": EndCause.ENGINE_ABORTED,
+    "failed": EndCause.ENGINE_FAILED,
+}
 
 
 def simple_plan(
@@ -116,20 +129,31 @@ class SyntheticRun:
             )
         )
         writer.close()
-        record = {
-            "schema": 1,
-            "run_id": self.run_dir.name,
-            "status": status,
-            "interrupted": interrupted,
-            "scenario": self.plan.scenario,
-            "profile": self.plan.profile,
-            "target": self.plan.target,
-            "plan": self.plan.to_dict(),
-            "started_at": "2027-01-15T08:00:00.000Z",
-            "workers_expected": 0,
-            "sla": sla,
-        }
-        (self.run_dir / "run.json").write_text(json.dumps(record))
+        write_run_record(
+            self.run_dir,
+            RunRecord(
+                run_id=self.run_dir.name,
+                status=status,  # type: ignore[arg-type]
+                scenario=self.plan.scenario,
+                profile=self.plan.profile,
+                target=self.plan.target,
+                target_embedded=False,
+                plan=self.plan.to_dict(),
+                scale=self.plan.to_dict()["scale"],
+                planned_duration_s=self.plan.duration_s,
+                started_at="2027-01-15T08:00:00.000Z",
+                workers_expected=0,
+                versions={"perfctl": "test"},
+                host={"hostname": "test"},
+                sla=sla,
+                ended_at="2027-01-15T08:02:00.000Z",
+                duration_s=ended - START_T,
+                exit_reason="interrupted by SIGINT" if interrupted else "test",
+                interrupted=interrupted,
+                engine=read_engine_summary(self.run_dir),
+                end_cause=_CAUSES[status] if not interrupted else EndCause.INTERRUPTED,
+            ),
+        )
         return self.run_dir
 
 

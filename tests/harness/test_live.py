@@ -6,9 +6,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.live import JsonlTail, LiveProgress, RunProgress, print_summary
+from harness.live import LiveProgress, RunProgress, print_summary
 from harness.rundir import RunRecord
-from harness.timeline import LOAD_FILE, TIMELINE_FILE, WindowRecord
+from harness.timeline import (
+    EVENTS_FILE,
+    LOAD_FILE,
+    TIMELINE_FILE,
+    EngineEvent,
+    LineTail,
+    LoadSample,
+    WindowRecord,
+)
 
 from ._runner_support import tiny_plan
 
@@ -27,16 +35,35 @@ def _append(path: Path, rows: list[dict[str, object]], tail: str = "") -> None:
         handle.write("".join(json.dumps(row) + "\n" for row in rows) + tail)
 
 
-def test_tail_reads_only_new_complete_lines(tmp_path: Path) -> None:
-    path = tmp_path / "x.jsonl"
-    tail = JsonlTail(path)
+def _load(t: int, stage: str, users: int, achieved_rps: float) -> dict[str, object]:
+    sample = LoadSample(
+        t=t,
+        stage=stage,
+        users=users,
+        planned_arrivals=None,
+        started_arrivals=None,
+        dropped_arrivals=0,
+        achieved_rps=achieved_rps,
+        workers=1,
+    )
+    return sample.to_dict()
+
+
+def _event(t: float) -> dict[str, object]:
+    return {"t": t, "kind": "stage_started", "detail": "peak"}
+
+
+def test_tail_reads_only_new_complete_lines_as_records(tmp_path: Path) -> None:
+    path = tmp_path / EVENTS_FILE
+    tail = LineTail(path, EngineEvent)
     assert tail.read_new() == []
-    _append(path, [{"n": 1}, {"n": 2}], tail='{"n": ')
-    assert [row["n"] for row in tail.read_new()] == [1, 2]
+    _append(path, [_event(1), _event(2)], tail='{"t": ')
+    assert [event.t for event in tail.read_new()] == [1, 2]
     assert tail.read_new() == []
     with path.open("a") as handle:
-        handle.write('3}\n{"n": 4}\n')
-    assert [row["n"] for row in tail.read_new()] == [3, 4]
+        handle.write('3, "kind": "stage_started", "detail": ""}\n{"t": "x"}\n')
+    assert [event.t for event in tail.read_new()] == [3]
+    assert tail.malformed == 1
 
 
 def test_progress_keeps_recent_windows_and_running_totals(tmp_path: Path) -> None:
@@ -45,7 +72,7 @@ def test_progress_keeps_recent_windows_and_running_totals(tmp_path: Path) -> Non
     _append(timeline, [_window(100, "search", [10.0] * 90, errors=10)])
     progress.update()
     _append(timeline, [_window(t, "search", [100.0] * 10) for t in range(101, 120)])
-    _append(tmp_path / LOAD_FILE, [{"t": 119, "stage": "peak", "users": 40, "achieved_rps": 10}])
+    _append(tmp_path / LOAD_FILE, [_load(119, "peak", 40, 10)])
     progress.update()
     search = progress.operations["search"]
     assert (search.requests, search.failed) == (100 + 19 * 10, 10)
@@ -54,12 +81,13 @@ def test_progress_keeps_recent_windows_and_running_totals(tmp_path: Path) -> Non
     assert p95_ms is not None
     assert abs(p95_ms - 100.0) < 0.1
     assert error_rate == 0.0
-    assert progress.load["stage"] == "peak"
+    assert progress.load is not None
+    assert progress.load.stage == "peak"
 
 
 def test_quiet_progress_prints_summary_lines(tmp_path: Path) -> None:
     _append(tmp_path / TIMELINE_FILE, [_window(100, "search", [10.0] * 5, errors=5)])
-    _append(tmp_path / LOAD_FILE, [{"t": 100, "stage": "run", "users": 2, "achieved_rps": 10}])
+    _append(tmp_path / LOAD_FILE, [_load(100, "run", 2, 10)])
     out = io.StringIO()
     console = Console(file=out, width=200)
     with LiveProgress(tmp_path, tiny_plan(), console=console, quiet=False) as live:

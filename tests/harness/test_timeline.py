@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,7 +122,8 @@ def test_window_line_round_trips(tmp_path: Path) -> None:
     assert back.to_line() == record.to_line()
 
 
-def _write_run(run_dir: Path) -> None:
+def _write_run(run_dir: Path, *, finished: bool = True) -> None:
+    """A run whose engine wrote engine.json (with its tallies), or was killed before."""
     writer = RunDirWriter(run_dir)
     for second in range(10):
         latencies = [float(second + 1)] * 10
@@ -142,9 +146,12 @@ def _write_run(run_dir: Path) -> None:
         )
     )
     writer.append_event("stage_started", "peak", t=T0)
-    writer.write_engine(
-        EngineSummary(status="completed", reason="plan finished", started_at=T0, ended_at=T0 + 10)
-    )
+    if finished:
+        writer.write_engine(
+            EngineSummary(
+                status="completed", reason="plan finished", started_at=T0, ended_at=T0 + 10
+            )
+        )
     writer.close()
 
 
@@ -181,18 +188,92 @@ def test_reader_queries_a_written_run(tmp_path: Path) -> None:
     assert summary.status == "completed"
 
 
-def test_truncated_last_line_is_skipped(tmp_path: Path) -> None:
+def test_the_engine_records_what_it_wrote_to_each_file(tmp_path: Path) -> None:
     _write_run(tmp_path)
+    summary = read_engine_summary(tmp_path)
+    assert summary is not None
+    assert summary.files is not None
+    timeline = summary.files["timeline.jsonl"]
+    assert timeline.lines == 21
+    assert timeline.bytes == (tmp_path / "timeline.jsonl").stat().st_size
+    assert timeline.requests == 112
+    assert summary.files["load.jsonl"].lines == 1
+    assert summary.files["events.jsonl"].lines == 1
+
+
+def test_a_cut_last_line_is_skipped_when_the_engine_never_finished(tmp_path: Path) -> None:
+    _write_run(tmp_path, finished=False)
     path = tmp_path / "timeline.jsonl"
     full = path.read_text()
     path.write_text(full + full.splitlines()[0][:57])
     assert read_timeline(tmp_path).counts().total == 112
-    path.write_text(full + "{not json}\n")
-    assert read_timeline(tmp_path).counts().total == 112
+
+
+@pytest.mark.parametrize("finished", [True, False])
+def test_a_whole_last_line_that_is_not_a_window_is_an_error(tmp_path: Path, finished: bool) -> None:
+    _write_run(tmp_path, finished=finished)
+    path = tmp_path / "timeline.jsonl"
+    path.write_text(path.read_text() + '{"t": 1}\n')
+    with pytest.raises(RunDirError, match=r"timeline.jsonl(:22: op is missing|: .* bytes)"):
+        read_timeline(tmp_path).counts()
+
+
+def test_a_file_cut_after_the_engine_finished_is_an_error(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    path = tmp_path / "timeline.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:10]))  # cut at a line boundary: every line left is whole
+    with pytest.raises(RunDirError, match=r"timeline.jsonl: .* bytes, but the engine wrote"):
+        read_timeline(tmp_path).counts()
+    path.write_text("".join(lines)[:-30])  # cut mid-line
+    with pytest.raises(RunDirError, match=r"the file was cut or changed after the run"):
+        read_timeline(tmp_path).counts()
+
+
+def test_changed_counts_of_the_same_length_are_an_error(tmp_path: Path) -> None:
+    _write_run(tmp_path)
+    path = tmp_path / "timeline.jsonl"
+    text = path.read_text()
+    path.write_text(text.replace('"ok":10,', '"ok":90,', 1))
+    with pytest.raises(RunDirError, match=r"192 requests, but the engine wrote 112"):
+        read_timeline(tmp_path).counts()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda line: line.pop("op"), r":1: op is missing"),
+        (
+            lambda line: line["counts"].update(http_4xx="x"),
+            r":1: counts.http_4xx must be a non-negative integer, got 'x'",
+        ),
+        (
+            lambda line: line["counts"].update(ok=-1),
+            r":1: counts.ok must be a non-negative integer, got -1",
+        ),
+        (
+            lambda line: line.update(latency_us="not base64!"),
+            r":1: latency_us must be an HDR histogram",
+        ),
+        (lambda line: line.update(t="1"), r":1: t must be an integer, got '1'"),
+        (lambda line: line.update(extra=1), r":1: extra is not a field"),
+    ],
+)
+def test_every_malformed_line_names_file_line_and_field(
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    _write_run(tmp_path, finished=False)
+    path = tmp_path / "timeline.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    broken = json.loads(lines[0])
+    change(broken)
+    path.write_text("".join([json.dumps(broken) + "\n", *lines[1:]]))
+    with pytest.raises(RunDirError, match=r"timeline.jsonl" + message):
+        read_timeline(tmp_path).counts()
 
 
 def test_corrupt_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
-    _write_run(tmp_path)
+    _write_run(tmp_path, finished=False)
     path = tmp_path / "timeline.jsonl"
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join([*lines[:3], "garbage\n", *lines[3:]]))
@@ -243,13 +324,20 @@ def test_percentiles_follow_hdr_rank_rule_exactly() -> None:
 
 
 def test_a_garbled_histogram_is_a_run_dir_error(tmp_path: Path) -> None:
-    _write_run(tmp_path)
+    _write_run(tmp_path, finished=False)
     path = tmp_path / "timeline.jsonl"
     lines = path.read_text().splitlines(keepends=True)
     broken = json.loads(lines[0])
     broken["latency_us"] = "aGVsbG8gd29ybGQgMTIzNDU="
     path.write_text("".join([json.dumps(broken) + "\n", *lines[1:]]))
-    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: malformed"):
+    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: latency_us must be an HDR"):
         read_timeline(tmp_path).histogram(broken["op"])
-    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: malformed"):
+    # the right header and length around a corrupt payload: found when it is decoded
+    raw = bytearray(base64.b64decode(json.loads(lines[0])["latency_us"]))
+    raw[12:20] = b"\xff" * 8
+    broken["latency_us"] = base64.b64encode(bytes(raw)).decode()
+    path.write_text("".join([json.dumps(broken) + "\n", *lines[1:]]))
+    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: a latency histogram is corrupt"):
+        read_timeline(tmp_path).histogram(broken["op"])
+    with pytest.raises(RunDirError, match=r"timeline.jsonl:1: a latency histogram is corrupt"):
         read_timeline(tmp_path).series(broken["op"])
