@@ -133,9 +133,12 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        """The CI gate: 0 pass (and warn unless strict), 1 fail, 3 inconclusive, 130 interrupted."""
+        """The CI gate: 0 pass (and warn unless strict), 1 fail, 3 inconclusive or a run whose
+        perfctl was killed (the run failed, whatever it measured), 130 interrupted."""
         if self.run_status == "interrupted":
             return EXIT_INTERRUPTED
+        if self.run_status == "killed":
+            return EXIT_RUN
         if self.status == "pass" or (self.status == "warn" and not self.strict):
             return EXIT_PASS
         if self.status == "inconclusive":
