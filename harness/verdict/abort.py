@@ -4,22 +4,27 @@ Like k6's `abortOnFail` with `delayAbortEval` and Taurus's `for 30s`: each secon
 objective's statistic is computed over the trailing `TRAILING_S` seconds; when it has failed
 (beyond the alert threshold `warn` when there is one, else beyond the limit) in every second
 of the last `abort.after`, the run stops and the verdict says why.
-Only request metrics can abort (latency, error rate, availability); warm-up never does.
+Only request metrics can abort (latency, error rate, availability, checks); warm-up never does.
+A rule honours its objective's `scenarios` (it watches only runs of those) and `scope` (an
+objective scoped on a stage is watched, and its trailing seconds read, only in that stage).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness.plan import RunPlan
 from harness.spec.objective import Objective
 from harness.timeline import JOURNEY_PREFIX, LatencyHistogram, OutcomeCounts, WindowLine
 from harness.verdict._format import format_value
+from harness.verdict.judge import request_ratio
 
 TRAILING_S = 5
 """Seconds of data each per-second evaluation looks at (one second alone is too noisy)."""
-_ABORTABLE = ("latency", "error_rate", "availability")
+_ABORTABLE = ("latency", "error_rate", "availability", "checks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +42,22 @@ class AbortDecision:
 class AbortWatch:
     """Fed the timeline lines as they are written, says when a breach has lasted long enough."""
 
-    def __init__(
-        self, objectives: Iterable[Objective], *, started_t: float, warmup_s: float
-    ) -> None:
-        self.objectives = tuple(
-            objective
-            for objective in objectives
-            if objective.abort_after_s is not None
-            and objective.limit is not None
-            and objective.metric in _ABORTABLE
-        )
-        self._judged_from_t = started_t + warmup_s
+    def __init__(self, objectives: Iterable[Objective], plan: RunPlan, *, started_t: float) -> None:
+        self._judged_from_t = started_t + plan.warmup_s
+        self._seconds_of: dict[str, tuple[int, int]] = {}
+        """Objective id -> [first, end) whole seconds it is watched in (its scope)."""
+        for objective in objectives:
+            if (
+                objective.abort_after_s is None
+                or objective.limit is None
+                or objective.metric not in _ABORTABLE
+                or not objective.applies_to(plan.scenario)
+            ):
+                continue
+            watched = _scope_seconds(objective.scope, plan, self._judged_from_t, started_t)
+            if watched is not None:
+                self._seconds_of[objective.id] = watched
+        self.objectives = tuple(o for o in objectives if o.id in self._seconds_of)
         self._seconds: dict[str, dict[int, list[WindowLine]]] = defaultdict(dict)
         self._breached_since: dict[str, int | None] = {o.id: None for o in self.objectives}
         self._evaluated_t: int | None = None
@@ -74,7 +84,11 @@ class AbortWatch:
         return None
 
     def _step(self, objective: Objective, second: int) -> AbortDecision | None:
-        value = self._value(objective, second - TRAILING_S + 1, second + 1)
+        first, end = self._seconds_of[objective.id]
+        if not first <= second < end:
+            self._breached_since[objective.id] = None
+            return None
+        value = self._value(objective, max(second - TRAILING_S + 1, first), second + 1)
         assert objective.limit is not None
         assert objective.abort_after_s is not None
         # a breach is a failure: beyond the alert threshold when there is one, else the limit
@@ -122,16 +136,22 @@ class AbortWatch:
             if percentile is not None:
                 return merged.percentile_ms(percentile)
             return merged.max_ms if objective.statistic == "max" else merged.mean_ms
-        counts = sum((line.counts for line in lines), OutcomeCounts())
-        total = counts.total
-        if total == 0:
-            return None
-        if objective.metric == "error_rate":
-            return counts.failed / total
-        down = counts.http_5xx + counts.timeout + counts.connection_error
-        return (total - down) / total
+        return request_ratio(objective, sum((line.counts for line in lines), OutcomeCounts()))
 
     def _forget_before(self, t: int) -> None:
         for seconds in self._seconds.values():
             for old in [second for second in seconds if second < t]:
                 del seconds[old]
+
+
+def _scope_seconds(
+    scope: str, plan: RunPlan, judged_from_t: float, started_t: float
+) -> tuple[int, int] | None:
+    """[first, end) whole seconds of `scope` after warm-up; None for a stage the plan lacks."""
+    if scope == "run":
+        return math.ceil(judged_from_t), 2**62
+    stage = next((stage for stage in plan.stages if stage.name == scope), None)
+    if stage is None:
+        return None
+    first = math.ceil(max(started_t + stage.start_s, judged_from_t))
+    return first, math.floor(started_t + stage.end_s)

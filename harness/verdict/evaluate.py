@@ -16,9 +16,16 @@ from harness.spec.units import Limit
 from harness.timeline import LoadSample
 from harness.verdict.breaking_point import judge_breaking_point
 from harness.verdict.coverage import UNJUDGED_STATUSES, out_of_scope
+from harness.verdict.delivery import judge_delivery
 from harness.verdict.drift import judge_drift
 from harness.verdict.incident import recommended_actions
-from harness.verdict.judge import CLIENT_METRICS, Reading, judge, read
+from harness.verdict.judge import (
+    CLIENT_METRICS,
+    Reading,
+    failed_requests_breach,
+    judge,
+    read,
+)
 from harness.verdict.measurements import ALL_OPERATIONS, Measurements
 from harness.verdict.model import Check, CheckStatus, Verdict, overall_status
 from harness.verdict.scope import RunClock, offered_rps, run_clock, scope_span
@@ -101,6 +108,15 @@ def evaluate(
                     check, objective, run.plan, relative=True, baseline_given=baseline is not None
                 )
             )
+    # a span the generator fell short in judges nothing (pass included)
+    checks, delivery_reasons = judge_delivery(
+        checks,
+        run.plan,
+        run.clock,
+        run.load,
+        run.data.events,
+        sla.spec.defaults.generator_tolerance,
+    )
     status, reasons = overall_status(
         tuple(checks), run.run_status, strict=strict, require_coverage=require_coverage
     )
@@ -108,6 +124,7 @@ def evaluate(
     if exit_reason and run.run_status != "completed":
         reasons = (*reasons, f"the run ended: {exit_reason}")
     reasons = (*reasons, *run.notes)
+    reasons = (*reasons, *delivery_reasons)
     return Verdict(
         status=status,
         checks=tuple(checks),
@@ -278,11 +295,23 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         judgement = judge(objective, limit, warn, run.data, span)
     status, message = judgement.status, judgement.message
     if status == "fail" and objective.metric in ("latency", "throughput", "breaking_point"):
-        trouble = run.data.generator_trouble(span.start_t, span.end_t)
-        if trouble or run.saturated:
+        # A CPU-saturated generator adds its own delay to every latency and lowers the
+        # throughput. Falling behind the plan is judged on figures, for every check
+        # (harness/verdict/delivery.py), and leaves out arrivals the target had dropped.
+        saturated = [
+            event
+            for event in run.data.generator_trouble(span.start_t, span.end_t)
+            if event.kind == "generator_saturated"
+        ]
+        if saturated:
             status = "inconclusive"
-            cause = trouble[0].detail if trouble else "the engine reported it at the end"
-            message += f"; the load generator saturated or fell behind the plan ({cause})"
+            message += f"; the load generator saturated ({saturated[0].detail})"
+    if objective.metric == "latency" and status in ("pass", "warn", "no_data"):
+        breach = failed_requests_breach(
+            objective, run.data.counts(objective.operation, span.start_t, span.end_t)
+        )
+        if breach is not None and not _errors_judged(objective, run, sla):
+            status, message = "fail", f"{message}; {breach}"
     return Check(
         **base,
         status=status,
@@ -292,6 +321,17 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         samples=judgement.samples,
         message=message,
         actions=_actions(objective, sla, status),
+    )
+
+
+def _errors_judged(objective: Objective, run: JudgedRun, sla: Sla) -> bool:
+    """Whether an error_rate or availability objective judges the failures of the latency
+    objective's operation in this run (then the failures are its business)."""
+    return any(
+        other.metric in ("error_rate", "availability")
+        and other.operation == objective.operation
+        and other.limit is not None
+        for other in objectives_for_plan(sla, run.plan)
     )
 
 
