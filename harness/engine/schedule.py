@@ -36,8 +36,11 @@ def users_at(plan: RunPlan, offset_s: float) -> UserTarget | None:
     """The closed-model target `offset_s` seconds into the run; None once the plan has ended.
 
     Users ramp linearly from `users_start` to `users_end` over a stage. A flat stage uses its
-    declared spawn rate (else all at once); a ramp spawns at least as fast as its slope
-    (twice the slope, so each one-second step completes before the next tick).
+    declared spawn rate, else it reaches its target at once: its jump from the stage before,
+    and any user a short ramp before it had not asked for yet (a ramp moves in one-second
+    steps, so a 2 s ramp to 40 users ends with 20 of them still to start). A ramp spawns at
+    least as fast as its slope (twice the slope, so each one-second step completes before
+    the next tick).
     """
     stage = plan.stage_at(offset_s)
     if stage is None:
@@ -48,7 +51,7 @@ def users_at(plan: RunPlan, offset_s: float) -> UserTarget | None:
     if start == end:
         previous = _previous_users(plan, stage)
         jump = abs(end - previous) if previous is not None else end
-        rate = stage.spawn_rate_per_s or float(max(jump, 1))
+        rate = stage.spawn_rate_per_s or float(max(jump, end, 1))
     else:
         slope = abs(end - start) / max(stage.duration_s, 1e-9)
         rate = max(stage.spawn_rate_per_s or 0.0, 2.0 * slope, 1.0)

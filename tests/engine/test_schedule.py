@@ -58,7 +58,8 @@ def test_spawn_rates_follow_the_ramp_and_the_declared_rate() -> None:
     assert hold is not None
     assert spike is not None
     assert ramp.spawn_rate_per_s == 20.0  # twice the slope of 10 users/s
-    assert hold.spawn_rate_per_s == 1.0  # no jump from the ramp's end
+    # whatever the ramp had not started yet joins at once (not one user a second)
+    assert hold.spawn_rate_per_s == 100.0
     assert spike.spawn_rate_per_s == 50.0  # declared
 
 
