@@ -280,6 +280,10 @@ def inconsistency(record: RunRecord) -> str | None:
         return None
     if record.ended_at is None or record.duration_s is None:
         return f"status is {record.status}, yet ended_at or duration_s is missing"
+    finished = record.status in ("completed", "degraded")
+    if finished and (record.status == "degraded") != (record.workers_lost > 0):
+        # the plan ran to its end: degraded exactly when a worker was lost on the way
+        return f"status is {record.status}, yet workers_lost is {record.workers_lost}"
     cause = record.end_cause
     if cause is None:
         return None  # written by an older version

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from annotated_types import MinLen
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
 from harness.timeline._histogram import LatencyHistogram
 from harness.timeline._validate import Count, EncodedHistogram
@@ -89,6 +89,19 @@ class OutcomeCounts:
         return OutcomeCounts(**{n: getattr(self, n) + getattr(other, n) for n in OUTCOMES})
 
 
+ALWAYS_WRITTEN_OUTCOMES = OUTCOMES[:6]
+"""Outcomes every version has written; `dropped` and `interrupted` came later (0 when absent)."""
+
+
+def _every_outcome(counts: Any) -> Any:
+    """A line's counts must name every outcome ever written: one missing is a lost count."""
+    if isinstance(counts, dict):
+        missing = [name for name in ALWAYS_WRITTEN_OUTCOMES if name not in counts]
+        if missing:
+            raise ValueError(f"must have a count for every outcome ({missing[0]} is missing)")
+    return counts
+
+
 @dataclass(frozen=True, slots=True)
 class WindowLine:
     """One timeline.jsonl line as written, read back strictly; histograms stay encoded (a few
@@ -98,7 +111,7 @@ class WindowLine:
     """Window start, unix seconds."""
     op: Annotated[str, MinLen(1)]
     """Operation, or `journey.<name>` for a whole journey."""
-    counts: OutcomeCounts
+    counts: Annotated[OutcomeCounts, BeforeValidator(_every_outcome)]
     """Requests completed in the window, by outcome."""
     bytes: Count
     """Response bytes."""
