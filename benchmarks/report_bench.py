@@ -12,7 +12,6 @@ Goals from issue 6: under 10 s and a page under 5 MB (plotly.js is a separate sh
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import tempfile
@@ -23,7 +22,14 @@ from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
 from harness.report._data import read_run_data
 from harness.report._series import build_series
 from harness.report.run_page import write_run_page
-from harness.timeline import EngineSummary, LoadSample, RunDirWriter, WindowRecord
+from harness.rundir import EndCause, RunRecord, open_run_dir, write_run_record
+from harness.timeline import (
+    EngineSummary,
+    LoadSample,
+    RunDirWriter,
+    WindowRecord,
+    read_engine_summary,
+)
 from harness.verdict.measurements import Measurements
 
 START_T = 1_800_000_000
@@ -97,19 +103,29 @@ def synthesise(
         EngineSummary("completed", "plan finished", float(START_T), float(START_T + seconds))
     )
     writer.close()
-    record = {
-        "schema": 1,
-        "run_id": run_dir.name,
-        "status": "completed",
-        "scenario": "endurance",
-        "profile": "bench",
-        "target": plan.target,
-        "plan": plan.to_dict(),
-        "started_at": "2027-01-15T08:00:00.000Z",
-        "duration_s": float(seconds),
-        "workers_expected": 2,
-    }
-    (run_dir / "run.json").write_text(json.dumps(record))
+    write_run_record(
+        run_dir,
+        RunRecord(
+            run_id=run_dir.name,
+            status="completed",
+            scenario="endurance",
+            profile="bench",
+            target=plan.target,
+            target_embedded=False,
+            plan=plan.to_dict(),
+            scale=plan.to_dict()["scale"],
+            planned_duration_s=plan.duration_s,
+            started_at="2027-01-15T08:00:00.000Z",
+            workers_expected=2,
+            versions={},
+            host={},
+            ended_at="2027-01-15T09:00:00.000Z",
+            duration_s=float(seconds),
+            exit_reason="the plan finished",
+            engine=read_engine_summary(run_dir),
+            end_cause=EndCause.PLAN_FINISHED,
+        ),
+    )
 
 
 def main() -> None:
@@ -136,7 +152,7 @@ def main() -> None:
     )
 
     began = time.perf_counter()
-    Measurements(run_dir)
+    Measurements(open_run_dir(run_dir))
     baseline_s = time.perf_counter() - began
     print(f"baseline: read the timeline once (verdict index)  {baseline_s:6.2f} s")
 

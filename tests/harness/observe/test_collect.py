@@ -36,8 +36,9 @@ def _run_window(run_dir: Path) -> tuple[float, float]:
     from datetime import datetime
 
     record = read_run_record(run_dir)
-    started = datetime.fromisoformat(record["started_at"].replace("Z", "+00:00")).timestamp()
-    ended = datetime.fromisoformat(record["ended_at"].replace("Z", "+00:00")).timestamp()
+    assert record.ended_at is not None
+    started = datetime.fromisoformat(record.started_at.replace("Z", "+00:00")).timestamp()
+    ended = datetime.fromisoformat(record.ended_at.replace("Z", "+00:00")).timestamp()
     return started, ended
 
 
