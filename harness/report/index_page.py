@@ -19,7 +19,7 @@ from harness.errors import RunDirError
 from harness.report._html import PLOTLY_FILE, embed, ensure_plotly, render, write_atomically
 from harness.report._redact import scrub, scrub_text
 from harness.report._trends import trend_figures
-from harness.rundir import RUN_FILE, read_run_record
+from harness.rundir import RUN_FILE, RunRecord, read_run_record
 
 INDEX_FILE = "index.html"
 
@@ -72,6 +72,14 @@ def _link(directory: Path, name: str, page: str) -> str:
     return f"{quote(name)}/{page}" if (directory / name / page).exists() else ""
 
 
+def _run_status(record: RunRecord) -> str:
+    """run.json's status; `killed` for a run that says running while its perfctl is gone."""
+    runner = record.runner
+    if record.status == "running" and runner is not None and runner.alive() is False:
+        return "killed"
+    return record.status
+
+
 def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntry], int]:
     """Every run directory below `reports_dir` (newest first), its comparisons, and how many
     directories with an unreadable run.json were skipped."""
@@ -97,7 +105,7 @@ def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntr
                 scenario=str(plan.get("scenario") or record.scenario or "—"),
                 profile=str(plan.get("profile") or record.profile or "—"),
                 target=scrub_text(record.target) or "—",
-                run_status=record.status,
+                run_status=_run_status(record),
                 verdict=str(verdict.get("status") or "not_evaluated"),
                 checks=tuple(c for c in verdict.get("checks") or () if isinstance(c, dict)),
                 headline=dict(summary.get("headline") or {}),

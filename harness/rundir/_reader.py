@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.errors import RunDirError
 from harness.plan import RunPlan
-from harness.rundir._layout import RUN_FILE
+from harness.rundir._layout import PLAN_FILE, RUN_FILE
 from harness.rundir._record import EndCause, RunRecord, read_run_record
 from harness.timeline import (
     ENGINE_FILE,
@@ -33,6 +33,7 @@ from harness.timeline import (
     WindowLine,
     check_size,
     line_file_checks,
+    parse_json,
     parse_python,
     read_engine_summary,
     read_events,
@@ -102,6 +103,7 @@ def open_run_dir(path: Path) -> RunDir:
         plan = parse_python(RunPlan, record.plan)
     except MalformedError as error:
         raise RunDirError(f"{path / RUN_FILE}: plan.{error}") from None
+    _check_plan_file(path, plan)
     engine = read_engine_summary(path)
     notes: list[str] = []
     killed = False
@@ -123,6 +125,23 @@ def open_run_dir(path: Path) -> RunDir:
                 "bytes) when the engine stopped without finishing; it is not judged"
             )
     return RunDir(path, record, plan, engine, killed, checks, tuple(notes))
+
+
+def _check_plan_file(path: Path, plan: RunPlan) -> None:
+    """plan.json, when there is one, must be the plan run.json recorded."""
+    plan_file = path / PLAN_FILE
+    try:
+        text = plan_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return  # the run failed before the plan was written
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunDirError(f"{plan_file} is unreadable: {error}") from None
+    try:
+        written = parse_json(RunPlan, text)
+    except MalformedError as error:
+        raise RunDirError(f"{plan_file}{error.line_suffix(text)}: {error}") from None
+    if written != plan:
+        raise RunDirError(f"{plan_file} is not the plan run.json recorded for this run")
 
 
 def _killed_note(path: Path, record: RunRecord) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import struct
 from typing import Annotated, Any, TypeVar
@@ -86,8 +87,6 @@ def parse_json(kind: type[T], text: str | bytes) -> T:
 
 def parse_python(kind: type[T], data: Any) -> T:
     """Like `parse_json`, for a value already decoded from JSON (lists stand for tuples)."""
-    import json
-
     return parse_json(kind, json.dumps(data))
 
 

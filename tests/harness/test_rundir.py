@@ -204,3 +204,16 @@ def test_a_killed_engine_leaves_a_cut_line_that_is_reported(tmp_path: Path) -> N
     run = open_run_dir(tmp_path)
     assert any(note.startswith("timeline.jsonl:1: the last line was cut off") for note in run.notes)
     assert list(run.windows()) == []
+
+
+def test_plan_json_must_be_the_plan_run_json_recorded(tmp_path: Path) -> None:
+    write_run_record(tmp_path, _record())
+    plan = simple_plan().to_dict()
+    (tmp_path / "plan.json").write_text(json.dumps(plan, indent=2))
+    assert open_run_dir(tmp_path).plan == simple_plan()
+    (tmp_path / "plan.json").write_text(json.dumps({**plan, "warmup_s": "soon"}, indent=2))
+    with pytest.raises(RunDirError, match=r"plan\.json:\d+: warmup_s must be a number"):
+        open_run_dir(tmp_path)
+    (tmp_path / "plan.json").write_text(json.dumps({**plan, "warmup_s": 99.0}, indent=2))
+    with pytest.raises(RunDirError, match=r"plan\.json is not the plan run\.json recorded"):
+        open_run_dir(tmp_path)
