@@ -215,6 +215,38 @@ def test_every_request_in_flight_at_the_end_finishes_and_is_counted(
     assert sent.ok == sent.total  # the graceful stop let every one of them finish
 
 
+def test_users_a_ramp_down_removes_finish_their_requests(
+    tmp_path: Path, counting_server: CountingServer
+) -> None:
+    counting_server.reset()
+    scenario = tmp_path / "ramp-down.yaml"
+    scenario.write_text(
+        f"""\
+version: 1
+model: closed
+graceful_stop: 10s
+sla: false
+stages:
+  - {{name: up, duration: 2s, users: 30, spawn_rate: 1000}}
+  - {{name: down, duration: 2s, users: 5}}
+  - {{name: hold, duration: 2s, users: 5}}
+journeys:
+  slow:
+    think_time: 0
+    steps:
+      - {{operation: {OPERATION}, path: /slow, query: {{ms: 1500}}}}
+objectives:
+  - {{operation: {OPERATION}, metric: availability, limit: ">= 0 %"}}
+"""
+    )
+    done = _run(scenario, counting_server.url, tmp_path, workers=0)
+    assert done.returncode == 0, done.stdout + done.stderr
+    served = counting_server.settled()
+    sent = _sent(_windows(tmp_path / "run", OPERATION))
+    assert sent.total == served.received == served.completed
+    assert sent.ok == sent.total
+
+
 @pytest.mark.parametrize(
     ("model", "workers", "graceful_stop"),
     [("closed", 0, "0s"), ("open", 0, "0s"), ("closed", 2, "500ms"), ("open", 2, "500ms")],
