@@ -14,6 +14,7 @@ target's failure: `dropped` requests of the journey's first operation, seen by e
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -321,3 +322,38 @@ objectives:
     assert check["status"] == "fail"
     assert check["measured"] == pytest.approx(sent.failed / sent.total, rel=0.01)
     assert done.returncode == 1, done.stdout + done.stderr
+
+
+def test_an_interrupted_run_stops_at_once_and_still_counts_every_request_sent(
+    tmp_path: Path, counting_server: CountingServer
+) -> None:
+    counting_server.reset()
+    scenario = _scenario(tmp_path, "closed", graceful_stop="30s", delay_ms=1500)
+    scenario.write_text(scenario.read_text().replace("duration: 4s", "duration: 60s"))
+    process = subprocess.Popen(
+        [
+            *(PERFCTL, "run", str(scenario), "--target", counting_server.url),
+            *("--out", str(tmp_path), "--run-id", "run", "--quiet"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    load = tmp_path / "run" / "load.jsonl"
+    give_up_at = time.monotonic() + 30
+    while time.monotonic() < give_up_at and len(_lines(load)) < 4:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stop_sent = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    # Ctrl-C does not wait for the graceful stop: what is in flight is cut off and counted
+    assert time.monotonic() - stop_sent < 15
+    served = counting_server.settled()
+    sent = _sent(_windows(tmp_path / "run", OPERATION))
+    assert sent.total == served.received
+    assert sent.interrupted > 0
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
