@@ -135,7 +135,9 @@ def test_drops_by_cause_reach_load_engine_json_and_one_event_per_episode(tmp_pat
             start + second: ArrivalCounts(10, 10 - dropped, dropped, dropped_by_target=by_target)
         }
         collector.receive("local", batch, label="local", cpu_percent=10.0)
-    summary = collector.finish("completed", "done", master_cpu={}, workers_lost=0, locust_version="x")
+    summary = collector.finish(
+        "completed", "done", master_cpu={}, workers_lost=0, locust_version="x"
+    )
     samples = read_load(tmp_path)[: len(drops)]
     assert [(s.dropped_arrivals, s.dropped_by_target) for s in samples] == drops
     assert (summary.dropped_arrivals, summary.dropped_by_target) == (7, 5)
