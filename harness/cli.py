@@ -361,10 +361,19 @@ def compare(
     base_run: Annotated[Path, typer.Argument(help="Run directory of the baseline.")],
     new_run: Annotated[Path, typer.Argument(help="Run directory to judge against it.")],
     max_regression: Annotated[
-        str, typer.Option(help="Change allowed before it counts, e.g. 10%.")
+        str, typer.Option(help="Relative change allowed before it counts, e.g. 10%.")
     ] = "10%",
+    min_change: Annotated[
+        float, typer.Option(help="Latency change (ms) allowed whatever its relative size.")
+    ] = 1.0,
+    min_error_change: Annotated[
+        str, typer.Option(help="Error-rate rise allowed, in percentage points, e.g. 0.5%.")
+    ] = "0.5%",
+    min_throughput_change: Annotated[
+        float, typer.Option(help="Throughput drop (requests/s) allowed whatever its relative size.")
+    ] = 1.0,
     confidence: Annotated[
-        float, typer.Option(help="Confidence a worsening must reach to be significant.")
+        float, typer.Option(help="Confidence of the comparison as a whole (all figures together).")
     ] = 0.95,
     out: Annotated[
         Path | None, typer.Option(help="Where compare.json/.md go (default: NEW_RUN).")
@@ -372,17 +381,28 @@ def compare(
 ) -> int:
     """Compare two runs per operation (p50/p95/p99, error rate, throughput).
 
-    A change is a regression when it is worse by more than --max-regression AND
-    significant at --confidence (bootstrap on the HDR histograms, z-test on error rates,
-    Mann-Whitney U on per-second throughput). Exits 1 on a regression.
+    A figure is a regression when its whole confidence interval is worse than both
+    --max-regression (of the base value) and the absolute floor (--min-change,
+    --min-error-change, --min-throughput-change). Intervals come from a block bootstrap over
+    windows of a few seconds (run-to-run noise, not request-to-request), Holm's correction
+    holds the chance that two runs of the same code are called a regression at
+    1 - --confidence, and a percentile is tested only with enough samples (p99: 2,000 per
+    run). Exits 1 on a regression.
     """
-    from harness.compare import compare_runs, parse_percent, render_markdown, write_comparison
+    from harness.compare import (
+        compare_runs,
+        parse_floors,
+        parse_percent,
+        render_markdown,
+        write_comparison,
+    )
 
     comparison = compare_runs(
         base_run,
         new_run,
         max_regression=parse_percent(max_regression, "--max-regression"),
         confidence=confidence,
+        floors=parse_floors(min_change, min_error_change, min_throughput_change),
     )
     json_path, _ = write_comparison(comparison, out or new_run)
     typer.echo(render_markdown(comparison))

@@ -1,11 +1,12 @@
-"""Two runs → per-operation changes, each tested for significance: the regression gate.
+"""Two runs → per-operation changes, and whether any is a regression: the regression gate.
 
-A change is a regression only when it is both larger than the allowed threshold and
-statistically significant at the chosen confidence:
-- latency percentiles (p50, p95, p99): bootstrap of the percentile difference, resampling
-  each run's HDR histogram bins (multinomial) — exact for binned data, no shape assumed;
-- error rate: one-sided two-proportion z-test (pooled);
-- throughput: one-sided Mann-Whitney U test on the per-second request counts.
+`compare_runs` reads both run directories, cuts each judged span (the run after warm-up)
+into windows of `WINDOW_S` seconds (shorter for a run under `MIN_WINDOWS` windows of that,
+the same length for both runs) and hands them to `harness.compare_stats`, whose docstring
+gives the rules: block bootstrap over windows, the regression threshold applied to the
+confidence interval, an absolute floor beside the relative threshold, Holm's correction over
+every figure tested, and a minimum sample count per percentile. compare.json records the
+method next to every figure, and compare.md says it in one paragraph.
 """
 
 from __future__ import annotations
@@ -14,47 +15,42 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from harness.distribution import Distribution, bootstrap_shift
+from harness.compare_stats import (
+    CORRECTION,
+    CORRECTION_REASON,
+    MIN_TAIL_SAMPLES,
+    PERCENTILES,
+    Change,
+    Floors,
+    OperationWindows,
+    compare_windows,
+    min_samples,
+)
+from harness.distribution import Distribution
 from harness.errors import RunDirError, UsageError
+from harness.markdown import code_span
 from harness.verdict.evaluate import JudgedRun, read_judged_run
-from harness.verdict.scope import Span, scope_span
+from harness.verdict.scope import Span, scope_span, windows
 
-COMPARE_SCHEMA = 1
-PERCENTILES = (50.0, 95.0, 99.0)
-Direction = Literal["higher_is_worse", "lower_is_worse"]
+__all__ = [
+    "Change",
+    "Comparison",
+    "Floors",
+    "compare_runs",
+    "parse_floors",
+    "parse_percent",
+    "render_markdown",
+    "write_comparison",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One figure of one operation in both runs."""
-
-    operation: str
-    """Operation, or "*" for every request."""
-    figure: str
-    """p50_ms, p95_ms, p99_ms, error_rate or throughput_rps."""
-    base: float | None
-    """Value in the base run."""
-    new: float | None
-    """Value in the new run."""
-    direction: Direction
-    """Whether a rise or a fall is the bad direction."""
-    relative: float | None = None
-    """(new - base) / base; None when base is 0 or a value is missing."""
-    p_value: float | None = None
-    """One-sided probability of a change this bad by chance (bootstrap: share of resamples
-    without a worsening)."""
-    significant: bool = False
-    """Worse at the chosen confidence."""
-    regression: bool = False
-    """Worse by more than the threshold, and significant."""
-    note: str = ""
-    """Why a figure could not be compared."""
-
-    @property
-    def absolute(self) -> float | None:
-        return None if self.base is None or self.new is None else self.new - self.base
+COMPARE_SCHEMA = 2
+WINDOW_S = 5
+"""Seconds per bootstrap window: long enough to hold a burst and a closed-model user's think
+time, short enough that a one-minute run still has a dozen windows."""
+MIN_WINDOWS = 8
+"""Windows a run is cut into at least: a shorter run gets shorter windows (1 s at least)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +61,18 @@ class Comparison:
     new_run: str
     max_regression: float
     confidence: float
+    floors: Floors = field(default_factory=Floors)
+    window_s: int = WINDOW_S
     changes: tuple[Change, ...] = field(default_factory=tuple)
 
     @property
     def regressions(self) -> tuple[Change, ...]:
         return tuple(change for change in self.changes if change.regression)
+
+    @property
+    def tested(self) -> int:
+        """Figures tested: the size of the family Holm corrects over."""
+        return sum(1 for change in self.changes if change.tested)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +81,17 @@ class Comparison:
             "new_run": self.new_run,
             "max_regression": self.max_regression,
             "confidence": self.confidence,
+            "min_change_ms": self.floors.latency_ms,
+            "min_error_rate_change": self.floors.error_rate,
+            "min_throughput_change_rps": self.floors.throughput_rps,
+            "method": {
+                "unit": f"windows of {self.window_s} s (block bootstrap)",
+                "correction": CORRECTION,
+                "correction_reason": CORRECTION_REASON,
+                "figures_tested": self.tested,
+                "min_tail_samples": MIN_TAIL_SAMPLES,
+                "min_samples": {f"p{q:g}_ms": min_samples(q) for q in PERCENTILES},
+            },
             "regression": bool(self.regressions),
             "changes": [asdict(change) | {"absolute": change.absolute} for change in self.changes],
         }
@@ -95,30 +109,49 @@ def parse_percent(text: str, option: str) -> float:
     return value
 
 
+def parse_floors(min_change_ms: float, min_error_change: str, min_throughput_rps: float) -> Floors:
+    """The absolute floors from `--min-change`, `--min-error-change`, `--min-throughput-change`."""
+    for value, option in (
+        (min_change_ms, "--min-change"),
+        (min_throughput_rps, "--min-throughput-change"),
+    ):
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"{option} must be a number >= 0, got {value:g}")
+    error_rate = parse_percent(min_error_change, "--min-error-change")
+    if error_rate > 1:
+        raise UsageError(f"--min-error-change must be at most 100%, got {min_error_change!r}")
+    return Floors(min_change_ms, error_rate, min_throughput_rps)
+
+
 def compare_runs(
-    base_dir: Path, new_dir: Path, *, max_regression: float, confidence: float
+    base_dir: Path,
+    new_dir: Path,
+    *,
+    max_regression: float,
+    confidence: float,
+    floors: Floors | None = None,
 ) -> Comparison:
     """Compare every operation the two runs share (and all requests together)."""
     if not 0.5 <= confidence < 1:
         raise UsageError(f"--confidence must be in [0.5, 1), got {confidence}")
+    floors = floors or Floors()
     base, new = read_judged_run(base_dir), read_judged_run(new_dir)
     base_span, new_span = _span(base), _span(new)
-    shared = sorted(set(base.data.operations) & set(new.data.operations))
-    changes: list[Change] = []
-    for op in ["*", *shared]:
-        changes += _latency_changes(base, new, op, base_span, new_span, max_regression, confidence)
-        changes.append(
-            _error_rate_change(base, new, op, base_span, new_span, max_regression, confidence)
-        )
-        changes.append(
-            _throughput_change(base, new, op, base_span, new_span, max_regression, confidence)
-        )
-    for op in sorted(set(base.data.operations) ^ set(new.data.operations)):
-        side = "base" if op in base.data.operations else "new"
+    shortest_s = min(base_span.duration_s, new_span.duration_s)
+    window_s = min(WINDOW_S, max(1, shortest_s // MIN_WINDOWS))
+    before = _windowed(base, windows(base_span, window_s))
+    after = _windowed(new, windows(new_span, window_s))
+    changes = compare_windows(
+        before, after, max_regression=max_regression, confidence=confidence, floors=floors
+    )
+    for op in sorted(set(before) ^ set(after)):
+        side = "base" if op in before else "new"
         changes.append(
             Change(op, "requests", None, None, "lower_is_worse", note=f"only in the {side} run")
         )
-    return Comparison(str(base_dir), str(new_dir), max_regression, confidence, tuple(changes))
+    return Comparison(
+        str(base_dir), str(new_dir), max_regression, confidence, floors, window_s, tuple(changes)
+    )
 
 
 def _span(run: JudgedRun) -> Span:
@@ -128,170 +161,90 @@ def _span(run: JudgedRun) -> Span:
     return span
 
 
-def _relative(base: float | None, new: float | None) -> float | None:
-    if base is None or new is None or base == 0:
-        return None
-    return (new - base) / base
-
-
-def _latency_changes(
-    base: JudgedRun,
-    new: JudgedRun,
-    op: str,
-    bs: Span,
-    ns: Span,
-    threshold: float,
-    confidence: float,
-) -> list[Change]:
-    before = Distribution.from_pairs(base.data.histogram(op, bs.start_t, bs.end_t).buckets_ms())
-    after = Distribution.from_pairs(new.data.histogram(op, ns.start_t, ns.end_t).buckets_ms())
-    changes = []
-    for q in PERCENTILES:
-        figure = f"p{q:g}_ms"
-        shift = bootstrap_shift(before, after, q, confidence=confidence)
-        if shift is None:
-            changes.append(
-                Change(
-                    op,
-                    figure,
-                    before.percentile(q),
-                    after.percentile(q),
-                    "higher_is_worse",
-                    note="no samples",
-                )
-            )
-            continue
-        significant = shift.low > 0
-        relative = shift.relative
-        changes.append(
-            Change(
-                op,
-                figure,
-                shift.base,
-                shift.new,
-                "higher_is_worse",
-                relative=relative,
-                p_value=1.0 - shift.probability_increase,
-                significant=significant,
-                regression=significant and relative is not None and relative > threshold,
-            )
+def _windowed(run: JudgedRun, spans: list[Span]) -> dict[str, OperationWindows]:
+    """Every request operation of `run`, cut into `spans`."""
+    operations = {}
+    for op in run.data.operations:
+        counts = [run.data.counts(op, w.start_t, w.end_t) for w in spans]
+        operations[op] = OperationWindows(
+            latency=tuple(
+                Distribution.from_pairs(run.data.histogram(op, w.start_t, w.end_t).buckets_ms())
+                for w in spans
+            ),
+            failed=tuple(c.failed for c in counts),
+            requests=tuple(c.total for c in counts),
+            seconds=tuple(w.duration_s for w in spans),
         )
-    return changes
-
-
-def _error_rate_change(
-    base: JudgedRun,
-    new: JudgedRun,
-    op: str,
-    bs: Span,
-    ns: Span,
-    threshold: float,
-    confidence: float,
-) -> Change:
-    from scipy import stats
-
-    before = base.data.counts(op, bs.start_t, bs.end_t)
-    after = new.data.counts(op, ns.start_t, ns.end_t)
-    if not before.total or not after.total:
-        return Change(op, "error_rate", None, None, "higher_is_worse", note="no requests")
-    failed_before, failed_after = before.total - before.ok, after.total - after.ok
-    rate_before, rate_after = failed_before / before.total, failed_after / after.total
-    pooled = (failed_before + failed_after) / (before.total + after.total)
-    spread = math.sqrt(pooled * (1 - pooled) * (1 / before.total + 1 / after.total))
-    p_value = 1.0 if spread == 0 else float(stats.norm.sf((rate_after - rate_before) / spread))
-    significant = p_value < 1 - confidence
-    # an error rate rising from zero has no relative change; any significant rise counts
-    relative = _relative(rate_before, rate_after)
-    worse = relative > threshold if relative is not None else rate_after > rate_before
-    return Change(
-        op,
-        "error_rate",
-        rate_before,
-        rate_after,
-        "higher_is_worse",
-        relative=relative,
-        p_value=p_value,
-        significant=significant,
-        regression=significant and worse,
-    )
-
-
-def _throughput_change(
-    base: JudgedRun,
-    new: JudgedRun,
-    op: str,
-    bs: Span,
-    ns: Span,
-    threshold: float,
-    confidence: float,
-) -> Change:
-    from scipy import stats
-
-    before = base.data.requests_per_second(op, bs.start_t, bs.end_t)
-    after = new.data.requests_per_second(op, ns.start_t, ns.end_t)
-    rate_before, rate_after = sum(before) / len(before), sum(after) / len(after)
-    relative = _relative(rate_before, rate_after)
-    if len(before) < 3 or len(after) < 3:
-        return Change(
-            op,
-            "throughput_rps",
-            rate_before,
-            rate_after,
-            "lower_is_worse",
-            relative=relative,
-            note="too few seconds",
-        )
-    p_value = float(stats.mannwhitneyu(after, before, alternative="less").pvalue)
-    significant = p_value < 1 - confidence
-    return Change(
-        op,
-        "throughput_rps",
-        rate_before,
-        rate_after,
-        "lower_is_worse",
-        relative=relative,
-        p_value=p_value,
-        significant=significant,
-        regression=significant and relative is not None and -relative > threshold,
-    )
+    return operations
 
 
 def render_markdown(comparison: Comparison) -> str:
-    """compare.md: the regressions first, then every figure per operation."""
+    """compare.md: the regressions first, then every figure per operation.
+
+    Operation names and run paths are written as code spans, so a name holding markdown or
+    HTML (`<img onerror=...>`) renders as text wherever the markdown is shown.
+    """
     verdict = "❌ REGRESSION" if comparison.regressions else "✅ NO REGRESSION"
+    floors = comparison.floors
     lines = [
         f"## perfctl compare: {verdict}",
         "",
-        f"base `{comparison.base_run}` → new `{comparison.new_run}`; a regression is worse by more "
-        f"than {comparison.max_regression:.0%} and significant at {comparison.confidence:.0%}.",
+        f"base {code_span(comparison.base_run)} → new {code_span(comparison.new_run)}.",
         "",
-        "| operation | figure | base | new | change | p-value | regression |",
-        "|---|---|---:|---:|---:|---:|---|",
+        f"A figure regresses when its whole {comparison.confidence:.0%} confidence interval is "
+        f"worse by more than {comparison.max_regression:.0%} of the base value and by more "
+        f"than {floors.latency_ms:g} ms (latency), {floors.error_rate:.2%} (error rate) or "
+        f"{floors.throughput_rps:g} req/s (throughput). {comparison.tested} figures tested "
+        f"under Holm's correction (family-wise error rate {1 - comparison.confidence:.0%}); "
+        f"intervals from a block bootstrap over {comparison.window_s} s windows. A "
+        f"percentile is tested only with {MIN_TAIL_SAMPLES} samples beyond it in each run "
+        f"(p95: {min_samples(95):,}, p99: {min_samples(99):,}).",
+        "",
+        "| operation | figure | base | new | change | interval of new − base | threshold "
+        "| p (Holm) | regression |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     ordered = sorted(comparison.changes, key=lambda change: not change.regression)
     for change in ordered:
         lines.append(
-            "| {op} | {fig} | {base} | {new} | {rel} | {p} | {reg} |".format(
-                op=change.operation.replace("|", "\\|"),
+            "| {op} | {fig} | {base} | {new} | {rel} | {interval} | {threshold} | {p} | {reg} |".format(
+                op=code_span(change.operation, in_table=True),
                 fig=change.figure,
                 base=_number(change.base, change.figure),
                 new=_number(change.new, change.figure),
-                rel=f"{change.relative:+.1%}"
-                if change.relative is not None
-                else change.note or "—",
-                p=f"{change.p_value:.3g}" if change.p_value is not None else "—",
+                rel=f"{change.relative:+.1%}" if change.relative is not None else "—",
+                interval=_interval(change),
+                threshold=_threshold(change),
+                p=f"{change.p_adjusted:.3g}" if change.p_adjusted is not None else "—",
                 reg="**yes**" if change.regression else "no",
             )
         )
     return "\n".join(lines) + "\n"
 
 
-def _number(value: float | None, figure: str) -> str:
-    if value is None:
+def _threshold(change: Change) -> str:
+    """The change that would be a regression, signed the bad way."""
+    if change.threshold is None:
         return "—"
+    sign = 1.0 if change.direction == "higher_is_worse" else -1.0
+    return _number(sign * change.threshold, change.figure, signed=True)
+
+
+def _interval(change: Change) -> str:
+    if change.interval_low is None or change.interval_high is None:
+        return change.note or "—"
+    low = _number(change.interval_low, change.figure, signed=True)
+    high = _number(change.interval_high, change.figure, signed=True)
+    return f"[{low}, {high}]"
+
+
+def _number(value: float | None, figure: str, *, signed: bool = False) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    sign = "+" if signed else ""
     if figure == "error_rate":
-        return f"{value:.3%}"
-    return f"{value:,.1f}"
+        return f"{value:{sign}.3%}"
+    return f"{value:{sign},.{2 if abs(value) < 10 else 1}f}"
 
 
 def write_comparison(comparison: Comparison, out_dir: Path) -> tuple[Path, Path]:

@@ -1,10 +1,9 @@
 """A latency distribution as binned values with counts, and the statistics on it.
 
 HDR histograms are exact to their precision, so a distribution here is the list of distinct
-recorded (highest-equivalent) values with their counts. Percentiles use the same rule as HDR
-(the smallest value whose cumulative count reaches the rank), and significance comes from a
-bootstrap that resamples the bins (multinomial), which is exact for binned data and needs no
-assumption about the shape of the latency distribution.
+recorded (highest-equivalent) values with their counts. Percentiles take the smallest value
+whose cumulative count reaches the rank ceil(q/100 x n). `perfctl compare` cuts a run into
+windows of these (see `harness.compare_stats`).
 """
 
 from __future__ import annotations
@@ -55,67 +54,3 @@ def _percentile(values: FloatArray, counts: IntArray, q: float) -> float | None:
     rank = max(1, int(np.ceil(q / 100.0 * total)))
     index = int(np.searchsorted(np.cumsum(counts), rank))
     return float(values[min(index, len(values) - 1)])
-
-
-@dataclass(frozen=True, slots=True)
-class ShiftEstimate:
-    """How much a percentile moved from a base distribution to a new one."""
-
-    base: float
-    """Percentile of the base distribution."""
-    new: float
-    """Percentile of the new distribution."""
-    low: float
-    """Lower bound of the one-sided confidence interval of new - base."""
-    probability_increase: float
-    """Share of bootstrap resamples in which the new percentile exceeded the base one."""
-
-    @property
-    def delta(self) -> float:
-        return self.new - self.base
-
-    @property
-    def relative(self) -> float | None:
-        return None if self.base == 0 else self.delta / self.base
-
-
-def bootstrap_shift(
-    base: Distribution,
-    new: Distribution,
-    q: float,
-    *,
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> ShiftEstimate | None:
-    """Bootstrap the increase of the q-th percentile from `base` to `new`; None if either is empty."""
-    base_value, new_value = base.percentile(q), new.percentile(q)
-    if base_value is None or new_value is None:
-        return None
-    rng = np.random.default_rng(seed)
-    base_draws = _resampled_percentiles(base, q, resamples, rng)
-    new_draws = _resampled_percentiles(new, q, resamples, rng)
-    shifts = new_draws - base_draws
-    return ShiftEstimate(
-        base=base_value,
-        new=new_value,
-        low=float(np.quantile(shifts, 1.0 - confidence)),
-        probability_increase=float(np.mean(shifts > 0)),
-    )
-
-
-def _resampled_percentiles(
-    dist: Distribution, q: float, resamples: int, rng: np.random.Generator
-) -> FloatArray:
-    probabilities = dist.counts / dist.total
-    rank = max(1, int(np.ceil(q / 100.0 * dist.total)))
-    chunks = []
-    # Resample in chunks so a histogram with thousands of distinct values stays small in memory.
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        cumulative = np.cumsum(rng.multinomial(dist.total, probabilities, size=size), axis=1)
-        chunks.append(dist.values[np.argmax(cumulative >= rank, axis=1)])
-    return np.concatenate(chunks)
-
-
-_CHUNK = 250

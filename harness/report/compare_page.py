@@ -36,10 +36,26 @@ def _spectra(run_dir: Path | None) -> dict[str, OperationTotals]:
         return {}
 
 
-def _number(value: object, figure: str) -> str:
-    if not isinstance(value, int | float):
+def _number(value: object, figure: str, *, signed: bool = False) -> str:
+    if not isinstance(value, int | float) or value != value:  # None, text, NaN
         return "—"
-    return f"{value:.3%}" if figure == "error_rate" else f"{value:,.1f}"
+    sign = "+" if signed else ""
+    return f"{value:{sign}.3%}" if figure == "error_rate" else f"{value:{sign},.2f}"
+
+
+def _interval(change: dict[str, Any], figure: str) -> str:
+    low, high = change.get("interval_low"), change.get("interval_high")
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return str(change.get("note") or "—")
+    return f"[{_number(low, figure, signed=True)}, {_number(high, figure, signed=True)}]"
+
+
+def _threshold(change: dict[str, Any], figure: str) -> str:
+    threshold = change.get("threshold")
+    if not isinstance(threshold, int | float):
+        return "—"
+    bad_way = -1 if change.get("direction") == "lower_is_worse" else 1
+    return _number(bad_way * threshold, figure, signed=True)
 
 
 def _change_rows(comparison: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,18 +65,18 @@ def _change_rows(comparison: dict[str, Any]) -> list[dict[str, Any]]:
     for change in changes:
         figure = str(change.get("figure", ""))
         relative = change.get("relative")
-        p_value = change.get("p_value")
+        p_adjusted = change.get("p_adjusted")
         rows.append(
             {
                 "operation": str(change.get("operation", "")),
                 "figure": figure,
                 "base": _number(change.get("base"), figure),
                 "new": _number(change.get("new"), figure),
-                "change": f"{relative:+.1%}"
-                if isinstance(relative, int | float)
-                else str(change.get("note") or "—"),
-                "p_value": f"{p_value:.3g}" if isinstance(p_value, int | float) else "—",
-                "significant": bool(change.get("significant")),
+                "change": f"{relative:+.1%}" if isinstance(relative, int | float) else "—",
+                "interval": _interval(change, figure),
+                "threshold": _threshold(change, figure),
+                "p_value": f"{p_adjusted:.3g}" if isinstance(p_adjusted, int | float) else "—",
+                "tested": bool(change.get("tested")),
                 "regression": bool(change.get("regression")),
             }
         )
@@ -106,6 +122,8 @@ def write_compare_page(run_dir: Path, comparison: dict[str, Any]) -> Path:
         regressions=sum(1 for row in rows if row["regression"]),
         max_regression=comparison.get("max_regression"),
         confidence=comparison.get("confidence"),
+        min_change_ms=comparison.get("min_change_ms"),
+        method=comparison.get("method") if isinstance(comparison.get("method"), dict) else {},
         rows=rows,
         figures=figures,
     )

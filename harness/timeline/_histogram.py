@@ -98,13 +98,27 @@ class LatencyHistogram:
         return float(self._hdr.get_mean_value()) / 1000.0 if self.count else None
 
     def buckets_ms(self) -> list[tuple[float, int]]:
-        """(bucket value in ms, count) for every non-empty bucket, ascending."""
-        rows: list[tuple[float, int]] = []
-        for item in self._hdr.get_recorded_iterator():
-            rows.append(
-                (float(item.value_iterated_to) / 1000.0, int(item.count_at_value_iterated_to))
+        """(bucket value in ms, count) for every non-empty bucket, ascending.
+
+        The value is the highest equivalent to the bucket, as HDR's recorded iterator gives
+        it; the non-empty buckets are found with numpy (hdrh's pure-Python iterator walks
+        every bucket up to the largest value, ~0.4 s for one histogram).
+        """
+        import numpy
+
+        if not self.count:
+            return []
+        counts = numpy.frombuffer(self._hdr.counts, dtype=numpy.uint64)
+        length = min(len(counts), int(self._hdr.encoder.payload.counts_len))
+        hdr = self._hdr
+        return [
+            (
+                float(hdr.get_highest_equivalent_value(hdr.get_value_from_index(int(index))))
+                / 1000.0,
+                int(counts[index]),
             )
-        return rows
+            for index in numpy.flatnonzero(counts[:length])
+        ]
 
     def encode(self) -> str:
         """The standard HDR V2 compressed form, base64 (readable by every HDR library)."""
