@@ -150,6 +150,7 @@ class SyntheticRun:
                 duration_s=ended - START_T,
                 exit_reason="interrupted by SIGINT" if interrupted else "test",
                 interrupted=interrupted,
+                workers_lost=1 if status == "degraded" else 0,
                 engine=read_engine_summary(self.run_dir),
                 end_cause=_CAUSES[status] if not interrupted else EndCause.INTERRUPTED,
             ),
