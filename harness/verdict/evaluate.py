@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.observe.series import ServerSeries, read_server_series
 from harness.plan import RunPlan
-from harness.rundir import RunRecord, open_run_dir
+from harness.rundir import EndCause, RunRecord, open_run_dir
 from harness.spec.check import objectives_for_plan
 from harness.spec.objective import Objective
 from harness.spec.sla import Sla
@@ -118,7 +118,11 @@ def evaluate(
         sla.spec.defaults.generator_tolerance,
     )
     status, reasons = overall_status(
-        tuple(checks), run.run_status, strict=strict, require_coverage=require_coverage
+        tuple(checks),
+        run.run_status,
+        strict=strict,
+        require_coverage=require_coverage,
+        aborted_on_breach=run.record.end_cause == EndCause.ABORT_ON_BREACH,
     )
     exit_reason = run.record.exit_reason
     if exit_reason and run.run_status != "completed":

@@ -141,7 +141,9 @@ class Verdict:
             return EXIT_RUN
         if self.status == "pass" or (self.status == "warn" and not self.strict):
             return EXIT_PASS
-        if self.status == "inconclusive":
+        if self.status in ("inconclusive", "aborted"):
+            # aborted without a failed objective: the run failed (deadline, lost workers, a
+            # stopped engine), not the SLA; exit 1 is kept for objectives that failed
             return EXIT_RUN
         return EXIT_SLA_FAILED
 
@@ -183,8 +185,12 @@ def overall_status(
     *,
     strict: bool = False,
     require_coverage: bool = False,
+    aborted_on_breach: bool = False,
 ) -> tuple[VerdictStatus, tuple[str, ...]]:
-    """The overall status of a run and the reasons it is not simply the checks' own."""
+    """The overall status of a run and the reasons it is not simply the checks' own.
+
+    `aborted_on_breach`: an objective's abort rule stopped the run, so an objective failed
+    even when its whole-scope check, judged on the shortened run, did not."""
     statuses = {check.status for check in checks}
     reasons: list[str] = []
     uncovered = [c for c in checks if c.status in UNJUDGED_STATUSES and c.out_of_scope is None]
@@ -206,13 +212,19 @@ def overall_status(
         reasons.append("no objective applies to this run: name an SLA with --sla")
     elif not judged:
         reasons.append("no objective could be judged on this run")
-    if "fail" in statuses or (require_coverage and uncovered):
+    if aborted_on_breach:
+        reasons.append("an objective's abort rule stopped the run: its breach lasted")
+    if "fail" in statuses or (require_coverage and uncovered) or aborted_on_breach:
         return "fail", tuple(reasons)
     if not finished:
         return "aborted", tuple(reasons)
     if "inconclusive" in statuses or run_status == "degraded" or not judged:
         if "inconclusive" in statuses:
-            reasons.append("the load generator saturated or fell behind the plan")
+            count = sum(check.status == "inconclusive" for check in checks)
+            reasons.append(
+                f"{count} check(s) inconclusive: measured while the load generator did not "
+                "deliver the plan"
+            )
         return "inconclusive", tuple(reasons)
     if "warn" in statuses:
         if strict:

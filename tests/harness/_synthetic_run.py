@@ -110,6 +110,7 @@ class SyntheticRun:
         saturated: bool = False,
         ended_offset_s: float | None = None,
         sla: str | None = None,
+        end_cause: EndCause | None = None,
     ) -> Path:
         """Write timeline.jsonl, events.jsonl, engine.json and run.json; returns the run dir."""
         writer = RunDirWriter(self.run_dir)
@@ -152,7 +153,8 @@ class SyntheticRun:
                 interrupted=interrupted,
                 workers_lost=1 if status == "degraded" else 0,
                 engine=read_engine_summary(self.run_dir),
-                end_cause=_CAUSES[status] if not interrupted else EndCause.INTERRUPTED,
+                end_cause=end_cause
+                or (_CAUSES[status] if not interrupted else EndCause.INTERRUPTED),
             ),
         )
         return self.run_dir

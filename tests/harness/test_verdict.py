@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.plan import Scale
+from harness.rundir import EndCause
 from harness.spec.sla import Sla, load_sla
 from harness.verdict.evaluate import evaluate, read_judged_run
 from harness.verdict.model import Check, Verdict
@@ -210,17 +211,30 @@ def test_saturated_generator_makes_a_failing_latency_inconclusive(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("status", "interrupted", "expected_exit"),
-    [("aborted", False, 1), ("aborted", True, 130), ("degraded", False, 3)],
+    ("status", "interrupted", "end_cause", "expected_exit"),
+    [
+        # an aborted run with no failed objective failed as a run: exit 1 is the SLA's alone
+        ("aborted", False, None, 3),
+        ("aborted", False, EndCause.WORKERS_LOST, 3),
+        # an objective's abort rule stopped it: an objective failed
+        ("aborted", False, EndCause.ABORT_ON_BREACH, 1),
+        ("aborted", True, None, 130),
+        ("degraded", False, None, 3),
+    ],
 )
 def test_aborted_or_degraded_run_is_never_a_pass(
-    tmp_path: Path, status: str, interrupted: bool, expected_exit: int
+    tmp_path: Path,
+    status: str,
+    interrupted: bool,
+    end_cause: EndCause | None,
+    expected_exit: int,
 ) -> None:
     run = SyntheticRun(tmp_path / "run", simple_plan()).steady("search", range(120), 10, 10.0)
     sla = _sla(
         tmp_path, '  - {operation: search, metric: latency, statistic: p95, limit: "< 300 ms"}\n'
     )
-    verdict = _judge(run.finish(status=status, interrupted=interrupted), sla)
+    run_dir = run.finish(status=status, interrupted=interrupted, end_cause=end_cause)
+    verdict = _judge(run_dir, sla)
     assert _only(verdict).status == "pass"
     assert verdict.status != "pass"
     assert verdict.exit_code == expected_exit
