@@ -176,6 +176,10 @@ def compare_windows(
 ) -> list[Change]:
     """Every figure of every operation the runs share, and of all their requests together,
     tested and decided under one Holm correction at `1 - confidence`."""
+    if not base or not new:
+        side = "base" if not base else "new"
+        note = f"no requests in the {side} run"
+        return [Change(ALL_REQUESTS, "requests", None, None, "lower_is_worse", note=note)]
     shared = sorted(set(base) & set(new))
     pair = _Pair(max_regression, floors)
     candidates: list[_Candidate] = []

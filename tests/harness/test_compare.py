@@ -103,6 +103,15 @@ def test_null_comparisons_flag_at_most_one_in_twenty_thanks_to_holm() -> None:
     assert flagged_uncorrected / comparisons >= 0.2
 
 
+def test_a_run_without_requests_is_reported_not_compared() -> None:
+    rng = np.random.default_rng(8)
+    (change,) = compare_windows(
+        {}, _simulated_run(rng), max_regression=0.1, confidence=0.95, floors=Floors()
+    )
+    assert change.note == "no requests in the base run"
+    assert not change.regression
+
+
 def test_holm_steps_down_and_stops_at_the_first_kept_test() -> None:
     steps = holm([0.01, 0.04, 0.03, 0.005], alpha=0.05)
     assert [step.rejected for step in steps] == [True, False, False, True]
