@@ -135,6 +135,15 @@ def _parse_agent_urls(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+_RequireCoverageOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--require-coverage/--no-require-coverage",
+        help="Fail the gate when an objective in scope for this run ends no_data or "
+        "not_exercised (default: the SLA's defaults.require_coverage).",
+    ),
+]
+
 # -- load runs ------------------------------------------------------------------------------
 
 
@@ -234,14 +243,7 @@ def run(
             help="Bearer token for Prometheus (never written to the run directory).",
         ),
     ] = None,
-    require_coverage: Annotated[
-        bool | None,
-        typer.Option(
-            "--require-coverage/--no-require-coverage",
-            help="Fail the gate when an objective in scope for this run ends no_data or "
-            "not_exercised (default: the SLA's defaults.require_coverage).",
-        ),
-    ] = None,
+    require_coverage: _RequireCoverageOption = None,
 ) -> int:
     """Drive the target with a scenario, judge it against the SLA, write the HTML report.
 
@@ -323,14 +325,7 @@ def evaluate(
         typer.Option(help="Run directory of a baseline, for the SLA's relative objectives."),
     ] = None,
     strict: Annotated[bool, typer.Option(help="A warning fails the gate.")] = False,
-    require_coverage: Annotated[
-        bool | None,
-        typer.Option(
-            "--require-coverage/--no-require-coverage",
-            help="Fail the gate when an objective in scope for this run ends no_data or "
-            "not_exercised (default: the SLA's defaults.require_coverage).",
-        ),
-    ] = None,
+    require_coverage: _RequireCoverageOption = None,
 ) -> int:
     """Judge a run against the SLA: writes verdict.json, junit.xml and summary.md.
 
