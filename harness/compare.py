@@ -191,14 +191,16 @@ def render_markdown(comparison: Comparison) -> str:
         "",
         f"base {code_span(comparison.base_run)} → new {code_span(comparison.new_run)}.",
         "",
-        f"A figure regresses when its whole {comparison.confidence:.0%} confidence interval is "
-        f"worse by more than {comparison.max_regression:.0%} of the base value and by more "
-        f"than {floors.latency_ms:g} ms (latency), {floors.error_rate:.2%} (error rate) or "
-        f"{floors.throughput_rps:g} req/s (throughput). {comparison.tested} figures tested "
-        f"under Holm's correction (family-wise error rate {1 - comparison.confidence:.0%}); "
-        f"intervals from a block bootstrap over {comparison.window_s} s windows. A "
-        f"percentile is tested only with {MIN_TAIL_SAMPLES} samples beyond it in each run "
-        f"(p95: {min_samples(95):,}, p99: {min_samples(99):,}).",
+        f"A figure regresses when its whole confidence interval is worse by more than "
+        f"{comparison.max_regression:.0%} of the base value and by more than "
+        f"{floors.latency_ms:g} ms (latency), {floors.error_rate:.2%} (error rate) or "
+        f"{floors.throughput_rps:g} req/s (throughput). Each interval is drawn at the level "
+        f"Holm's correction sets for it over the {comparison.tested} figures tested, so two "
+        f"runs of the same code are called a regression at most "
+        f"{1 - comparison.confidence:.0%} of the time; intervals come from a block bootstrap "
+        f"over {comparison.window_s} s windows. A percentile is tested only with "
+        f"{MIN_TAIL_SAMPLES} samples beyond it in each run (p50: {min_samples(50):,}, "
+        f"p95: {min_samples(95):,}, p99: {min_samples(99):,}).",
         "",
         "| operation | figure | base | new | change | interval of new − base | threshold "
         "| p (Holm) | regression |",
