@@ -4,7 +4,9 @@ A name comes from a team's scenario or locustfile, so it may hold anything: `|` 
 table cell, backticks, or HTML such as `<img src=x onerror=alert(1)>` that runs when the
 markdown is rendered with HTML allowed (many CI job summaries and wikis allow it). A code span
 is literal in every CommonMark renderer: no emphasis, no link, and no raw HTML is recognised
-inside it, so the name shows exactly as written.
+inside it, so the name shows exactly as written. Prose that quotes such names (a check's
+message, a verdict's reason) is written with every markup character backslash-escaped
+instead, so it still reads as prose.
 """
 
 from __future__ import annotations
@@ -28,3 +30,16 @@ def code_span(text: str, *, in_table: bool = False) -> str:
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+_ACTIVE = re.compile(r"([\\`*_\[\]<>&|~])")
+"""Characters that can start markup in a line of prose: code, emphasis, links, raw HTML,
+entities, table cells, strikethrough."""
+
+
+def literal_text(text: str) -> str:
+    """Prose that may quote names from the run (an operation, a stage, a path) written so it
+    renders literally: each markup character backslash-escaped (CommonMark renders an escaped
+    ASCII punctuation character as itself, and never reads HTML or a link through it), on one
+    line."""
+    return _ACTIVE.sub(r"\\\1", " ".join(text.split()))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from harness.markdown import literal_text
 from harness.verdict._format import format_limit, format_value, format_windows
 from harness.verdict.coverage import UNJUDGED_STATUSES
 from harness.verdict.model import CHECK_STATUSES, Check, Verdict
@@ -17,28 +16,15 @@ _BADGE = {
 }
 
 
-_ACTIVE = re.compile(r"([\\`*_\[\]<>&|~])")
-"""Characters that can start markup in a line of prose: code, emphasis, links, raw HTML,
-entities, table cells, strikethrough."""
-
-
-def _text(text: str) -> str:
-    """Prose that may quote names from the run (an operation, a stage, a path) written so it
-    renders literally: each markup character backslash-escaped (CommonMark renders an escaped
-    ASCII punctuation character as itself, and never reads HTML or a link through it), on one
-    line."""
-    return _ACTIVE.sub(r"\\\1", " ".join(text.split()))
-
-
 def _row(check: Check) -> str:
     cells = (
-        _text(check.status),
-        _text(check.id),
-        _text(check.severity),
-        _text(format_value(check.measured, check.unit)),
-        _text(format_limit(check)),
-        _text(format_windows(check)),
-        _text(check.message),
+        literal_text(check.status),
+        literal_text(check.id),
+        literal_text(check.severity),
+        literal_text(format_value(check.measured, check.unit)),
+        literal_text(format_limit(check)),
+        literal_text(format_windows(check)),
+        literal_text(check.message),
     )
     return "| " + " | ".join(cells) + " |"
 
@@ -48,16 +34,16 @@ def render_summary(verdict: Verdict) -> str:
     run = verdict.run
     lines = [f"## perfctl: {_BADGE[verdict.status]}", ""]
     what = ", ".join(
-        f"{key} {_text(str(run[key]))}"
+        f"{key} {literal_text(str(run[key]))}"
         for key in ("scenario", "profile", "target", "run_id")
         if run.get(key)
     )
     if what:
         lines += [what, ""]
-    lines += [f"- {_text(reason)}" for reason in verdict.reasons]
+    lines += [f"- {literal_text(reason)}" for reason in verdict.reasons]
     if verdict.reasons:
         lines.append("")
-    lines += [f"**{_text(verdict.coverage.describe())}**", ""]
+    lines += [f"**{literal_text(verdict.coverage.describe())}**", ""]
     counts = verdict.counts
     lines.append(" · ".join(f"{counts[s]} {s}" for s in CHECK_STATUSES if counts[s]))
     lines.append("")
@@ -78,6 +64,6 @@ def render_summary(verdict: Verdict) -> str:
         ]
         actions = {action for check in attention for action in check.actions}
         if actions:
-            lines.append("Recommended actions: " + _text(", ".join(sorted(actions))) + ".")
+            lines.append("Recommended actions: " + literal_text(", ".join(sorted(actions))) + ".")
             lines.append("")
     return "\n".join(lines)
