@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -192,19 +195,33 @@ def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout_s: f
 def inspect_page(url: str, timeout_s: float = 60.0, after: str | None = None) -> PageReport:
     """Load `url` in a fresh headless chromium and report what it showed; `after` is a
     JavaScript expression returning a JSON string, run once every figure is drawn."""
-    with tempfile.TemporaryDirectory(prefix="perfctl-chromium-") as profile:
+    # chromium's helper processes may still write to the profile for a moment after the
+    # browser exits: stop the whole process group, and never fail a test on the scratch dir
+    with tempfile.TemporaryDirectory(
+        prefix="perfctl-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port = _devtools_port(Path(profile), process, timeout_s)
             return asyncio.run(_inspect(port, url, timeout_s, after))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Terminate chromium and every helper process it started, then reap the browser."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    # helpers that outlived the browser
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)

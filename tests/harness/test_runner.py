@@ -15,6 +15,7 @@ import pytest
 from harness.errors import EngineError, InterruptedRunError
 from harness.rundir import EndCause, RunRecord, read_run_record
 from harness.runner import Ending, Outcome, RunRequest, decide_status, run
+from harness.target import redact_url
 from harness.timeline import EngineSummary, read_timeline
 
 from ._runner_support import FAKE_ENGINE, start_tiny_target, tiny_plan, tiny_target, write_plan
@@ -63,7 +64,7 @@ def _when_running(run_dir: Path, action: object, after_s: float) -> threading.Th
 
 
 def test_a_completed_run_leaves_a_complete_run_directory(tmp_path: Path, target: str) -> None:
-    secret_target = f"{target}/?token=s3cret"
+    secret_target = target.replace("http://", "http://bob:s3cret@")
     result = run(_request(tmp_path, secret_target, tags={"build": "42"}), locustfile=FAKE_ENGINE)
     run_dir = tmp_path / "reports" / "r1"
     assert result.run_dir == run_dir
@@ -73,7 +74,8 @@ def test_a_completed_run_leaves_a_complete_run_directory(tmp_path: Path, target:
     assert record.exit_reason == "the plan finished"
     assert record.runner is not None
     assert record.runner.pid == os.getpid()
-    assert record.target == f"{target}/?token=REDACTED"
+    assert record.target == redact_url(secret_target)
+    assert "s3cret" not in record.target
     assert record.tags == {"build": "42"}
     assert record.versions["locust"].startswith("2.")
     assert record.plan["stages"][0]["users_end"] == 2
@@ -87,7 +89,7 @@ def test_a_completed_run_leaves_a_complete_run_directory(tmp_path: Path, target:
     for name in ("plan.json", "run.json", "timeline.jsonl", "load.jsonl", "logs/local.log"):
         assert (run_dir / name).is_file(), name
         assert "s3cret" not in (run_dir / name).read_text()
-    assert json.loads((run_dir / "plan.json").read_text())["target"].endswith("token=REDACTED")
+    assert json.loads((run_dir / "plan.json").read_text())["target"] == record.target
 
 
 def test_a_killed_worker_marks_the_run_degraded(tmp_path: Path, target: str) -> None:

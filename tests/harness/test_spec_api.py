@@ -61,6 +61,7 @@ def test_objective_fields_are_the_verdicts_contract() -> None:
         "title",
         "description",
         "source",
+        "scope_written",
     ]
 
 
