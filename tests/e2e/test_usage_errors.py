@@ -13,6 +13,7 @@ import subprocess
 import sys
 import typing
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -235,19 +236,51 @@ CASES = (
 )
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_a_usage_error_is_exit_2_in_one_line_and_starts_nothing(tmp_path: Path, case: Case) -> None:
-    (tmp_path / LOCUSTFILE).write_text("# a team's locustfile\n")
-    (tmp_path / HUGE_SCENARIO).write_text(HUGE_SCENARIO_TEXT)
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the console script did with one case's command line."""
+
+    done: subprocess.CompletedProcess[str]
+    """Exit code, stdout and stderr."""
+    left: tuple[str, ...]
+    """Names in its working directory afterwards."""
+
+
+def _run_case(case: Case, directory: Path) -> Outcome:
+    directory.mkdir()
+    (directory / LOCUSTFILE).write_text("# a team's locustfile\n")
+    (directory / HUGE_SCENARIO).write_text(HUGE_SCENARIO_TEXT)
     done = subprocess.run(
         [PERFCTL, *case.args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
-        cwd=tmp_path,
+        cwd=directory,
         stdin=subprocess.DEVNULL,
     )
+    return Outcome(done, tuple(sorted(path.name for path in directory.iterdir())))
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """Every case run through the console script, a few at a time: each is a whole process
+    start (~0.5 s of CPU), so running them side by side keeps the table cheap in CI."""
+    root = tmp_path_factory.mktemp("usage")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = {
+            case.id: pool.submit(_run_case, case, root / f"case-{index}")
+            for index, case in enumerate(CASES)
+        }
+        return {case_id: future.result() for case_id, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_a_usage_error_is_exit_2_in_one_line_and_starts_nothing(
+    outcomes: dict[str, Outcome], case: Case
+) -> None:
+    outcome = outcomes[case.id]
+    done = outcome.done
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
@@ -256,7 +289,7 @@ def test_a_usage_error_is_exit_2_in_one_line_and_starts_nothing(tmp_path: Path, 
     assert case.message in lines[0]
     assert done.stdout == ""
     # nothing ran: no run directory, no reports
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([HUGE_SCENARIO, LOCUSTFILE])
+    assert outcome.left == tuple(sorted([HUGE_SCENARIO, LOCUSTFILE]))
 
 
 @pytest.mark.parametrize("args", [(), ("sla",), ("scenarios",), ("reports",)])
