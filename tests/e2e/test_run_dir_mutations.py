@@ -317,7 +317,7 @@ def _refused(evaluation: Evaluation) -> bool:
 
 
 SETTINGS = settings(
-    max_examples=220,
+    max_examples=170,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -342,7 +342,7 @@ def test_a_corrupted_completed_run_is_refused_or_judged_exactly_as_before(
     assert same, f"{description}: exit {evaluation.code}, stderr {evaluation.stderr!r}"
 
 
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=40)
 @given(data=st.data())
 def test_a_corrupted_killed_run_always_exits_3_and_never_passes(
     killed_base: Base, data: st.DataObject
