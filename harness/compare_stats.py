@@ -298,51 +298,70 @@ class _Pair:
         if not n_base or not n_new:
             change = Change(op, "error_rate", None, None, "higher_is_worse", note="no requests")
             return _Candidate(change, None, 1.0)
-        base_value, new_value = float(failed_base / n_base), float(failed_new / n_new)
-        margin = max(self.threshold * base_value, self.floors.error_rate)
         note = _too_short(before, after)
         if not note and not failed_base and not failed_new:
             note = "untested: no failed request in either run"
-        change = Change(
+        return self._ratio(
             op,
             "error_rate",
-            base_value,
-            new_value,
-            "higher_is_worse",
-            relative=_relative(base_value, new_value),
-            samples_base=int(n_base),
-            samples_new=int(n_new),
-            threshold=margin,
+            base_rows,
+            new_rows,
+            lower_is_worse=False,
+            requests_column=1,
+            floor=self.floors.error_rate,
             note=note,
         )
-        if note:
-            return _Candidate(change, None, 1.0)
-        test = self._tests(base_rows, new_rows, ratio, new_value - base_value, margin)
-        return _Candidate(change, test, 1.0)
 
     def throughput(self, op: str, before: OperationWindows, after: OperationWindows) -> _Candidate:
         base_rows = np.array([before.requests, before.seconds], dtype=np.float64).T
         new_rows = np.array([after.requests, after.seconds], dtype=np.float64).T
-        (n_base, seconds_base), (n_new, seconds_new) = base_rows.sum(0), new_rows.sum(0)
-        base_value, new_value = float(n_base / seconds_base), float(n_new / seconds_new)
-        margin = max(self.threshold * base_value, self.floors.throughput_rps)
-        note = _too_short(before, after)
-        change = Change(
+        return self._ratio(
             op,
             "throughput_rps",
+            base_rows,
+            new_rows,
+            lower_is_worse=True,
+            requests_column=0,
+            floor=self.floors.throughput_rps,
+            note=_too_short(before, after),
+        )
+
+    def _ratio(
+        self,
+        op: str,
+        figure: str,
+        base_rows: FloatArray,
+        new_rows: FloatArray,
+        *,
+        lower_is_worse: bool,
+        requests_column: int,
+        floor: float,
+        note: str,
+    ) -> _Candidate:
+        """A figure that is a ratio of two per-window sums (failed / requests, requests /
+        seconds), tested on the windows; its samples are the requests of each run, in column
+        `requests_column` of the rows."""
+        (top_base, bottom_base), (top_new, bottom_new) = base_rows.sum(0), new_rows.sum(0)
+        base_value, new_value = float(top_base / bottom_base), float(top_new / bottom_new)
+        sign = -1.0 if lower_is_worse else 1.0
+        margin = max(self.threshold * base_value, floor)
+        change = Change(
+            op,
+            figure,
             base_value,
             new_value,
-            "lower_is_worse",
+            "lower_is_worse" if lower_is_worse else "higher_is_worse",
             relative=_relative(base_value, new_value),
-            samples_base=int(n_base),
-            samples_new=int(n_new),
+            samples_base=int(base_rows[:, requests_column].sum()),
+            samples_new=int(new_rows[:, requests_column].sum()),
             threshold=margin,
             note=note,
         )
         if note:
-            return _Candidate(change, None, -1.0)
-        test = self._tests(base_rows, new_rows, ratio, base_value - new_value, margin)
-        return _Candidate(change, test, -1.0)
+            return _Candidate(change, None, sign)
+        worsening = sign * (new_value - base_value)
+        test = self._tests(base_rows, new_rows, ratio, worsening, margin)
+        return _Candidate(change, test, sign)
 
 
 def _running_totals(latency: Sequence[Distribution], grid: FloatArray) -> FloatArray:

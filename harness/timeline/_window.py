@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from annotated_types import MinLen
 from pydantic import BeforeValidator, ConfigDict
@@ -21,16 +21,8 @@ Outcome = Literal[
     "dropped",
     "interrupted",
 ]
-OUTCOMES: tuple[Outcome, ...] = (
-    "ok",
-    "http_4xx",
-    "http_5xx",
-    "timeout",
-    "connection_error",
-    "check_failed",
-    "dropped",
-    "interrupted",
-)
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+"""Every outcome, in the order lines and tables list them."""
 MAX_ERROR_MESSAGES = 20
 """Distinct error messages kept per window; the rest are counted under OTHER_ERRORS."""
 OTHER_ERRORS = "(other errors)"
