@@ -14,7 +14,7 @@ normal one (normal as the base): the goal is every pair flagged, on product_sear
 
 The machine's one-minute load average is printed for every run: on a shared machine a run
 slowed by other processes differs for real, and no statistics can tell that from a
-regression. Comparisons call `harness.compare.compare_runs`, the function behind
+regression. Comparisons call `harness.compare._comparison.compare_runs`, the function behind
 `perfctl compare` (exit 1 exactly when it lists a regression), in this process.
 
     .venv/bin/python benchmarks/compare_false_alarms.py [--runs 10] [--slowed-runs 2]
@@ -40,7 +40,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.compare import Comparison, compare_runs
+from harness.compare._comparison import Comparison, compare_runs
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 SLOWED_OPERATION = "product_search"

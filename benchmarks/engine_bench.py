@@ -32,8 +32,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.loadgen import ENGINE_LOCUSTFILE, locust_command  # noqa: E402
+from harness.engine import ENGINE_LOCUSTFILE  # noqa: E402
 from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan, StepPlan  # noqa: E402
+from harness.run._load_generators import locust_command  # noqa: E402
 from harness.timeline import read_timeline  # noqa: E402
 
 PLAIN_LOCUSTFILE = """

@@ -15,14 +15,14 @@ import argparse
 import random
 import time
 
-from harness.observe.derive import derive_points
-from harness.observe.exposition import parse_exposition
-from harness.observe.resources import local_resources
-from harness.observe.series import ServerPoint, ServerSeries
-from harness.spec.objective import Objective
-from harness.spec.units import parse_limit
-from harness.verdict.scope import Span
-from harness.verdict.server import judge_memory_drift, judge_utilisation
+from harness.observe._derive import derive_points
+from harness.observe._exposition import parse_exposition
+from harness.observe._resources import local_resources
+from harness.observe._series import ServerPoint, ServerSeries
+from harness.spec._objective import Objective
+from harness.spec._units import parse_limit
+from harness.verdict._scope import Span
+from harness.verdict._server_kpis import judge_memory_drift, judge_utilisation
 from reference_backend.faults import OPERATIONS
 from reference_backend.metrics import get_metrics
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
 from harness.report._data import read_run_data
+from harness.report._run_page import write_run_page
 from harness.report._series import build_series
-from harness.report.run_page import write_run_page
 from harness.rundir import EndCause, RunRecord, open_run_dir, write_run_record
 from harness.timeline import (
     EngineSummary,
@@ -30,7 +30,7 @@ from harness.timeline import (
     WindowRecord,
     read_engine_summary,
 )
-from harness.verdict.measurements import Measurements
+from harness.verdict._measurements import Measurements
 
 START_T = 1_800_000_000
 OPERATIONS = (

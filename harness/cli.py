@@ -256,11 +256,9 @@ def run(
     tags = _parse_tags(tag or [])
     run_time_s = _parse_run_time(run_time)
 
-    from harness.observe.collect import ObserveOptions
-    from harness.observe.prometheus import prometheus_source
+    from harness.observe import ObserveOptions, prometheus_source
     from harness.pipeline import run_judge_report
-    from harness.resolve import LocustOptions
-    from harness.runner import RunRequest
+    from harness.run import LocustOptions, RunRequest
 
     if prometheus_url is None and (prometheus_auth or prometheus_token):
         raise UsageError("--prometheus-auth and --prometheus-token need --prometheus-url")
@@ -305,7 +303,7 @@ def worker(
     out: Annotated[Path, typer.Option(help="Where this worker keeps its log.")] = Path("reports"),
 ) -> None:
     """Join a master on another machine as one more load generator, until it finishes."""
-    from harness.worker import join_master
+    from harness.run import join_master
 
     join_master(master, plan, out)
 
@@ -334,9 +332,7 @@ def evaluate(
     """
     from rich.console import Console
 
-    from harness.capacity import print_capacity
-    from harness.verdict.gate import judge_run_dir
-    from harness.verdict.table import print_verdict
+    from harness.verdict import judge_run_dir, print_capacity, print_verdict
 
     verdict = judge_run_dir(
         run_dir,
@@ -423,7 +419,7 @@ def prometheus(
     Pair it with `perfctl serve` and `perfctl run --target ... --prometheus-url URL`.
     Needs the Debian package prometheus (scripts/system-packages.sh installs it).
     """
-    from harness.observe.local_prometheus import serve_prometheus
+    from harness.observe import serve_prometheus
 
     serve_prometheus(target, port, directory)
 
@@ -457,7 +453,7 @@ def sla_lint(
 ) -> None:
     """Check an SLA file: every problem as file:line, and every operation against the
     scenarios' journeys. Exit 0 when clean, 2 otherwise."""
-    from harness.spec.sla_view import lint_sla
+    from harness.spec import lint_sla
 
     typer.echo(lint_sla(file, scenario or []))
 
@@ -467,7 +463,7 @@ def sla_show(file: _SlaFileArgument = None) -> None:
     """Print the SLA's objectives, availability tiers and incident response as tables."""
     from rich.console import Console
 
-    from harness.spec.sla_view import show_sla
+    from harness.spec import show_sla
 
     show_sla(file, Console())
 
@@ -475,7 +471,7 @@ def sla_show(file: _SlaFileArgument = None) -> None:
 @sla_app.command("schema")
 def sla_schema_command() -> None:
     """Print the JSON Schema of sla.yaml (point your editor's YAML plugin at it)."""
-    from harness.spec.sla_view import sla_schema_json
+    from harness.spec import sla_schema_json
 
     typer.echo(sla_schema_json())
 
@@ -485,7 +481,7 @@ def scenarios_list() -> None:
     """List the scenarios in scenarios/ with their model, peak load, duration and profiles."""
     from rich.console import Console
 
-    from harness.spec.scenario_view import list_scenarios
+    from harness.spec import list_scenarios
 
     list_scenarios(Console())
 
@@ -504,7 +500,7 @@ def scenarios_show(
     requests per second, scale factors, journeys and the scaled throughput limits."""
     from rich.console import Console
 
-    from harness.spec.scenario_view import show_scenario
+    from harness.spec import show_scenario
 
     show_scenario(name, profile, sla, Console())
 
@@ -516,7 +512,7 @@ def scenarios_lint(
     ] = None,
 ) -> None:
     """Check scenario files and plan each of their profiles. Exit 0 when clean, 2 otherwise."""
-    from harness.spec.scenario_view import lint_scenarios
+    from harness.spec import lint_scenarios
 
     typer.echo(lint_scenarios(names or []))
 
@@ -524,7 +520,7 @@ def scenarios_lint(
 @scenarios_app.command("schema")
 def scenarios_schema_command() -> None:
     """Print the JSON Schema of a scenario file."""
-    from harness.spec.scenario_view import scenario_schema_json
+    from harness.spec import scenario_schema_json
 
     typer.echo(scenario_schema_json())
 
@@ -556,7 +552,7 @@ def reports_serve(
     ] = Path("reports"),
 ) -> None:
     """Serve the reports directory on http://127.0.0.1:PORT/ for browsing, until Ctrl-C."""
-    from harness.report.serve import serve_reports
+    from harness.report import serve_reports
 
     serve_reports(directory, port, announce=typer.echo)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.errors import EngineError, InterruptedRunError, PerfctlError
-from harness.runner import RunRequest
-from harness.runner import run as run_load
+from harness.run import RunRequest
+from harness.run import run as run_load
 
 
 def run_judge_report(
@@ -47,8 +47,7 @@ def judge_and_report(
     exit code. A report that fails to render is said in one line and does not hide the
     verdict."""
     from harness.report import render_run_report
-    from harness.verdict.gate import judge_run_dir
-    from harness.verdict.table import print_verdict
+    from harness.verdict import judge_run_dir, print_verdict
 
     verdict = judge_run_dir(run_dir, require_coverage=require_coverage)
     console.print()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from harness.spec.scenario import Scenario
+    from harness.spec import Scenario
 
 WorkloadModel = Literal["closed", "open"]
 ArrivalProcess = Literal["uniform", "poisson"]
@@ -295,6 +295,6 @@ def plan_run(
 ) -> RunPlan:
     """The resolved plan of a loaded scenario under a profile: absolute stage times, users or
     rates, and the scale factors; UsageError for an unknown profile or a malformed target."""
-    from harness.spec.planning import build_plan
+    from harness.spec import build_plan
 
     return build_plan(scenario, profile, target, tags)

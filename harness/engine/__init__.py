@@ -9,3 +9,10 @@ arrival dropped at the concurrency cap is), `shape` (the LoadTestShape and the g
 `wire` (whether a cut-off request was sent), `locustfile` (the entry point that wires them
 to Locust's events).
 """
+
+from pathlib import Path
+
+ENGINE_LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+"""The engine's entry point; found by path so the process that starts Locust never imports it."""
+
+__all__ = ["ENGINE_LOCUSTFILE"]

@@ -1,4 +1,4 @@
-"""perfctl's engine entry point: `locust -f harness/engine/locustfile.py` (see harness/runner.py).
+"""perfctl's engine entry point: `locust -f harness/engine/locustfile.py` (see harness/run/_runner.py).
 
 Reads the plan from PERFCTL_PLAN_FILE and writes the run directory PERFCTL_RUN_DIR (master or
 local process). A worker without the plan file receives the plan from its master. Locust's
@@ -24,9 +24,9 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from harness.engine.controller import Controller
-from harness.engine.journeys import BUILTIN_JOURNEYS
-from harness.engine.runtime import (
+from harness.engine._controller import Controller
+from harness.engine._journeys import BUILTIN_JOURNEYS
+from harness.engine._runtime import (
     DRIVERS_OPTION,
     EPOCH_OPTION,
     PLAN_OPTION,
@@ -34,9 +34,9 @@ from harness.engine.runtime import (
     RUNTIME,
     plan_from_environment,
 )
-from harness.engine.shape import PlanShape
-from harness.engine.users import ArrivalDriver, JourneyUser, load_team_users
-from harness.engine.wire import install as install_wire_watch
+from harness.engine._shape import PlanShape
+from harness.engine._users import ArrivalDriver, JourneyUser, load_team_users
+from harness.engine._wire import install as install_wire_watch
 
 # workers ship their finished seconds every second (Locust's default is every 3 s)
 locust.runners.WORKER_REPORT_INTERVAL = 1.0

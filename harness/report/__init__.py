@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.report._browse import serve_reports
+
 
 def render_run_report(run_dir: Path) -> Path:
     """Write `run_dir/index.html`, refresh the runs index of its parent directory, and return
     the run page's path (what `perfctl report` and the end of `perfctl run` call)."""
-    from harness.report.index_page import write_reports_index
-    from harness.report.run_page import write_run_page
+    from harness.report._index_page import write_reports_index
+    from harness.report._run_page import write_run_page
 
     page = write_run_page(run_dir)
     write_reports_index(run_dir.resolve().parent)
     return page
 
 
-__all__ = ["render_run_report"]
+__all__ = ["render_run_report", "serve_reports"]

@@ -10,15 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RunDirError
-from harness.observe.series import read_server_series
+from harness.observe import read_server_series
 from harness.plan import RunPlan
-from harness.report._redact import scrub, scrub_text
+from harness.redaction import (
+    scrub,
+    scrub_text,
+)
 from harness.rundir import RunDir, RunRecord, open_run_dir
 from harness.timeline import EngineEvent, EngineSummary, LoadSample, parse_python
-from harness.verdict.measurements import Measurements
-from harness.verdict.model import Verdict
-from harness.verdict.outputs import VERDICT_FILE
-from harness.verdict.scope import RunClock, Span, run_clock, scope_span
+from harness.verdict import (
+    VERDICT_FILE,
+    Measurements,
+    RunClock,
+    Span,
+    Verdict,
+    run_clock,
+    scope_span,
+)
 
 SERVER_FILE = "server.jsonl"
 SERVER_INFO_FILE = "server.json"

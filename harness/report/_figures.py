@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from harness.plan import RunPlan
     from harness.timeline import LoadSample
-    from harness.verdict.model import Check
+    from harness.verdict import Check
 
 LATENCY_STATISTICS = {"p50": 50.0, "p95": 95.0, "p99": 99.0}
 

@@ -10,9 +10,14 @@ from harness.report._data import RunData
 from harness.report._series import ALL_REQUESTS, PERCENTILES, OperationTotals, RunSeries
 from harness.rundir import ProcessRecord, RunRecord
 from harness.timeline import JOURNEY_PREFIX
-from harness.verdict._format import format_limit, format_value, format_windows
-from harness.verdict.coverage import OutOfScope
-from harness.verdict.model import CHECK_STATUSES, Check
+from harness.verdict import (
+    CHECK_STATUSES,
+    Check,
+    OutOfScope,
+    format_limit,
+    format_value,
+    format_windows,
+)
 
 TOP_ERRORS = 20
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from harness.report._plot import Figure, base_layout, colour, finish, limit_line, text
 
 if TYPE_CHECKING:
-    from harness.report.index_page import RunEntry
+    from harness.report._index_page import RunEntry
 
 _STATUS_COLOURS = {"pass": "#1a7f37", "warn": "#bf8700", "fail": "#cf222e"}
 _HEADLINES = (

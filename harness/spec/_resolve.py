@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.spec._document import Document, PathKey, Problem
-from harness.spec._types import Severity
-from harness.spec.objective import (
+from harness.spec._objective import (
     METRIC_UNITS,
     Objective,
     auto_min_samples,
     percentile_of,
 )
-from harness.spec.sla_models import DefaultsSpec, Metric, MonitoringKey, ObjectiveOptions
-from harness.spec.units import Limit, RelativeLimit, parse_limit, parse_relative
+from harness.spec._sla_models import DefaultsSpec, Metric, MonitoringKey, ObjectiveOptions
+from harness.spec._types import Severity
+from harness.spec._units import Limit, RelativeLimit, parse_limit, parse_relative
 
 _STATISTICS: dict[Metric, tuple[str, ...]] = {
     "latency": ("percentile", "mean", "min", "max"),

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
-from harness.spec.units import (
+from harness.spec._units import (
     check_limit_syntax,
     check_relative_syntax,
     parse_duration_s,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.verdict.model import Check
+from harness.verdict._model import Check
 
 _RATIO_UNITS = {"ratio"}
 

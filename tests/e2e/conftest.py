@@ -1,5 +1,5 @@
 """Real processes for the engine's end-to-end tests: a target with known latency, and the
-engine started exactly as harness/loadgen.py starts it (local, or master and workers)."""
+engine started exactly as harness/run/_load_generators.py starts it (local, or master and workers)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.loadgen import ENGINE_LOCUSTFILE, locust_command
+from harness.engine import ENGINE_LOCUSTFILE
 from harness.plan import RunPlan
+from harness.run._load_generators import locust_command
 from harness.timeline import Timeline, read_timeline
 
 TARGET_APP = Path(__file__).resolve().parent / "_target_app.py"

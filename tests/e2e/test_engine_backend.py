@@ -7,10 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.engine.journeys import BUILTIN_JOURNEYS, BUILTIN_OPERATIONS
+from harness.engine._journeys import BUILTIN_JOURNEYS, BUILTIN_OPERATIONS
 from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
-
-from .conftest import EngineRun, set_faults
+from tests.e2e.conftest import EngineRun, set_faults
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,7 @@ from harness.plan import (
     plan_locustfile,
 )
 from harness.timeline import read_engine_summary, read_events, read_load
-
-from .conftest import EngineRun
+from tests.e2e.conftest import EngineRun
 
 pytestmark = pytest.mark.slow
 

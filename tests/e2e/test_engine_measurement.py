@@ -10,8 +10,7 @@ import pytest
 
 from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
 from harness.timeline import read_engine_summary, read_events, read_load
-
-from .conftest import EngineRun, fetch_json
+from tests.e2e.conftest import EngineRun, fetch_json
 
 pytestmark = pytest.mark.slow
 

@@ -29,10 +29,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.loadgen import ENGINE_LOCUSTFILE
+from harness.engine import ENGINE_LOCUSTFILE
 from harness.timeline import OutcomeCounts, WindowRecord
-
-from .conftest import set_faults
+from tests.e2e.conftest import set_faults
 
 pytestmark = [
     pytest.mark.slow,

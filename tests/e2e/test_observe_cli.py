@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe.local_prometheus import PROMETHEUS_BINARY
+from harness.observe._local_prometheus import PROMETHEUS_BINARY
 from harness.plan import StagePlan
-from harness.resolve import PlanRequest, resolve_plan
-from harness.target import find_free_port
+from harness.run._plan_source import PlanRequest, resolve_plan
+from harness.run._target import find_free_port
 from tests.harness.observe._support import scraped_once, wait_for
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare import compare_runs, write_comparison
+from harness.compare._comparison import compare_runs, write_comparison
 from harness.report import render_run_report
 from tests.e2e._chromium import CHROMIUM, PageReport, inspect_page
-from tests.harness._report_support import EVIL, rich_run
 from tests.harness._synthetic_run import SyntheticRun, simple_plan
+from tests.harness.report._support import EVIL, rich_run
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

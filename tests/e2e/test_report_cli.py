@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.harness._report_support import rich_run
+from tests.harness.report._support import rich_run
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 

@@ -14,10 +14,10 @@ from typing import Any
 import psutil
 import pytest
 
-from harness.loadgen import ENGINE_LOCUSTFILE
-from harness.target import find_free_port
+from harness.engine import ENGINE_LOCUSTFILE
+from harness.run._target import find_free_port
 from harness.timeline import read_timeline
-from tests.harness._runner_support import start_tiny_target
+from tests.harness.run._support import start_tiny_target
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.harness._runner_support import start_tiny_target
+from tests.harness.run._support import start_tiny_target
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 

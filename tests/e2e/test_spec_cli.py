@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.harness._spec_support import REPO, run_main
+from tests.harness.spec._support import REPO, run_main
 
 PERFCTL = Path(sys.executable).with_name("perfctl")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.loadgen import ENGINE_LOCUSTFILE
+from harness.engine import ENGINE_LOCUSTFILE
 from tests.e2e._auth_target import auth_target
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))

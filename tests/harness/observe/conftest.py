@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.target import find_free_port
+from harness.run._target import find_free_port
 from tests.harness.observe._support import ADMIN_TOKEN, PERFCTL, wait_for
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe.collect import ObserveOptions
-from harness.observe.local_prometheus import PROMETHEUS_BINARY, LocalPrometheus
-from harness.observe.prometheus import prometheus_source
-from harness.observe.series import read_server_series
+from harness.observe._collect import ObserveOptions
+from harness.observe._local_prometheus import PROMETHEUS_BINARY, LocalPrometheus
+from harness.observe._prometheus import prometheus_source
+from harness.observe._series import read_server_series
+from harness.run._runner import RunRequest, run
+from harness.run._target import find_free_port
 from harness.rundir import read_run_record
-from harness.runner import RunRequest, run
-from harness.target import find_free_port
-from tests.harness._runner_support import FAKE_ENGINE, tiny_plan, write_plan
 from tests.harness.observe._support import scraped_once
+from tests.harness.run._support import FAKE_ENGINE, tiny_plan, write_plan
 
 
 def _request(tmp_path: Path, target: str, observe: ObserveOptions) -> RunRequest:
@@ -80,8 +80,8 @@ def test_the_queries_asked_are_those_of_the_objectives_the_run_is_judged_on(
 ) -> None:
     from dataclasses import replace
 
-    from harness.observe.collect import _run_objectives
-    from harness.spec.sla import load_sla
+    from harness.observe._collect import _run_objectives
+    from harness.spec._sla import load_sla
 
     sla = tmp_path / "sla.yaml"
     sla.write_text(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.observe.derive import derive_points
-from harness.observe.exposition import parse_exposition
-from harness.observe.resources import Resources
-from harness.observe.series import ServerPoint
+from harness.observe._derive import derive_points
+from harness.observe._exposition import parse_exposition
+from harness.observe._resources import Resources
+from harness.observe._series import ServerPoint
 
 BEFORE = """# TYPE process_cpu_seconds_total gauge
 process_cpu_seconds_total 10.0

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from harness.observe.exposition import histogram_quantile, increase, parse_exposition
+from harness.observe._exposition import histogram_quantile, increase, parse_exposition
 
 TEXT = """# HELP cache_requests_total Cache look-ups.
 # TYPE cache_requests_total counter

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.observe.scrape import ServerScraper
-from harness.observe.series import read_server_series
-from harness.spec.sla import load_sla
-from harness.verdict.evaluate import evaluate, read_judged_run
+from harness.observe._scrape import ServerScraper
+from harness.observe._series import read_server_series
+from harness.spec._sla import load_sla
+from harness.verdict._evaluate import evaluate, read_judged_run
 from tests.harness._synthetic_run import START_T, SyntheticRun, simple_plan
 from tests.harness.observe._support import drive, set_faults
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import RunDirError
-from harness.observe.series import (
+from harness.observe._series import (
     SeriesWriter,
     ServerInfo,
     ServerPoint,

@@ -1,0 +1,192 @@
+"""The built-in journeys for the reference backend; names and operations follow the contract.
+
+Data is realistic but never assumed: user ids 1..500, product ids from search results (a
+random catalogue id when a search finds nothing), search terms from words the backend's
+seeded product names use.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # the journeys only call Iteration.request; not importing it keeps this module (and
+    # the operation table) importable without locust
+    from harness.engine._iteration import Iteration
+
+USERS = 500
+"""Users the reference backend seeds (ids 1..USERS)."""
+DEFAULT_CATALOG_SIZE = 2000
+"""Products the reference backend seeds unless the plan says otherwise."""
+SEARCH_TERMS = (
+    "headphones",
+    "speaker",
+    "keyboard",
+    "monitor",
+    "skillet",
+    "kettle",
+    "espresso",
+    "cookbook",
+    "novel",
+    "backpack",
+    "tent",
+    "puzzle",
+    "serum",
+    "shampoo",
+    "notebook",
+    "lamp",
+    "drill",
+    "coffee",
+    "chocolate",
+    "leash",
+    "classic",
+    "premium",
+    "compact",
+)
+SUPPORT_MESSAGES = (
+    "where is my order?",
+    "how do I return an item?",
+    "my payment was declined",
+    "can I change my delivery address?",
+)
+
+Journey = Callable[["Iteration", int], None]
+"""A built-in journey: the iteration to issue requests on and the catalogue size."""
+
+
+def _user(it: Iteration) -> int:
+    return it.rng.randint(1, USERS)
+
+
+def _product_ids(body: Any) -> list[int]:
+    items = body.get("items") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return []
+    ids = (item.get("product_id", item.get("id")) for item in items if isinstance(item, dict))
+    return [int(i) for i in ids if isinstance(i, int)]
+
+
+def _search(it: Iteration, catalog_size: int) -> list[int]:
+    result = it.request(
+        "product_search",
+        "GET",
+        "/api/products/search",
+        query={"q": it.rng.choice(SEARCH_TERMS), "page": 1, "page_size": 20},
+    )
+    return _product_ids(result.body)
+
+
+def _pick(it: Iteration, ids: list[int], catalog_size: int) -> int:
+    return it.rng.choice(ids) if ids else it.rng.randint(1, catalog_size)
+
+
+def browse(it: Iteration, catalog_size: int) -> None:
+    it.request("category_list", "GET", "/api/categories")
+    for _ in range(it.rng.randint(2, 4)):
+        product = it.rng.randint(1, catalog_size)
+        it.request("product_detail", "GET", f"/api/products/{product}", expect=(200, 404))
+
+
+def search(it: Iteration, catalog_size: int) -> None:
+    ids = _search(it, catalog_size)
+    for product in it.rng.sample(ids, min(len(ids), 2)):
+        it.request("product_detail", "GET", f"/api/products/{product}")
+
+
+def add_to_cart(it: Iteration, catalog_size: int) -> None:
+    product = _pick(it, _search(it, catalog_size), catalog_size)
+    it.request(
+        "cart_add",
+        "POST",
+        f"/api/cart/{_user(it)}/items",
+        json_body={"product_id": product, "quantity": 1},
+        expect=(200, 201, 409),
+    )
+
+
+def checkout(it: Iteration, catalog_size: int) -> None:
+    user = _user(it)
+    product = _pick(it, _search(it, catalog_size), catalog_size)
+    it.request(
+        "cart_add",
+        "POST",
+        f"/api/cart/{user}/items",
+        json_body={"product_id": product, "quantity": 1},
+        expect=(200, 201, 409),
+    )
+    # 402: the simulated provider declined the card; 409: out of stock: both are answers
+    # the contract defines, not failures of the service
+    it.request(
+        "order_processing",
+        "POST",
+        "/api/orders",
+        json_body={"user_id": user, "card_token": "tok_visa"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        expect=(200, 201, 402, 409),
+    )
+
+
+def recommendations(it: Iteration, catalog_size: int) -> None:
+    it.request("recommendations", "GET", f"/api/recommendations/{_user(it)}", query={"limit": 10})
+
+
+def support(it: Iteration, catalog_size: int) -> None:
+    it.request(
+        "customer_support",
+        "POST",
+        "/api/support/messages",
+        json_body={"user_id": _user(it), "message": it.rng.choice(SUPPORT_MESSAGES)},
+        expect=(200, 201),
+    )
+
+
+def inventory(it: Iteration, catalog_size: int) -> None:
+    it.request("inventory_check", "GET", f"/api/inventory/{it.rng.randint(1, catalog_size)}")
+
+
+def pricing(it: Iteration, catalog_size: int) -> None:
+    it.request("price_lookup", "GET", f"/api/pricing/{it.rng.randint(1, catalog_size)}")
+
+
+def payment(it: Iteration, catalog_size: int) -> None:
+    it.request(
+        "payment_processing",
+        "POST",
+        "/api/payments",
+        json_body={
+            "amount_cents": it.rng.randint(500, 20000),
+            "currency": "USD",
+            "user_id": _user(it),
+            "card_token": "tok_visa",
+            "order_id": None,
+        },
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        expect=(200, 201, 402),
+    )
+
+
+BUILTIN_JOURNEYS: dict[str, Journey] = {
+    "browse": browse,
+    "search": search,
+    "add_to_cart": add_to_cart,
+    "checkout": checkout,
+    "recommendations": recommendations,
+    "support": support,
+    "inventory": inventory,
+    "pricing": pricing,
+    "payment": payment,
+}
+BUILTIN_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "browse": ("category_list", "product_detail", "journey.browse"),
+    "search": ("product_search", "product_detail", "journey.search"),
+    "add_to_cart": ("product_search", "cart_add", "journey.add_to_cart"),
+    "checkout": ("product_search", "cart_add", "order_processing", "journey.checkout"),
+    "recommendations": ("recommendations",),
+    "support": ("customer_support",),
+    "inventory": ("inventory_check",),
+    "pricing": ("price_lookup",),
+    "payment": ("payment_processing",),
+}
+"""Operations each built-in journey reports (single-request journeys add no journey timing)."""

@@ -1,0 +1,248 @@
+"""The Locust users perfctl runs: closed-model journey users, the open-model arrival driver,
+and a team's locustfile users."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent import GreenletExit
+from gevent.lock import Semaphore
+from gevent.pool import Pool
+from locust import User, task
+from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
+
+from harness.engine._drops import drop_cause, first_operation
+from harness.engine._flow import run_flow
+from harness.engine._iteration import Iteration, Slots
+from harness.engine._journeys import BUILTIN_JOURNEYS, DEFAULT_CATALOG_SIZE
+from harness.engine._runtime import LOCAL_SOURCE, RUNTIME
+from harness.engine._schedule import arrival_offsets
+from harness.plan import JourneyPlan, RunPlan
+
+REPLACEMENT_AFTER_S = 3.0
+"""A driver created this long after offset 0 is a replacement for a lost worker's driver."""
+BEHIND_YIELD_EVERY = 32
+"""When the scheduler is late it still yields to the journeys every this many arrivals."""
+KILL_WAIT_S = 5.0
+"""After the graceful stop, at most this long is spent waiting for the cut-off journeys to
+record what they had in flight."""
+
+
+def run_iteration(
+    journey: JourneyPlan,
+    client: FastHttpSession,
+    rng: random.Random,
+    *,
+    intended_start: float | None = None,
+    connections: Semaphore | None = None,
+    slots: Slots | None = None,
+) -> None:
+    """One iteration of a built-in or flow journey; multi-step ones are timed as a whole.
+    Cut off by the end of the graceful stop, it records what it had in flight."""
+    plan = RUNTIME.plan
+    assert plan is not None
+    it = Iteration(
+        journey.name,
+        client,
+        RUNTIME.recorder,
+        rng,
+        intended_start=intended_start,
+        connections=connections,
+        slots=slots,
+    )
+    if journey.kind == "builtin":
+        multi_step = journey.name not in (
+            "recommendations",
+            "support",
+            "inventory",
+            "pricing",
+            "payment",
+        )
+    else:
+        multi_step = len(journey.steps) > 1
+    try:
+        if journey.kind == "builtin":
+            BUILTIN_JOURNEYS[journey.name](it, plan.catalog_size or DEFAULT_CATALOG_SIZE)
+        else:
+            run_flow(journey, it)
+    except GreenletExit:
+        if multi_step:
+            it.interrupt()
+        raise
+    if multi_step:
+        it.finish()
+
+
+def _think_s(journey: JourneyPlan, rng: random.Random) -> float:
+    low = journey.think_time_min_s
+    high = max(journey.think_time_max_s, low)
+    return rng.uniform(low, high) if high > 0 else 0.0
+
+
+class JourneyUser(FastHttpUser):
+    """Closed model: a user that runs weighted journeys one after another, with think time.
+
+    The think time is Locust's wait between tasks, so a user stopped while thinking stops
+    at once, and a user stopped in an iteration finishes it (within the graceful stop)."""
+
+    concurrency = 1
+
+    def __init__(self, environment: Any) -> None:
+        plan = RUNTIME.plan
+        if plan is not None:
+            self.network_timeout = self.connection_timeout = plan.request_timeout_s
+        super().__init__(environment)
+        self.rng = random.Random()
+        self._think_s = 0.0
+
+    def wait_time(self) -> float:
+        """The think time after the journey just run."""
+        return self._think_s
+
+    @task
+    def iterate(self) -> None:
+        RUNTIME.wait_ready()
+        journey = RUNTIME.pick_journey(self.rng)
+        self._think_s = 0.0
+        run_iteration(journey, self.client, self.rng)
+        self._think_s = _think_s(journey, self.rng)
+
+
+class ArrivalDriver(FastHttpUser):
+    """Open model: schedules this process's share of the arrivals, independently of
+    response times, each starting a journey iteration in a pool of capped size.
+
+    After the last arrival the journeys in flight get the plan's graceful stop to finish;
+    the ones still running are then stopped and record what they had in flight."""
+
+    def __init__(self, environment: Any) -> None:
+        plan, _ = RUNTIME.wait_ready()
+        drivers = RUNTIME.drivers
+        self.slots = max(math.ceil(plan.max_concurrency / drivers), 1)
+        connections = plan.connections
+        self.connection_slots = max(math.ceil(connections / drivers), 1) if connections else None
+        self.concurrency = self.connection_slots or self.slots
+        self.network_timeout = self.connection_timeout = plan.request_timeout_s
+        super().__init__(environment)
+        self.rng = random.Random()
+        self.finished = False
+
+    def wait_time(self) -> float:
+        """A finished driver waits (so Locust stops it at once); a new one starts now."""
+        return 3600.0 if self.finished else 0.0
+
+    @task
+    def drive(self) -> None:
+        if self.finished:
+            return
+        plan, epoch = RUNTIME.wait_ready()
+        pool = Pool(self.slots)
+        connections = Semaphore(self.connection_slots) if self.connection_slots else None
+        slots = Slots()
+        RUNTIME.drivers_started += 1
+        RUNTIME.drivers_running += 1
+        try:
+            self._schedule(plan, epoch, pool, connections, slots)
+            pool.join(timeout=plan.graceful_stop_s)
+        finally:
+            # stopped here (graceful stop over, or the run aborted): the journeys still in
+            # flight record their requests as interrupted before the driver reports done
+            pool.kill(block=True, timeout=KILL_WAIT_S)
+            self.finished = True
+            RUNTIME.drivers_running -= 1
+            if RUNTIME.drivers_done():
+                RUNTIME.drained.add(LOCAL_SOURCE)
+
+    def _schedule(
+        self,
+        plan: RunPlan,
+        epoch: float,
+        pool: Pool,
+        connections: Semaphore | None,
+        slots: Slots,
+    ) -> None:
+        recorder = RUNTIME.recorder
+        index = self.environment.runner.worker_index if self.environment.runner else 0
+        drivers = RUNTIME.drivers
+        late = 0
+        # a driver started well after the run began replaces one on a lost worker: it takes
+        # over the arrivals from now on (the past ones were that worker's)
+        joined_at = time.time()
+        replacement = joined_at - epoch > REPLACEMENT_AFTER_S
+        for offset in arrival_offsets(
+            plan, plan.arrivals, 1.0 / drivers, (max(index, 0) % drivers) / drivers, self.rng
+        ):
+            intended = epoch + offset
+            if replacement and intended < joined_at:
+                continue
+            delay = intended - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+                late = 0
+            else:
+                late += 1
+                if late % BEHIND_YIELD_EVERY == 0:
+                    gevent.sleep(0)
+            recorder.count_arrival(intended, planned=1)
+            journey = RUNTIME.pick_journey(self.rng)
+            if pool.full():
+                self._drop(journey, intended, len(pool), slots)
+                continue
+            recorder.count_arrival(time.time(), started=1)
+            pool.spawn(
+                run_iteration,
+                journey,
+                self.client,
+                self.rng,
+                intended_start=intended,
+                connections=connections,
+                slots=slots,
+            )
+
+    def _drop(self, journey: JourneyPlan, intended: float, busy: int, slots: Slots) -> None:
+        """Counts an arrival dropped because every slot is busy, by cause (`drop_cause`)."""
+        recorder = RUNTIME.recorder
+        late_s = max(time.time() - intended, 0.0)
+        operation = first_operation(journey)
+        if drop_cause(busy, slots.awaiting_response, late_s) == "target" and operation:
+            recorder.count_arrival(intended, dropped=1, dropped_by_target=1)
+            recorder.record(
+                operation,
+                "dropped",
+                None,
+                error=f"arrival dropped: all {busy} journey slots awaiting responses",
+            )
+        else:
+            recorder.count_arrival(intended, dropped=1)
+
+
+def load_team_users(path: str) -> list[type[User]]:
+    """The concrete User classes of a team's locustfile (imported under a private name)."""
+    source = Path(path)
+    if not source.is_file():
+        raise SystemExit(f"perfctl engine: locustfile {path} does not exist")
+    spec = importlib.util.spec_from_file_location(f"perfctl_team_{source.stem}", source)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"perfctl engine: cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    found = [
+        value
+        for value in vars(module).values()
+        if inspect.isclass(value)
+        and issubclass(value, User)
+        and not getattr(value, "abstract", True)
+        and value.__module__ == module.__name__
+    ]
+    if not found:
+        raise SystemExit(f"perfctl engine: {path} defines no User class")
+    return found

@@ -1,0 +1,279 @@
+"""The scenarios/*.yaml format: pydantic models of a load shape, its journeys and its profiles.
+
+A scenario holds the seed's full-scale numbers unchanged; named profiles scale users, rates
+and time explicitly (`smoke`, `ci`, `demo`; `full` is the file as written).
+
+    model: closed                  # closed: a number of users; open: an arrival rate
+    warmup: 1m                     # excluded from judgement
+    graceful_stop: 30s             # in-flight iterations may finish after the end (0: none)
+    stages:                        # each stage ramps linearly from the previous target
+      - {name: ramp-up, duration: 5m, users: 1000}
+      - {name: steady, duration: 30m, users: 1000}
+    journeys:                      # weighted mix; think time between iterations
+      browse: {weight: 30, think_time: 1s..3s}
+      checkout: {weight: 10}
+      my_flow:                     # a declarative request flow
+        steps:
+          - {operation: product_search, method: GET, path: /api/products/search, query: {q: laptop}}
+      legacy: {locustfile: tests/locustfile.py, operations: [home]}
+    profiles:                      # override the shared scenarios/profiles.yaml
+      smoke: {duration: 20s, max_users: 5}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from harness.spec._limits import (
+    MAX_CONCURRENCY,
+    MAX_DURATION_S,
+    MAX_RATE_PER_S,
+    MAX_REQUEST_TIMEOUT_S,
+    MAX_SPAWN_RATE_PER_S,
+    MAX_THINK_TIME_S,
+    MAX_USERS,
+)
+from harness.spec._sla_models import ObjectiveEntry
+from harness.spec._types import Duration, Rate, StrictModel
+from harness.spec._units import parse_duration_s
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _think_time(value: object) -> tuple[float, float]:
+    """`1s..3s` (uniform between), `2s` or a number of seconds (fixed)."""
+    if isinstance(value, str) and ".." in value:
+        low_text, high_text = value.split("..", 1)
+        low, high = parse_duration_s(low_text), parse_duration_s(high_text)
+        if low > high:
+            raise ValueError(f"the lower bound is above the upper bound, got {value!r}")
+    else:
+        low = high = parse_duration_s(value)
+    if high > MAX_THINK_TIME_S:
+        raise ValueError(f"a think time is at most {MAX_THINK_TIME_S:g} s (1h), got {value!r}")
+    return (low, high)
+
+
+ThinkTime = Annotated[
+    tuple[float, float],
+    BeforeValidator(_think_time),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
+            "examples": ["1s..3s", "2s", 0],
+        }
+    ),
+]
+"""Pause, written `1s..3s` (uniform between the bounds), `2s` or a number of seconds."""
+
+
+def _statuses(value: object) -> object:
+    """One status code or a list of them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, list) and all(
+        isinstance(code, int) and not isinstance(code, bool) for code in value
+    ):
+        return value
+    raise ValueError(
+        f"expected a status code or a list of them, such as [200, 201], got {value!r:.60}"
+    )
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+_SCALAR = str | int | float | bool
+
+
+def _variable(value: object) -> object:
+    """A scalar, a list (one random element per iteration) or `{range: [first, last]}`."""
+    if isinstance(value, dict):
+        bounds = value.get("range")
+        if (
+            set(value) == {"range"}
+            and isinstance(bounds, list)
+            and len(bounds) == 2
+            and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+            and bounds[0] <= bounds[1]
+            and bounds[1] - bounds[0] < 1_000_000
+        ):
+            return value
+        raise ValueError(
+            "a variable is a value, a list of values or {range: [first, last]} with "
+            f"integer bounds, got {value!r:.60}"
+        )
+    if isinstance(value, list):
+        if not value or not all(isinstance(item, _SCALAR) for item in value):
+            raise ValueError(f"a list variable needs at least one plain value, got {value!r:.60}")
+        return value
+    if value is None or not isinstance(value, _SCALAR):
+        raise ValueError(f"a variable is a value, a list of values or a range, got {value!r:.60}")
+    return value
+
+
+Variable = Annotated[
+    Any,
+    BeforeValidator(_variable),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": ["string", "number", "boolean"]},
+                {"type": "array", "minItems": 1},
+                {
+                    "type": "object",
+                    "properties": {"range": {"type": "array", "minItems": 2, "maxItems": 2}},
+                    "required": ["range"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
+class CheckSpec(StrictModel):
+    """What a successful response looks like; a declared 4xx is expected, not an error."""
+
+    status: Annotated[
+        list[int],
+        BeforeValidator(_statuses),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer"},
+                    {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+                ]
+            }
+        ),
+    ] = Field(default_factory=lambda: [200], min_length=1, description="Accepted status code(s).")
+    body_contains: str | None = None
+    json_path: str | None = Field(
+        default=None, description='Dotted path that must exist in the JSON body, e.g. "items.0.id".'
+    )
+    max_latency: Duration | None = Field(
+        default=None, description="A slower response fails the check (k6's timings.duration)."
+    )
+
+
+class StepSpec(StrictModel):
+    """One request of a declarative flow."""
+
+    operation: str = Field(
+        description="Operation the request reports under (join key with the SLA)."
+    )
+    method: Annotated[HttpMethod, BeforeValidator(_upper)] = "GET"
+    path: str = Field(description="Path with {variable} placeholders; may carry a ?query.")
+    query: dict[str, _SCALAR] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json", description="JSON body.")
+    extract: dict[str, str] = Field(
+        default_factory=dict, description="Variable -> dotted path into the JSON response."
+    )
+    check: CheckSpec = Field(default_factory=CheckSpec)
+    think_time: ThinkTime = Field(default=(0.0, 0.0), description="Pause after this request.")
+
+
+class JourneySpec(StrictModel):
+    """A weighted journey: built-in (by name), a declarative flow (`steps`) or a locustfile."""
+
+    weight: float = Field(default=1.0, gt=0, description="Relative weight in the mix.")
+    think_time: ThinkTime = Field(
+        default=(1.0, 3.0), description="Pause between iterations (default 1s..3s)."
+    )
+    builtin: str | None = Field(
+        default=None, description="Built-in journey to run (default: the journey's own name)."
+    )
+    steps: list[StepSpec] | None = Field(default=None, min_length=1)
+    variables: dict[str, Variable] = Field(default_factory=dict)
+    locustfile: str | None = Field(
+        default=None, description="A team's locustfile, run under perfctl's shape and gate."
+    )
+    operations: list[str] | None = Field(
+        default=None, description="Request names a locustfile reports (for the SLA cross-check)."
+    )
+
+
+class StageSpec(StrictModel):
+    """A stage: ramps linearly from the previous stage's target to its own."""
+
+    name: str | None = Field(default=None, description="Stage name; objectives scope on it.")
+    duration: Duration = Field(le=MAX_DURATION_S)
+    users: int | None = Field(
+        default=None, ge=0, le=MAX_USERS, description="Closed model: users at the end."
+    )
+    rate: Rate | None = Field(
+        default=None, le=MAX_RATE_PER_S, description="Open model: journey arrivals per second."
+    )
+    spawn_rate: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_SPAWN_RATE_PER_S,
+        description="Closed model: users started per second.",
+    )
+
+
+class ProfileSpec(StrictModel):
+    """How a profile scales the scenario: a factor, or a bound the factor is derived from."""
+
+    description: str = ""
+    users: float | None = Field(default=None, gt=0, description="Factor on user counts.")
+    max_users: int | None = Field(
+        default=None, ge=1, le=MAX_USERS, description="Scale so the most users is this."
+    )
+    rate: float | None = Field(default=None, gt=0, description="Factor on arrival rates.")
+    max_rate: Rate | None = Field(
+        default=None, le=MAX_RATE_PER_S, description="Scale so the highest rate is this."
+    )
+    time: float | None = Field(default=None, gt=0, description="Factor on durations.")
+    duration: Duration | None = Field(
+        default=None, le=MAX_DURATION_S, description="Scale so the run lasts this."
+    )
+    catalog_size: int | None = Field(default=None, ge=1, description="Products to seed.")
+
+
+class ProfilesFile(StrictModel):
+    """scenarios/profiles.yaml: profiles every scenario shares unless it overrides them."""
+
+    version: Literal[1] = 1
+    profiles: dict[str, ProfileSpec]
+
+
+class ScenarioFile(StrictModel):
+    """A load shape: stages, workload model, journey mix, profiles and optional thresholds."""
+
+    version: Literal[1] = 1
+    name: str | None = Field(default=None, description="Default: the file name without .yaml.")
+    title: str = ""
+    description: str = ""
+    model: Literal["closed", "open"] = "closed"
+    warmup: Duration = Field(
+        default=0.0, le=MAX_DURATION_S, description="Leading time excluded from judgement."
+    )
+    arrivals: Literal["uniform", "poisson"] = "poisson"
+    max_concurrency: int = Field(
+        default=1000, ge=1, le=MAX_CONCURRENCY, description="Open model: journeys in flight."
+    )
+    request_timeout: Duration = Field(default=30.0, le=MAX_REQUEST_TIMEOUT_S)
+    graceful_stop: Duration = Field(
+        default=30.0,
+        le=3600.0,
+        description=(
+            "When the run or a ramp-down ends, in-flight iterations get this long to finish "
+            "(k6's gracefulStop); a request still in flight then is recorded as `interrupted`."
+        ),
+    )
+    catalog_size: int | None = Field(default=None, ge=1, description="Products to seed (volume).")
+    sla: bool = Field(
+        default=True, description="Judge against sla.yaml too (false: only `objectives` below)."
+    )
+    stages: list[StageSpec] = Field(min_length=1)
+    journeys: dict[str, JourneySpec] = Field(min_length=1)
+    profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
+    objectives: list[ObjectiveEntry] = Field(
+        default_factory=list,
+        description="Thresholds of this scenario, in the SLA's format (window defaults to run).",
+    )

@@ -1,0 +1,81 @@
+"""The verdict as a table at the terminal (rich)."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from harness.verdict._coverage import UNJUDGED_STATUSES, OutOfScope
+from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict._model import CHECK_STATUSES, Check, Verdict
+
+_STYLE = {
+    "pass": "green",
+    "warn": "yellow",
+    "fail": "bold red",
+    "not_exercised": "dim",
+    "no_data": "dim",
+    "inconclusive": "magenta",
+    "aborted": "bold red",
+}
+_ATTENTION = ("fail", "warn", "inconclusive")
+
+
+def _table(checks: list[Check], title: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("status", no_wrap=True)
+    table.add_column("check", overflow="fold", min_width=16, ratio=3)
+    table.add_column("sev.", no_wrap=True)
+    table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column("limit", overflow="fold", min_width=10, ratio=2)
+    table.add_column("win.", no_wrap=True)
+    for check in checks:
+        table.add_row(
+            Text(check.status, style=_STYLE[check.status]),
+            Text(check.id),
+            check.severity,
+            format_value(check.measured, check.unit),
+            format_limit(check),
+            format_windows(check),
+        )
+    return table
+
+
+def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True) -> None:
+    """The checks (every one, or those that need attention), the overall verdict, its reasons."""
+    order = {status: index for index, status in enumerate(CHECK_STATUSES)}
+    checks = sorted(verdict.checks, key=lambda check: order[check.status])
+    shown = checks if all_checks else [c for c in checks if c.status in _ATTENTION]
+    if shown:
+        title = (
+            f"SLA checks ({len(verdict.checks)})" if all_checks else "Checks that need attention"
+        )
+        console.print(_table(shown, title))
+    if not all_checks:
+        uncovered = [c for c in checks if c.status in UNJUDGED_STATUSES and c.out_of_scope is None]
+        if uncovered:
+            console.print(_table(uncovered, "In scope but not judged"))
+        for category in OutOfScope:
+            skipped = [check for check in checks if check.out_of_scope == category.value]
+            if skipped:
+                example = skipped[0]
+                console.print(
+                    f"{len(skipped)} out of scope ({category.label}), e.g. {example.id}: "
+                    f"{example.message}",
+                    style="dim",
+                    highlight=False,
+                )
+    counts = verdict.counts
+    tally = ", ".join(f"{counts[status]} {status}" for status in CHECK_STATUSES if counts[status])
+    console.print(
+        Text.assemble(
+            ("verdict: ", "bold"),
+            (verdict.status.upper(), _STYLE[verdict.status]),
+            f" — {verdict.coverage.describe()}",
+        )
+    )
+    console.print(f"  checks: {tally}", style="dim", highlight=False)
+    for reason in verdict.reasons:
+        console.print(f"  - {reason}", highlight=False)
