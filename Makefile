@@ -24,6 +24,7 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install services
 	@ulimit -n 65536 2>/dev/null || true; $(BIN)/pytest
