@@ -13,6 +13,7 @@ from rich.console import Console
 from harness.errors import EngineError, InterruptedRunError, PerfctlError
 from harness.run import RunRequest
 from harness.run import run as run_load
+from harness.verdict import AbortWatch
 
 
 def run_judge_report(
@@ -22,7 +23,8 @@ def run_judge_report(
     interrupted; an engine failure stays exit 3 once what it measured is judged and reported."""
     console = console or Console()
     try:
-        result = run_load(request, console=console)
+        # the verdict's abort-on-breach rule watches the load; the run stage knows only its shape
+        result = run_load(request, console=console, start_breach_watch=AbortWatch)
     except (InterruptedRunError, EngineError) as error:
         if error.run_dir is None:
             raise

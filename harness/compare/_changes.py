@@ -211,6 +211,34 @@ def _relative(base: float | None, new: float | None) -> float | None:
     return (new - base) / base
 
 
+def _measured(
+    op: str,
+    figure: str,
+    values: tuple[float, float],
+    samples: tuple[int, int],
+    *,
+    sign: float,
+    margin: float,
+    note: str,
+) -> Change:
+    """A figure measured in both runs (base, new), before any test: worse when it moves the
+    way `sign` says (+1 a rise), a regression only beyond `margin`; `note` says why it is
+    left untested."""
+    base_value, new_value = values
+    return Change(
+        op,
+        figure,
+        base_value,
+        new_value,
+        "lower_is_worse" if sign < 0 else "higher_is_worse",
+        relative=_relative(base_value, new_value),
+        samples_base=samples[0],
+        samples_new=samples[1],
+        threshold=margin,
+        note=note,
+    )
+
+
 def _too_short(before: OperationWindows, after: OperationWindows) -> str:
     fewer = min(len(before.seconds), len(after.seconds))
     if fewer >= MIN_TESTABLE_WINDOWS:
@@ -267,17 +295,8 @@ class _Pair:
         note = too_short
         if not note and min(n_base, n_new) < min_samples(q):
             note = f"untested: fewer than {min_samples(q):,} samples"
-        change = Change(
-            op,
-            figure,
-            base_value,
-            new_value,
-            "higher_is_worse",
-            relative=_relative(base_value, new_value),
-            samples_base=n_base,
-            samples_new=n_new,
-            threshold=margin,
-            note=note,
+        change = _measured(
+            op, figure, (base_value, new_value), (n_base, n_new), sign=1.0, margin=margin, note=note
         )
         if note:
             return _Candidate(change, None, 1.0)
@@ -345,17 +364,9 @@ class _Pair:
         base_value, new_value = float(top_base / bottom_base), float(top_new / bottom_new)
         sign = -1.0 if lower_is_worse else 1.0
         margin = max(self.threshold * base_value, floor)
-        change = Change(
-            op,
-            figure,
-            base_value,
-            new_value,
-            "lower_is_worse" if lower_is_worse else "higher_is_worse",
-            relative=_relative(base_value, new_value),
-            samples_base=int(base_rows[:, requests_column].sum()),
-            samples_new=int(new_rows[:, requests_column].sum()),
-            threshold=margin,
-            note=note,
+        samples = int(base_rows[:, requests_column].sum()), int(new_rows[:, requests_column].sum())
+        change = _measured(
+            op, figure, (base_value, new_value), samples, sign=sign, margin=margin, note=note
         )
         if note:
             return _Candidate(change, None, sign)

@@ -33,6 +33,7 @@ from harness.errors import RunDirError, UsageError
 from harness.markdown import code_span
 from harness.verdict import (
     JudgedRun,
+    NoSpan,
     Span,
     read_judged_run,
     scope_span,
@@ -161,8 +162,8 @@ def compare_runs(
 
 def _span(run: JudgedRun) -> Span:
     span = scope_span(run.plan, run.clock, "run")
-    if isinstance(span, str):
-        raise RunDirError(f"{run.run_dir}: {span}")
+    if isinstance(span, NoSpan):
+        raise RunDirError(f"{run.run_dir}: {span.reason}")
     return span
 
 

@@ -122,7 +122,7 @@ def prometheus_source(
     return PrometheusSource(base, basic, token or None)
 
 
-def check_prometheus(source: PrometheusSource) -> None:
+def probe_prometheus(source: PrometheusSource) -> None:
     """Return when Prometheus answers; RunError (exit 3) before any load is sent otherwise."""
     try:
         answered = bool(source.connect().check_prometheus_connection())

@@ -1,4 +1,15 @@
-"""TODO face docstring."""
+"""The run stage: a plan becomes load, and the load becomes a run directory.
+
+    run           run a RunRequest (resolve the plan, start the target if embedded, start and
+                  watch the Locust processes) and leave RUN_DIR/plan.json and run.json
+    RunRequest    everything `perfctl run` was asked for
+    LocustOptions -u/-r/-t for a plain locustfile
+    join_master   `perfctl worker`: one more load generator for a master elsewhere
+
+`run` takes `start_breach_watch`: how abort on breach stops the load. The rule is the
+verdict's; the run stage defines only the shape it calls (`_breach_watch.py`), and the
+pipeline hands it the verdict's `AbortWatch`.
+"""
 
 from harness.run._plan_source import LocustOptions
 from harness.run._runner import (

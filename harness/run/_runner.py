@@ -1,7 +1,7 @@
 """`perfctl run`: a plan becomes load, and the load becomes a run directory.
 
-The runner resolves the plan, starts the target if it is embedded (or checks the given one
-answers), writes RUN_DIR/plan.json and run.json, starts the Locust processes, watches them
+The runner resolves the plan, starts the target if it is embedded (or waits for the given
+one to answer), writes RUN_DIR/plan.json and run.json, starts the Locust processes, watches them
 (deadline, lost workers, Ctrl-C), and finishes run.json with how the run ended. It never
 imports locust: the engine runs in the child processes.
 
@@ -38,11 +38,12 @@ from harness.errors import (
 from harness.observe import (
     ObserveOptions,
     ServerObservation,
-    check_prometheus,
+    probe_prometheus,
 )
 from harness.plan import RunPlan
 from harness.processes import raise_open_files_limit
 from harness.redaction import redact_url
+from harness.run._breach_watch import BreachWatch, StartBreachWatch
 from harness.run._interrupts import Interrupts
 from harness.run._live import LiveProgress, print_summary
 from harness.run._load_generators import (
@@ -55,9 +56,9 @@ from harness.run._plan_source import LocustOptions, PlanRequest, resolve_plan
 from harness.run._target import (
     BackendOptions,
     EmbeddedBackend,
-    check_target,
     find_free_port,
     validate_target_url,
+    wait_for_target,
 )
 from harness.rundir import (
     LOGS_DIR,
@@ -91,7 +92,6 @@ from harness.timeline import (
     WindowLine,
     read_engine_summary,
 )
-from harness.verdict import AbortWatch
 
 STARTUP_GRACE_S = 30.0
 """Time the Locust processes may take to start before the plan's clock is behind."""
@@ -260,8 +260,13 @@ def run(
     *,
     locustfile: Path = ENGINE_LOCUSTFILE,
     console: Console | None = None,
+    start_breach_watch: StartBreachWatch | None = None,
 ) -> RunResult:
-    """Run `request` and leave its run directory; raise for aborted or failed runs."""
+    """Run `request` and leave its run directory; raise for aborted or failed runs.
+
+    `start_breach_watch` builds, when the load starts, the watch that stops the run on a
+    lasting SLA breach (abort on breach); without one the run is never stopped for a breach.
+    """
     if request.workers < 0 or request.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
     if request.sla is not None and not request.sla.is_file():
@@ -283,9 +288,9 @@ def run(
     objectives = check_plan(load_sla(sla_path) if sla_path is not None else None, plan)
     request = replace(request, sla=sla_path)
     if target_url is not None:
-        check_target(target_url)
+        wait_for_target(target_url)
     if request.observe.prometheus is not None:
-        check_prometheus(request.observe.prometheus)
+        probe_prometheus(request.observe.prometheus)
     run_dir = create_run_dir(request.out_dir, run_id or make_run_id(plan.scenario, utc_now()))
     with Interrupts() as interrupts:
         session = _RunSession(
@@ -296,6 +301,7 @@ def run(
             console or Console(),
             master=(master_host, master_port or find_free_port(master_host)),
             objectives=objectives,
+            start_breach_watch=start_breach_watch,
         )
         return session.execute(target_url, locustfile)
 
@@ -313,9 +319,11 @@ class _RunSession:
         *,
         master: tuple[str, int],
         objectives: tuple[Objective, ...] = (),
+        start_breach_watch: StartBreachWatch | None = None,
     ) -> None:
         self.request = request
         self.objectives = objectives
+        self.start_breach_watch = start_breach_watch
         self.plan = plan
         self.run_dir = run_dir
         self.interrupts = interrupts
@@ -331,7 +339,7 @@ class _RunSession:
         self.reported_lost = 0
         self.engine_events = LineTail(run_dir / EVENTS_FILE, EngineEvent)
         self.timeline = LineTail(run_dir / TIMELINE_FILE, WindowLine)
-        self.abort_watch: AbortWatch | None = None
+        self.breach_watch: BreachWatch | None = None
         self.versions = _versions()
         self.host = _host()
         self.runner = RunnerProcess.this_process()
@@ -424,9 +432,10 @@ class _RunSession:
                 stack.callback(generators.kill_all)  # whatever happens, no Locust outlives us
                 self.started_at = utc_now()
                 self.started_monotonic = time.monotonic()
-                self.abort_watch = AbortWatch(
-                    self.objectives, self.plan, started_t=self.started_at.timestamp()
-                )
+                if self.start_breach_watch is not None:
+                    self.breach_watch = self.start_breach_watch(
+                        self.objectives, self.plan, started_t=self.started_at.timestamp()
+                    )
                 generators.start()
                 self._note_generators(generators)
                 self.write(self.record("running", reason="load running"))
@@ -550,14 +559,14 @@ class _RunSession:
 
     def _breach_to_abort(self) -> tuple[EndCause, str] | None:
         """An SLA objective with an abort rule whose breach has lasted (k6's abortOnFail)."""
-        if not self.abort_watch:
+        if not self.breach_watch:
             return None
-        self.abort_watch.observe(self.timeline.read_new())
-        decision = self.abort_watch.check(time.time())
-        if decision is None:
+        self.breach_watch.observe(self.timeline.read_new())
+        breach = self.breach_watch.check(time.time())
+        if breach is None:
             return None
-        self._event("abort", decision.reason)
-        return EndCause.ABORT_ON_BREACH, f"abort on breach: {decision.reason}"
+        self._event("abort", breach.reason)
+        return EndCause.ABORT_ON_BREACH, f"abort on breach: {breach.reason}"
 
     def _begin_stop(self, cause: EndCause, reason: str) -> Ending:
         status = STATUS_OF_STOP[cause]

@@ -103,7 +103,7 @@ def _answers(url: str, timeout_s: float) -> int | None:
         return None
 
 
-def check_target(url: str, deadline_s: float = 3.0) -> None:
+def wait_for_target(url: str, deadline_s: float = 3.0) -> None:
     """Return once `url` gives any HTTP response; TargetUnreachableError after the deadline."""
     give_up_at = time.monotonic() + deadline_s
     while True:

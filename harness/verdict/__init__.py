@@ -1,4 +1,34 @@
-"""The verdict: every objective of the SLA judged against a run's timeline."""
+"""The verdict: every objective of the SLA judged against a run's timeline.
+
+Judging a run:
+    judge_run_dir    judge a run directory against its SLA and write verdict.json, junit.xml
+                     and summary.md (`perfctl evaluate`, and `perfctl run` after the load)
+    Verdict          the verdict: its checks, coverage, status and exit code (verdict.json)
+    Check            one objective judged: measured value, limit, status, message
+    CHECK_STATUSES   every check status, most urgent first
+    OutOfScope       why an unjudged check was out of scope, with its label
+    VERDICT_FILE     the verdict's file name in the run directory
+    AbortWatch       the abort-on-breach rule, fed the timeline during the run (the pipeline
+                     hands it to the run stage, which knows only its shape)
+
+Showing it:
+    print_verdict    the verdict as a table at the terminal
+    print_capacity   the capacity plan at the terminal
+    format_value     a measured value as a person reads it, in its unit
+    format_limit     a check's limit as a person reads it
+    format_windows   the windows a check passed ("k/n"), or "run" when judged as a whole
+
+Reading a run on the verdict's terms (compare and report read runs the same way):
+    read_judged_run  a run directory read for judging: record, plan, clock, measurements
+    JudgedRun        what read_judged_run returns
+    Measurements     a run's timeline and engine events, ready for range queries
+    run_clock        the run's time axis from run.json and engine.json
+    RunClock         when offset 0 of the plan happened and when the load stopped
+    scope_span       the span judged for a scope (the run after warm-up, or a stage)
+    Span             a half-open range of whole unix seconds
+    NoSpan           why a scope has no span (scope_span's other answer)
+    windows          a span cut into windows
+"""
 
 from harness.verdict._abort import AbortWatch
 from harness.verdict._capacity import print_capacity
@@ -21,6 +51,7 @@ from harness.verdict._model import (
 )
 from harness.verdict._outputs import VERDICT_FILE
 from harness.verdict._scope import (
+    NoSpan,
     RunClock,
     Span,
     run_clock,
@@ -36,6 +67,7 @@ __all__ = [
     "Check",
     "JudgedRun",
     "Measurements",
+    "NoSpan",
     "OutOfScope",
     "RunClock",
     "Span",

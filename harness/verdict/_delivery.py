@@ -31,7 +31,7 @@ from typing import Literal
 from harness.plan import RunPlan, StagePlan
 from harness.timeline import EngineEvent, LoadSample
 from harness.verdict._model import Check, CheckStatus
-from harness.verdict._scope import RunClock, Span, scope_span
+from harness.verdict._scope import NoSpan, RunClock, Span, scope_span
 
 DEFAULT_TOLERANCE = 0.01
 """Shortfall allowed before a span is inconclusive: 1 % of its planned arrivals or user-seconds."""
@@ -246,7 +246,7 @@ def judge_delivery(
             span = scope_span(plan, clock, scope)
             deliveries[scope] = (
                 None
-                if isinstance(span, str)
+                if isinstance(span, NoSpan)
                 else measure_delivery(plan, clock.started_t, loads, events, span, tolerance)
             )
         return deliveries[scope]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from harness.spec import Limit, Objective
+from harness.verdict._growth_line import SIGNIFICANCE, fit_growth_line
 from harness.verdict._judge import Judgement, read
 from harness.verdict._measurements import Measurements
 from harness.verdict._model import CheckStatus
 from harness.verdict._scope import Span, windows
-from harness.verdict._trend import SIGNIFICANCE, fit_trend
 
 DEFAULT_WINDOW_S = 60.0
 """Window the statistic is computed on when the objective names none."""
@@ -40,10 +40,10 @@ def judge_drift(objective: Objective, limit: Limit, data: Measurements, span: Sp
             f"drift needs at least {_MIN_POINTS} windows with data, got {len(points)}",
         )
     values = [value for _, value, _ in points]
-    trend = fit_trend([t for t, _, _ in points], values)
-    level = trend.intercept if trend.intercept > 0 else max(values[0], 1e-9)
-    growth_per_h = trend.slope_per_h / level
-    p_value = trend.p_growth
+    line = fit_growth_line([t for t, _, _ in points], values)
+    level = line.intercept if line.intercept > 0 else max(values[0], 1e-9)
+    growth_per_h = line.slope_per_h / level
+    p_value = line.p_growth
     significant = p_value < SIGNIFICANCE
     held = limit.holds(growth_per_h)
     status: CheckStatus = "pass" if held or not significant else "fail"

@@ -28,7 +28,7 @@ from harness.verdict._judge import (
 )
 from harness.verdict._measurements import ALL_OPERATIONS, Measurements
 from harness.verdict._model import Check, CheckStatus, Verdict, overall_status
-from harness.verdict._scope import RunClock, offered_rps, run_clock, scope_span
+from harness.verdict._scope import NoSpan, RunClock, offered_rps, run_clock, scope_span
 from harness.verdict._server_kpis import SERVER_SERIES, judge_memory_drift, judge_utilisation
 
 
@@ -169,7 +169,7 @@ def _capacity(run: JudgedRun, sla: Sla) -> dict[str, Any] | None:
     from harness.verdict._capacity import plan_capacity
 
     span = scope_span(run.plan, run.clock, "run")
-    if isinstance(span, str):
+    if isinstance(span, NoSpan):
         return None
     cpu = run.server.values("cpu_ratio", {}, span.start_t, span.end_t) if run.server else []
     cpu_ratio = sum(value for _, value in cpu) / len(cpu) if cpu else None
@@ -269,8 +269,8 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
             f"the run never produced operation {objective.operation!r} (measured: {known})",
         )
     span = scope_span(run.plan, run.clock, objective.scope)
-    if isinstance(span, str):
-        return unjudged("not_exercised", span)
+    if isinstance(span, NoSpan):
+        return unjudged("not_exercised", span.reason)
     if objective.metric == "throughput" and limit.is_upper is False:
         offered = offered_rps(run.plan, objective.scope, objective.operation)
         if offered is not None and offered < limit.value:
@@ -389,8 +389,8 @@ def _baseline_check(
 
 def _whole_scope(objective: Objective, run: JudgedRun) -> Reading | str:
     span = scope_span(run.plan, run.clock, objective.scope)
-    if isinstance(span, str):
-        return span
+    if isinstance(span, NoSpan):
+        return span.reason
     if objective.metric not in CLIENT_METRICS:
         return f"{objective.metric} is not compared against a baseline"
     return read(objective, run.data, span)

@@ -27,6 +27,14 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class NoSpan:
+    """Why a scope has no span to judge: a stage the plan lacks, or no time after warm-up."""
+
+    reason: str
+    """A sentence for the check's message."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunClock:
     """The run's time axis: when offset 0 of the plan happened and when the load stopped."""
 
@@ -59,7 +67,7 @@ def _iso_to_unix(text: object) -> float | None:
         return None
 
 
-def scope_span(plan: RunPlan, clock: RunClock, scope: str) -> Span | str:
+def scope_span(plan: RunPlan, clock: RunClock, scope: str) -> Span | NoSpan:
     """The span judged for `scope` ("run" after warm-up, or a stage), or why there is none."""
     warmup_end = clock.started_t + plan.warmup_s
     if scope == "run":
@@ -68,13 +76,13 @@ def scope_span(plan: RunPlan, clock: RunClock, scope: str) -> Span | str:
         stage = next((stage for stage in plan.stages if stage.name == scope), None)
         if stage is None:
             names = ", ".join(stage.name for stage in plan.stages) or "none"
-            return f"the scenario has no stage {scope!r} (stages: {names})"
+            return NoSpan(f"the scenario has no stage {scope!r} (stages: {names})")
         start = max(clock.started_t + stage.start_s, warmup_end)
         end = min(clock.started_t + stage.end_s, clock.ended_t)
     span = Span(math.ceil(start), math.floor(end))
     if span.duration_s <= 0:
         where = "the run" if scope == "run" else f"stage {scope!r}"
-        return f"{where} has no measured time after warm-up"
+        return NoSpan(f"{where} has no measured time after warm-up")
     return span
 
 

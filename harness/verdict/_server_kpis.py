@@ -13,10 +13,10 @@ import math
 from harness.observe import ServerSeries
 from harness.spec import Limit, Objective
 from harness.verdict._format import format_value
+from harness.verdict._growth_line import fit_growth_line
 from harness.verdict._judge import Judgement, grade
 from harness.verdict._model import CheckStatus
 from harness.verdict._scope import Span, windows
-from harness.verdict._trend import fit_trend
 
 SERVER_SERIES = {"cpu": "cpu_ratio", "memory": "memory_ratio", "memory_drift": "memory_bytes"}
 """Objective metric -> the server-side series it is judged on."""
@@ -122,15 +122,15 @@ def judge_memory_drift(
             0,
             f"memory drift needs {metric} in at least {_MIN_DRIFT_POINTS} windows, got {len(points)}",
         )
-    trend = fit_trend([t for t, _ in points], [value / BYTES_PER_MB for _, value in points])
-    growth = trend.slope_per_h
+    line = fit_growth_line([t for t, _ in points], [value / BYTES_PER_MB for _, value in points])
+    growth = line.slope_per_h
     status: CheckStatus = "pass"
-    if trend.significant and not limit.holds(growth):
+    if line.significant and not limit.holds(growth):
         status = "warn" if warn is not None and warn.holds(growth) else "fail"
-    verdict = "significant" if trend.significant else "not significant"
+    verdict = "significant" if line.significant else "not significant"
     message = (
         f"memory grows {growth:+,.1f} MB per hour over {len(points)} windows "
-        f"({verdict}, p={trend.p_growth:.3f}) vs {limit.text}{note}"
+        f"({verdict}, p={line.p_growth:.3f}) vs {limit.text}{note}"
     )
     held = 1 if status == "pass" else 0
     return Judgement(status, growth, samples, len(points), held * len(points), message)

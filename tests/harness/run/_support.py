@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.plan import JourneyPlan, RunPlan, plan_locustfile
-from harness.run._target import check_target, find_free_port
+from harness.run._target import find_free_port, wait_for_target
 
 HERE = Path(__file__).resolve().parent
 FAKE_ENGINE = HERE / "_fake_engine.py"
@@ -36,7 +36,7 @@ def start_tiny_target() -> tuple[str, subprocess.Popen[bytes]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        check_target(url, deadline_s=20.0)
+        wait_for_target(url, deadline_s=20.0)
     except BaseException:
         process.kill()
         raise

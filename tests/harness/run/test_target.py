@@ -15,10 +15,10 @@ from harness.redaction import redact_url
 from harness.run._target import (
     BackendOptions,
     EmbeddedBackend,
-    check_target,
     find_free_port,
     split_credentials,
     validate_target_url,
+    wait_for_target,
 )
 
 
@@ -99,7 +99,7 @@ def test_a_closed_port_is_unreachable_within_the_deadline() -> None:
     port = find_free_port()
     started = time.monotonic()
     with pytest.raises(TargetUnreachableError) as caught:
-        check_target(f"http://user:pw@127.0.0.1:{port}", deadline_s=0.5)
+        wait_for_target(f"http://user:pw@127.0.0.1:{port}", deadline_s=0.5)
     assert time.monotonic() - started < 3.0
     assert f"127.0.0.1:{port}" in caught.value.message
     assert "pw" not in caught.value.message
@@ -125,7 +125,7 @@ def answering_404() -> Iterator[str]:
 
 
 def test_any_http_answer_means_the_target_is_there(answering_404: str) -> None:
-    check_target(answering_404, deadline_s=2.0)
+    wait_for_target(answering_404, deadline_s=2.0)
 
 
 class _BasicAuthOnly(http.server.BaseHTTPRequestHandler):
@@ -146,7 +146,7 @@ def test_a_target_with_credentials_is_checked_with_basic_auth() -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        check_target(f"http://bob:s3cret@127.0.0.1:{server.server_address[1]}", deadline_s=2.0)
+        wait_for_target(f"http://bob:s3cret@127.0.0.1:{server.server_address[1]}", deadline_s=2.0)
     finally:
         server.shutdown()
         server.server_close()

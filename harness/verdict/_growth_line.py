@@ -1,5 +1,6 @@
 """A straight line through points in time, and whether its rise is real: shared by the drift
-judgements (latency and server memory)."""
+judgements (latency and server memory). (The report's trends are another thing: figures
+across runs.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ SIGNIFICANCE = 0.05
 
 
 @dataclass(frozen=True, slots=True)
-class Trend:
+class GrowthLine:
     """An ordinary least-squares line through (time, value) points."""
 
     slope_per_h: float
@@ -30,7 +31,7 @@ class Trend:
         return self.p_growth < SIGNIFICANCE
 
 
-def fit_trend(times_s: Sequence[float], values: Sequence[float]) -> Trend:
+def fit_growth_line(times_s: Sequence[float], values: Sequence[float]) -> GrowthLine:
     """The regression line of `values` over `times_s` (at least three points, not all at one time).
 
     scipy's linregress gives the slope's two-sided t-test p-value; growth is one-sided, so
@@ -42,4 +43,4 @@ def fit_trend(times_s: Sequence[float], values: Sequence[float]) -> Trend:
     fit = stats.linregress([(t - origin) / 3600 for t in times_s], list(values))
     two_sided = 1.0 if math.isnan(fit.pvalue) else float(fit.pvalue)  # NaN: a flat line
     p_growth = two_sided / 2 if fit.slope > 0 else 1.0 - two_sided / 2
-    return Trend(float(fit.slope), float(fit.intercept), p_growth, len(values))
+    return GrowthLine(float(fit.slope), float(fit.intercept), p_growth, len(values))
