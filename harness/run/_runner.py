@@ -1,9 +1,10 @@
 """`perfctl run`: a plan becomes load, and the load becomes a run directory.
 
 The runner resolves the plan, starts the target if it is embedded (or waits for the given
-one to answer), writes RUN_DIR/plan.json and run.json, starts the Locust processes, watches them
-(deadline, lost workers, Ctrl-C), and finishes run.json with how the run ended. It never
-imports locust: the engine runs in the child processes.
+one to answer), writes RUN_DIR/plan.json and run.json, starts the Locust processes, watches
+them (deadline, lost workers, Ctrl-C, a lasting SLA breach when the pipeline hands it a
+`BreachWatch`), and finishes run.json with how the run ended. It never imports locust: the
+engine runs in the child processes.
 
 Signals: the first Ctrl-C or SIGTERM marks run.json aborted at once, then asks the Locust
 master (or local process) to stop so the engine flushes; a second one kills every child at
