@@ -18,7 +18,7 @@ import time
 from harness.observe._derive import derive_points
 from harness.observe._exposition import parse_exposition
 from harness.observe._resources import local_resources
-from harness.observe._series import ServerPoint, ServerSeries
+from harness.observe._server_series import ServerPoint, ServerSeries
 from harness.spec._objective import Objective
 from harness.spec._units import parse_limit
 from harness.verdict._scope import Span

@@ -1,6 +1,6 @@
 """Server-side metrics for a run: a direct scrape of the target's /metrics, or a Prometheus.
 
-Both paths leave the same two files in the run directory (`series.py` reads them):
+Both paths leave the same two files in the run directory (`_server_series.py` reads them):
 
     RUN_DIR/server.jsonl   one point per line: {"t", "metric", "labels", "value"}
     RUN_DIR/server.json    where they came from: source, url (secrets stripped), errors
@@ -24,7 +24,7 @@ from harness.observe._prometheus import (
     probe_prometheus,
     prometheus_source,
 )
-from harness.observe._series import (
+from harness.observe._server_series import (
     ServerSeries,
     read_server_series,
 )

@@ -15,7 +15,7 @@ from types import TracebackType
 
 from harness.observe._prometheus import PrometheusSource, collect_from_prometheus
 from harness.observe._scrape import DEFAULT_INTERVAL_S, ServerScraper
-from harness.observe._series import ServerInfo
+from harness.observe._server_series import ServerInfo
 from harness.plan import RunPlan
 from harness.spec import Objective
 

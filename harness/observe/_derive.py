@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from harness.observe._exposition import LabelFilter, Snapshot, histogram_quantile, increase
 from harness.observe._resources import Resources
-from harness.observe._series import ServerPoint
+from harness.observe._server_series import ServerPoint
 
 CPU_SECONDS = "process_cpu_seconds_total"
 RESIDENT_BYTES = "process_resident_memory_bytes"

@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.errors import RunError, UsageError
 from harness.observe._resources import Resources, local_resources
-from harness.observe._series import SeriesWriter, ServerInfo, ServerPoint, write_server_info
+from harness.observe._server_series import SeriesWriter, ServerInfo, ServerPoint, write_server_info
 from harness.spec import Objective
 
 RATE_INTERVAL = "$__rate_interval"

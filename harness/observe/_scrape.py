@@ -20,7 +20,7 @@ import aiohttp
 from harness.observe._derive import derive_points
 from harness.observe._exposition import Snapshot, parse_exposition
 from harness.observe._resources import Resources, local_resources
-from harness.observe._series import SeriesWriter, ServerInfo, write_server_info
+from harness.observe._server_series import SeriesWriter, ServerInfo, write_server_info
 
 DEFAULT_INTERVAL_S = 1.0
 METRICS_PATH = "/metrics"

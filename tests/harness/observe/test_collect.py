@@ -12,7 +12,7 @@ import pytest
 from harness.observe._collect import ObserveOptions
 from harness.observe._local_prometheus import PROMETHEUS_BINARY, LocalPrometheus
 from harness.observe._prometheus import prometheus_source
-from harness.observe._series import read_server_series
+from harness.observe._server_series import read_server_series
 from harness.run._runner import RunRequest, run
 from harness.run._target import find_free_port
 from harness.rundir import read_run_record

@@ -8,7 +8,7 @@ import pytest
 from harness.observe._derive import derive_points
 from harness.observe._exposition import parse_exposition
 from harness.observe._resources import Resources
-from harness.observe._series import ServerPoint
+from harness.observe._server_series import ServerPoint
 
 BEFORE = """# TYPE process_cpu_seconds_total gauge
 process_cpu_seconds_total 10.0

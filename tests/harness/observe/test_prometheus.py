@@ -17,7 +17,7 @@ import pytest
 
 from harness.observe._local_prometheus import PROMETHEUS_BINARY, LocalPrometheus, prometheus_config
 from harness.observe._prometheus import collect_from_prometheus, prometheus_source
-from harness.observe._series import read_server_series
+from harness.observe._server_series import read_server_series
 from harness.run._target import find_free_port
 from harness.spec._sla import load_sla
 from tests.harness.observe._support import PERFCTL, drive, scraped_once, wait_for

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from harness.observe._scrape import ServerScraper
-from harness.observe._series import read_server_series
+from harness.observe._server_series import read_server_series
 from harness.spec._sla import load_sla
 from harness.verdict._evaluate import evaluate, read_judged_run
 from tests.harness._synthetic_run import START_T, SyntheticRun, simple_plan

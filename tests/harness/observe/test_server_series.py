@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import RunDirError
-from harness.observe._series import (
+from harness.observe._server_series import (
     SeriesWriter,
     ServerInfo,
     ServerPoint,
