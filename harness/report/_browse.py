@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.report._index_page import INDEX_FILE, write_reports_index
+from harness.report._index_page import write_reports_index
+from harness.report._run_entries import INDEX_FILE
 
 LOOPBACK = "127.0.0.1"
 

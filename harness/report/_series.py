@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 
 from harness.errors import RunDirError
 from harness.report._data import RunData
-from harness.report._hdr import Counts
-from harness.timeline import JOURNEY_PREFIX, OUTCOMES, TIMELINE_FILE, OutcomeCounts
+from harness.timeline import (
+    JOURNEY_PREFIX,
+    OUTCOMES,
+    TIMELINE_FILE,
+    BucketCounts,
+    OutcomeCounts,
+)
 
 MAX_POINTS = 600
 """Most points a time series shows; longer runs are drawn in wider bins."""
@@ -102,16 +107,16 @@ class _Accumulator:
     """Merges the seconds of one operation: the current bin, and the judged span."""
 
     def __init__(self) -> None:
-        self.latency: Counts | None = None
-        self.service: Counts | None = None
-        self.judged_latency: Counts | None = None
-        self.judged_service: Counts | None = None
+        self.latency: BucketCounts | None = None
+        self.service: BucketCounts | None = None
+        self.judged_latency: BucketCounts | None = None
+        self.judged_service: BucketCounts | None = None
         self.judged_counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
 
 
-def _added(into: Counts | None, part: Counts) -> Counts:
+def _added(into: BucketCounts | None, part: BucketCounts) -> BucketCounts:
     if into is None:
-        fresh = Counts.empty_like(part)
+        fresh = BucketCounts.empty_like(part)
         fresh.add(part)
         return fresh
     into.add(part)
@@ -127,7 +132,7 @@ def spectrum_percentiles(total: int) -> list[float]:
     return [100.0 * (1.0 - 10.0 ** (-step)) for step in steps]
 
 
-def _spectrum(counts: Counts | None) -> list[tuple[float, float]]:
+def _spectrum(counts: BucketCounts | None) -> list[tuple[float, float]]:
     if counts is None or counts.total == 0:
         return []
     wanted = spectrum_percentiles(counts.total)
@@ -185,7 +190,7 @@ def build_series(data: RunData, max_points: int = MAX_POINTS) -> RunSeries:
                 if not encoded:
                     continue
                 try:
-                    part = Counts.decode(encoded)
+                    part = BucketCounts.decode(encoded)
                 except Exception as error:  # hdrh's header/zlib errors
                     raise RunDirError(
                         f"{data.run_dir / TIMELINE_FILE}: a latency histogram of {op!r} at "

@@ -8,12 +8,10 @@ operation, together in one chart. Runs judged by no SLA fall back to their headl
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.report._plot import Figure, base_layout, colour, finish, limit_line, text
-
-if TYPE_CHECKING:
-    from harness.report._index_page import RunEntry
+from harness.report._run_entries import RunEntry
 
 _STATUS_COLOURS = {"pass": "#1a7f37", "warn": "#bf8700", "fail": "#cf222e"}
 _HEADLINES = (

@@ -95,11 +95,58 @@ base64 HDR histogram, or an unknown key is a RunDirError naming `file:line` and 
 When engine.json has `files`, each file must match it (bytes, lines, requests) and a last
 line cut off mid-write is corruption; without it (the engine was killed or died) a cut-off
 last line is skipped and the run-directory reader (`harness.rundir`) reports it.
-`harness.rundir.open_run_dir` is the way into a whole run directory; the readers here are its
-parts: `read_timeline(run_dir)` → `Timeline` (streaming queries: `percentile_ms`,
-`histogram`, `counts`, `errors`, `series`, `requests_per_second`, `achieved_rps`, `to_frame`),
-`read_load`, `read_events`, `read_engine_summary`, `load_frame`; `LineTail` for a file still
-being written. Writing: `RunDirWriter`.
+`harness.rundir.open_run_dir` is the way into a whole run directory; the readers here are
+its parts.
+
+Public names
+------------
+Reading::
+
+    read_timeline        a run's timeline.jsonl as a `Timeline` (checked against engine.json)
+    Timeline             streaming queries over it: percentile_ms, histogram, counts, errors,
+                         series, requests_per_second, achieved_rps, to_frame
+    WindowStats          one operation in one second as `Timeline.series` gives it
+    read_load            load.jsonl as `LoadSample`s, in time order
+    read_events          events.jsonl as `EngineEvent`s, in file order
+    read_engine_summary  engine.json as an `EngineSummary`, None before the engine finished
+    load_frame           load.jsonl as a pandas DataFrame, one row per second
+    line_file_checks     how to read each line file of a run (against the engine's tally)
+    decoded              run a line's histogram decoding, a RunDirError naming the line if corrupt
+    JOURNEY_PREFIX       the prefix of operations that time a whole journey ("journey.")
+
+Line files, strictly::
+
+    read_lines           (line number, record) of a line file, each line checked
+    LineFileCheck        what a line file is checked against (tally, torn last line allowed)
+    LineTail             new complete lines of a file still being written
+    TornTail, torn_tail  a last line cut off mid-write, and finding one
+    check_size           a line file's size against the engine's tally
+
+Records (one a line, or engine.json)::
+
+    WindowLine           one timeline.jsonl line, as read (histograms still encoded)
+    WindowRecord         one (second, operation) being recorded or merged (histograms decoded)
+    OutcomeCounts        requests of a window by outcome; Outcome, OUTCOMES: the outcomes
+    LoadSample           one load.jsonl line
+    EngineEvent          one events.jsonl line; EventKind: its kinds
+    EngineSummary        engine.json; EngineStatus: completed or aborted
+    FileTally            what the engine wrote to one line file (lines, bytes, requests)
+    Count                a non-negative integer field; MalformedError: a record that is not one
+    parse_json           a record from JSON text in pydantic's strict mode
+    parse_python         a record from Python data in pydantic's strict mode
+
+Histograms (one format, two decoders pinned equal by a test)::
+
+    LatencyHistogram     hdrh: record, add exactly, percentiles, encode/decode (engine, verdict)
+    BucketCounts         numpy count array of an encoded histogram: bulk merging (report)
+    merge_encoded        the sum of encoded histograms as `BucketCounts`, None for none
+    HIGHEST_US           the largest trackable latency (one hour, in microseconds)
+    SIGNIFICANT_DIGITS   the precision of every histogram (3)
+
+Writing::
+
+    RunDirWriter         the engine's writer of the three line files and engine.json
+    TIMELINE_FILE, LOAD_FILE, EVENTS_FILE, ENGINE_FILE, LINE_FILES   the files' names
 """
 
 from __future__ import annotations
@@ -107,7 +154,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.timeline._histogram import HIGHEST_US, SIGNIFICANT_DIGITS, LatencyHistogram
+from harness.timeline._histogram import (
+    HIGHEST_US,
+    SIGNIFICANT_DIGITS,
+    BucketCounts,
+    LatencyHistogram,
+    merge_encoded,
+)
 from harness.timeline._jsonl import (
     LineFileCheck,
     LineTail,
@@ -119,7 +172,6 @@ from harness.timeline._jsonl import (
 from harness.timeline._reader import (
     JOURNEY_PREFIX,
     Timeline,
-    WindowStats,
     decoded,
     line_file_checks,
     read_engine_summary,
@@ -136,7 +188,14 @@ from harness.timeline._records import (
     LoadSample,
 )
 from harness.timeline._validate import Count, MalformedError, parse_json, parse_python
-from harness.timeline._window import OUTCOMES, Outcome, OutcomeCounts, WindowLine, WindowRecord
+from harness.timeline._window import (
+    OUTCOMES,
+    Outcome,
+    OutcomeCounts,
+    WindowLine,
+    WindowRecord,
+    WindowStats,
+)
 from harness.timeline._writer import (
     ENGINE_FILE,
     EVENTS_FILE,
@@ -152,9 +211,10 @@ if TYPE_CHECKING:
 
 def load_frame(run_dir: str | Path) -> pandas.DataFrame:
     """load.jsonl as a DataFrame, one row per second."""
+    # imported here, not at the top: pandas takes a second to import and only frames need it
     from harness.timeline._frames import load_frame as frame
 
-    return frame(run_dir)
+    return frame(read_load(run_dir))
 
 
 __all__ = [
@@ -167,6 +227,7 @@ __all__ = [
     "OUTCOMES",
     "SIGNIFICANT_DIGITS",
     "TIMELINE_FILE",
+    "BucketCounts",
     "Count",
     "EngineEvent",
     "EngineStatus",
@@ -190,6 +251,7 @@ __all__ = [
     "decoded",
     "line_file_checks",
     "load_frame",
+    "merge_encoded",
     "parse_json",
     "parse_python",
     "read_engine_summary",

@@ -8,7 +8,6 @@ engine says it wrote (`EngineSummary.files`), so lines lost after the run are an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -17,7 +16,7 @@ from harness.timeline._histogram import LatencyHistogram
 from harness.timeline._jsonl import LineFileCheck, read_lines
 from harness.timeline._records import EngineEvent, EngineSummary, LoadSample
 from harness.timeline._validate import MalformedError, parse_json
-from harness.timeline._window import OutcomeCounts, WindowLine, WindowRecord
+from harness.timeline._window import OutcomeCounts, WindowLine, WindowRecord, WindowStats
 from harness.timeline._writer import ENGINE_FILE, EVENTS_FILE, LOAD_FILE, TIMELINE_FILE
 
 if TYPE_CHECKING:
@@ -25,26 +24,6 @@ if TYPE_CHECKING:
 
 JOURNEY_PREFIX = "journey."
 """Operations that time a whole journey, not one request."""
-
-
-@dataclass(frozen=True, slots=True)
-class WindowStats:
-    """One operation in one second: counts and latency percentiles."""
-
-    t: int
-    """Window start, unix seconds."""
-    op: str
-    """Operation."""
-    counts: OutcomeCounts
-    """Requests completed in the window, by outcome."""
-    bytes: int
-    """Response bytes."""
-    percentiles_ms: dict[float, float | None]
-    """Latency from the intended start at each requested percentile."""
-    service_percentiles_ms: dict[float, float | None] | None
-    """Latency from the actual send (open model only)."""
-    max_ms: float | None
-    """Largest latency in the window."""
 
 
 class Timeline:
@@ -212,9 +191,13 @@ class Timeline:
 
     def to_frame(self, percentiles: Iterable[float] = (50.0, 95.0, 99.0)) -> pandas.DataFrame:
         """One row per (second, operation): t, op, outcome counts, total, bytes, p<N>_ms."""
+        # imported here, not at the top: pandas takes a second to import and most readers
+        # of a timeline (the engine, the verdict) never build a frame
         from harness.timeline._frames import timeline_frame
 
-        return timeline_frame(self, tuple(percentiles))
+        wanted = tuple(percentiles)
+        windows = (window for op in self.operations() for window in self.series(op, wanted))
+        return timeline_frame(windows, wanted)
 
 
 R = TypeVar("R")

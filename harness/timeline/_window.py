@@ -222,3 +222,23 @@ class WindowRecord:
         record.service = LatencyHistogram.decode(service) if service else None
         record.errors = {str(k): int(v) for k, v in (line.get("errors") or {}).items()}
         return record
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    """One operation in one second: counts and latency percentiles."""
+
+    t: int
+    """Window start, unix seconds."""
+    op: str
+    """Operation."""
+    counts: OutcomeCounts
+    """Requests completed in the window, by outcome."""
+    bytes: int
+    """Response bytes."""
+    percentiles_ms: dict[float, float | None]
+    """Latency from the intended start at each requested percentile."""
+    service_percentiles_ms: dict[float, float | None] | None
+    """Latency from the actual send (open model only)."""
+    max_ms: float | None
+    """Largest latency in the window."""

@@ -195,11 +195,8 @@ def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout_s: f
 def inspect_page(url: str, timeout_s: float = 60.0, after: str | None = None) -> PageReport:
     """Load `url` in a fresh headless chromium and report what it showed; `after` is a
     JavaScript expression returning a JSON string, run once every figure is drawn."""
-    # chromium's helper processes may still write to the profile for a moment after the
-    # browser exits: stop the whole process group, and never fail a test on the scratch dir
-    with tempfile.TemporaryDirectory(
-        prefix="perfctl-chromium-", ignore_cleanup_errors=True
-    ) as profile:
+    profile = Path(tempfile.mkdtemp(prefix="perfctl-chromium-"))
+    try:
         process = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
@@ -207,21 +204,64 @@ def inspect_page(url: str, timeout_s: float = 60.0, after: str | None = None) ->
             start_new_session=True,
         )
         try:
-            port = _devtools_port(Path(profile), process, timeout_s)
+            port = _devtools_port(profile, process, timeout_s)
             return asyncio.run(_inspect(port, url, timeout_s, after))
         finally:
-            _stop_group(process)
+            _stop_session(process)
+    finally:
+        # only now, with no process of the browser left to write into it (a helper still
+        # writing `Default/` made the removal fail with "Directory not empty")
+        shutil.rmtree(profile)
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Terminate chromium and every helper process it started, then reap the browser."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+STOP_TIMEOUT_S = 10.0
+"""How long the browser's processes get to exit after SIGTERM before they are killed."""
+
+
+def _stop_session(process: subprocess.Popen[bytes]) -> None:
+    """Stop chromium and every helper process it started, and return once all have exited.
+
+    The browser was started in a session of its own (its id is the browser's pid), so the
+    session's members are exactly its processes: SIGTERM to them all, a bounded wait for
+    the last one to exit, then SIGKILL to whatever is left and a wait for that too.
+    """
+    session = process.pid
+    _signal_session(session, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_TIMEOUT_S)
+    while _session_members(session) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process.poll() is None or _session_members(session):
+        _signal_session(session, signal.SIGKILL)
         process.wait()
-    # helpers that outlived the browser
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while _session_members(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    left = _session_members(session)
+    if left:
+        raise RuntimeError(f"chromium processes {left} outlived SIGKILL")
+
+
+def _signal_session(session: int, signum: signal.Signals) -> None:
+    for pid in _session_members(session):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def _session_members(session: int) -> list[int]:
+    """Live (not zombie) processes of `session`, read from /proc: a helper that chromium
+    moved to a process group of its own is still in the browser's session."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        # pid (comm) state ppid pgrp session ...: comm may hold spaces, so split after ")"
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            members.append(int(entry.name))
+    return members

@@ -1,4 +1,5 @@
-"""The report's numpy view of HDR histograms gives exactly the timeline's own percentiles."""
+"""The two decoders of one histogram format agree: the numpy bulk view (`BucketCounts`) gives
+exactly the percentiles of hdrh's `LatencyHistogram` on real encoded histograms."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import random
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from harness.report._hdr import Counts, merge
-from harness.timeline import LatencyHistogram
+from harness.timeline import BucketCounts, LatencyHistogram, merge_encoded
 
 PERCENTILES = [0.0, 1.0, 50.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0]
 
@@ -30,19 +30,30 @@ def test_merged_percentiles_equal_latency_histogram_addition(seed: int, scale: f
     expected = LatencyHistogram()
     for part in parts:
         expected.add(part)
-    merged = merge([part.encode() for part in parts])
+    merged = merge_encoded([part.encode() for part in parts])
     assert merged is not None
     assert merged.total == expected.count
     assert merged.percentiles_ms(PERCENTILES) == [expected.percentile_ms(q) for q in PERCENTILES]
     assert merged.mean_ms() == pytest.approx(expected.mean_ms, rel=1e-9)
 
 
+@pytest.mark.parametrize(("seed", "scale"), [(5, 0.0), (6, 4.0), (7, 8.0)])
+def test_each_encoded_histogram_decodes_to_the_same_figures(seed: int, scale: float) -> None:
+    for part in _histograms(seed, 4, scale):
+        encoded = part.encode()
+        bulk = BucketCounts.decode(encoded)
+        exact = LatencyHistogram.decode(encoded)
+        assert bulk.total == exact.count
+        assert bulk.percentiles_ms(PERCENTILES) == [exact.percentile_ms(q) for q in PERCENTILES]
+        assert bulk.mean_ms() == pytest.approx(exact.mean_ms, rel=1e-9)
+
+
 def test_empty_histogram_has_no_percentiles() -> None:
-    empty = Counts.decode(LatencyHistogram().encode())
+    empty = BucketCounts.decode(LatencyHistogram().encode())
     assert empty.total == 0
     assert empty.percentiles_ms([50.0, 99.0]) == [None, None]
     assert empty.mean_ms() is None
-    assert merge([]) is None
+    assert merge_encoded([]) is None
 
 
 def test_a_histogram_of_another_layout_is_rebucketed_by_value() -> None:
@@ -50,8 +61,8 @@ def test_a_histogram_of_another_layout_is_rebucketed_by_value() -> None:
     ours.record_ms(10.0)
     other = HdrHistogram(1, 60_000_000, 2)
     other.record_value(250_000, 3)  # 250 ms, two significant digits
-    merged = Counts.decode(ours.encode())
-    merged.add(Counts.decode(other.encode().decode("ascii")))
+    merged = BucketCounts.decode(ours.encode())
+    merged.add(BucketCounts.decode(other.encode().decode("ascii")))
     assert merged.total == 4
     low, high = merged.percentiles_ms([10.0, 100.0])
     assert low == pytest.approx(10.0, rel=1e-3)
