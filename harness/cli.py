@@ -161,12 +161,12 @@ def _parse_tags(values: list[str]) -> dict[str, str]:
 
 
 def _parse_run_time(value: str | None) -> float | None:
-    from harness.plan import parse_run_time_s
+    from harness.spec import parse_duration_s
 
     if value is None:
         return None
     try:
-        return parse_run_time_s(value)
+        return parse_duration_s(value, locust=True)
     except ValueError as error:
         raise UsageError(f"-t/--run-time: {error}") from None
 
@@ -258,7 +258,8 @@ def run(
 
     from harness.observe import ObserveOptions, prometheus_source
     from harness.pipeline import run_judge_report
-    from harness.run import LocustOptions, RunRequest
+    from harness.run import RunRequest
+    from harness.spec import LocustOptions
 
     if prometheus_url is None and (prometheus_auth or prometheus_token):
         raise UsageError("--prometheus-auth and --prometheus-token need --prometheus-url")

@@ -1,21 +1,22 @@
 """The resolved run plan: scenario × profile × target, fully concrete, written into run.json.
 
-This is the contract between the spec (which builds it with `plan_run`) and the engine
-(which executes it inside Locust processes). Everything is plain data: the engine reads it
-back from JSON with `RunPlan.from_dict`, so no pydantic model crosses into Locust processes.
+This is the contract between the spec (which builds it with `harness.spec.plan_run`) and the
+engine (which executes it inside Locust processes). Everything is plain data: the engine reads
+it back from JSON with `RunPlan.from_dict`, so no pydantic model crosses into Locust processes.
+The table of built-in journeys (`BUILTIN_JOURNEYS`) is part of the contract too: the spec plans
+with it (which operations a journey reports), the engine runs one function per entry.
+
+    RunPlan, Scale, StagePlan      the plan, the profile's factors, one stage of the timeline
+    JourneyPlan, StepPlan          a weighted journey, one request of a flow journey
+    ResponseCheckPlan              what a flow step's response must look like (`check:`)
+    BuiltinJourney                 one built-in journey: the operations it reports, in order
+    BUILTIN_JOURNEYS               built-in journey name -> BuiltinJourney (the one table)
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
-from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from harness.spec import Scenario
+from typing import Any, Literal
 
 WorkloadModel = Literal["closed", "open"]
 ArrivalProcess = Literal["uniform", "poisson"]
@@ -65,8 +66,9 @@ class StagePlan:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckPlan:
-    """A check on a response; a failed check records the request as `check_failed`."""
+class ResponseCheckPlan:
+    """What a step's response must look like; a failed check records the request as
+    `check_failed` (written `check:` in a scenario and in plan.json)."""
 
     status: tuple[int, ...] = (200,)
     """Accepted HTTP status codes (a declared 4xx here is expected, not an error)."""
@@ -96,7 +98,7 @@ class StepPlan:
     """JSON body; strings inside may hold `{variable}` placeholders."""
     extract: dict[str, str] = field(default_factory=dict)
     """Variable name -> dotted path into the JSON response ("items.0.id")."""
-    check: CheckPlan = field(default_factory=CheckPlan)
+    check: ResponseCheckPlan = field(default_factory=ResponseCheckPlan)
     """What a successful response looks like."""
     think_time_min_s: float = 0.0
     """Pause after the step, lower bound."""
@@ -209,7 +211,7 @@ class RunPlan:
                         StepPlan(
                             **{
                                 **step,
-                                "check": CheckPlan(
+                                "check": ResponseCheckPlan(
                                     **{
                                         **step["check"],
                                         "status": tuple(step["check"]["status"]),
@@ -235,66 +237,90 @@ class RunPlan:
         )
 
 
-_TIMESPAN = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
+@dataclass(frozen=True, slots=True)
+class BuiltinJourney:
+    """One built-in journey: what it does and the operations it reports."""
+
+    name: str
+    """Key scenarios use, e.g. "checkout"."""
+    description: str
+    """What a user on this journey does."""
+    steps: tuple[str, ...]
+    """Operations of its requests, in order (product_detail may repeat in browse)."""
+    requests_per_iteration: float
+    """Average requests one iteration sends (used to estimate the request rate)."""
+
+    @property
+    def multi_step(self) -> bool:
+        """Whether it sends more than one request (then it also reports its whole duration)."""
+        return len(self.steps) > 1
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        """Operations it reports, the whole-journey operation last for multi-step journeys."""
+        return self.operations_as(self.name)
+
+    def operations_as(self, journey_name: str) -> tuple[str, ...]:
+        """Operations it reports when a scenario names it `journey_name` (an alias)."""
+        unique = tuple(dict.fromkeys(self.steps))
+        return (*unique, f"journey.{journey_name}") if self.multi_step else unique
 
 
-def parse_run_time_s(text: str) -> float:
-    """Seconds in a Locust run time: `30`, `30s`, `5m`, `1h30m`, `1h30m15s`; ValueError else."""
-    match = _TIMESPAN.match(text.strip().lower())
-    if not text.strip() or match is None or not any(match.groupdict().values()):
-        raise ValueError(f"expected a duration such as 30s, 5m or 1h30m, got {text!r}")
-    hours, minutes, seconds = (match.group(unit) for unit in ("h", "m", "s"))
-    return int(hours or 0) * 3600.0 + int(minutes or 0) * 60.0 + float(seconds or 0)
-
-
-def plan_locustfile(
-    path: str,
-    users: int,
-    spawn_rate_per_s: float,
-    run_time_s: float,
-    target: str,
-    tags: dict[str, str] | None = None,
-) -> RunPlan:
-    """A plan that runs a team's locustfile under perfctl's measurement, Locust-style:
-    `users` started at `spawn_rate_per_s`, held for `run_time_s` (one closed-model stage)."""
-    return RunPlan(
-        scenario=PurePath(path).stem,
-        profile="locustfile",
-        scale=Scale(),
-        model="closed",
-        stages=(
-            StagePlan(
-                name="run",
-                start_s=0.0,
-                duration_s=run_time_s,
-                users_start=users,
-                users_end=users,
-                spawn_rate_per_s=spawn_rate_per_s,
-            ),
+BUILTIN_JOURNEYS: dict[str, BuiltinJourney] = {
+    journey.name: journey
+    for journey in (
+        BuiltinJourney(
+            "browse",
+            "opens the category list, then a few product pages",
+            ("category_list", "product_detail"),
+            4.0,
         ),
-        journeys=(
-            JourneyPlan(
-                name="locustfile",
-                weight=1.0,
-                kind="locustfile",
-                think_time_min_s=0.0,
-                think_time_max_s=0.0,
-            ),
+        BuiltinJourney(
+            "search",
+            "searches the catalog, then opens up to two results",
+            ("product_search", "product_detail"),
+            3.0,
         ),
-        locustfile=path,
-        target=target,
-        tags=dict(tags or {}),
+        BuiltinJourney(
+            "add_to_cart",
+            "searches, then adds a result to the cart",
+            ("product_search", "cart_add"),
+            2.0,
+        ),
+        BuiltinJourney(
+            "checkout",
+            "searches, adds to the cart, places the order (reserve, price, charge, persist)",
+            ("product_search", "cart_add", "order_processing"),
+            3.0,
+        ),
+        BuiltinJourney(
+            "recommendations",
+            "asks for the user's recommendations",
+            ("recommendations",),
+            1.0,
+        ),
+        BuiltinJourney(
+            "support",
+            "sends a question to customer support",
+            ("customer_support",),
+            1.0,
+        ),
+        BuiltinJourney(
+            "inventory",
+            "checks the stock of a product",
+            ("inventory_check",),
+            1.0,
+        ),
+        BuiltinJourney("pricing", "looks up the price of a product", ("price_lookup",), 1.0),
+        BuiltinJourney(
+            "payment",
+            "charges a card directly with a fresh Idempotency-Key",
+            ("payment_processing",),
+            1.0,
+        ),
     )
-
-
-def plan_run(
-    scenario: Scenario,
-    profile: str = "full",
-    target: str = "",
-    tags: Mapping[str, str] | None = None,
-) -> RunPlan:
-    """The resolved plan of a loaded scenario under a profile: absolute stage times, users or
-    rates, and the scale factors; UsageError for an unknown profile or a malformed target."""
-    from harness.spec import build_plan
-
-    return build_plan(scenario, profile, target, tags)
+}
+"""Built-in journey name -> journey: the one table of what the engine's built-in journeys (for
+the reference backend) report. A scenario names one by its key; the plan copies its operations
+into `JourneyPlan.operations`, which is how perfctl knows, before any load is sent, which SLA
+objectives a scenario can exercise."""

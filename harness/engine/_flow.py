@@ -8,8 +8,8 @@ from typing import Any
 import gevent
 from locust.contrib.fasthttp import ResponseContextManager
 
-from harness.engine._iteration import Check, Iteration
-from harness.plan import CheckPlan, JourneyPlan
+from harness.engine._iteration import Iteration, ResponseCheck
+from harness.plan import JourneyPlan, ResponseCheckPlan
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MISSING = object()
@@ -51,7 +51,7 @@ def lookup(document: Any, path: str) -> Any:
     return current
 
 
-def make_check(plan: CheckPlan) -> Check | None:
+def make_response_check(plan: ResponseCheckPlan) -> ResponseCheck | None:
     """The body, JSON-path and latency checks of a step (its status is checked by `expect`);
     None when the step checks nothing beyond its status."""
     if plan.max_latency_ms is None and plan.body_contains is None and plan.json_path is None:
@@ -94,7 +94,7 @@ def run_flow(journey: JourneyPlan, it: Iteration) -> None:
             json_body=substitute(step.json_body, variables),
             headers={k: str(substitute(v, variables)) for k, v in step.headers.items()} or None,
             expect=tuple(step.check.status),
-            check=make_check(step.check),
+            check=make_response_check(step.check),
         )
         if result.outcome != "ok":
             return

@@ -30,8 +30,9 @@ from harness.engine._recorder import LAG_CONTEXT_KEY, Recorder, classify, is_tim
 from harness.engine._wire import Wire
 from harness.timeline import Outcome
 
-Check = Callable[[ResponseContextManager, float], str | None]
-"""A check on a response and its latency in ms; returns a failure message or None."""
+ResponseCheck = Callable[[ResponseContextManager, float], str | None]
+"""A check on a response and its latency in ms (built from a `ResponseCheckPlan`); returns a
+failure message or None."""
 
 
 INTERRUPTED_ERROR = "interrupted: still in flight when the graceful stop ended"
@@ -109,7 +110,7 @@ class Iteration:
         json_body: Any = None,
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
-        check: Check | None = None,
+        check: ResponseCheck | None = None,
     ) -> StepResult:
         """Sends one request reported under `operation`; a status outside `expect` or a
         failed `check` fails it."""
@@ -132,7 +133,7 @@ class Iteration:
         json_body: Any,
         headers: dict[str, str] | None,
         expect: tuple[int, ...],
-        check: Check | None,
+        check: ResponseCheck | None,
     ) -> StepResult:
         url = f"{path}?{urlencode(query)}" if query else path
         context = {LAG_CONTEXT_KEY: self.lag_ms} if self._open_model else {}

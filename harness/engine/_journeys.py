@@ -1,4 +1,5 @@
-"""The built-in journeys for the reference backend; names and operations follow the contract.
+"""The built-in journeys for the reference backend: one function per entry of the table
+`harness.plan.BUILTIN_JOURNEYS`, which owns their names and the operations they report.
 
 Data is realistic but never assumed: user ids 1..500, product ids from search results (a
 random catalogue id when a search finds nothing), search terms from words the backend's
@@ -10,6 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from harness.plan import BUILTIN_JOURNEYS, JourneyPlan
 
 if TYPE_CHECKING:
     # the journeys only call Iteration.request; not importing it keeps this module (and
@@ -167,26 +170,31 @@ def payment(it: Iteration, catalog_size: int) -> None:
     )
 
 
-BUILTIN_JOURNEYS: dict[str, Journey] = {
-    "browse": browse,
-    "search": search,
-    "add_to_cart": add_to_cart,
-    "checkout": checkout,
-    "recommendations": recommendations,
-    "support": support,
-    "inventory": inventory,
-    "pricing": pricing,
-    "payment": payment,
+_FUNCTIONS: dict[str, Journey] = {
+    function.__name__: function
+    for function in (
+        browse,
+        search,
+        add_to_cart,
+        checkout,
+        recommendations,
+        support,
+        inventory,
+        pricing,
+        payment,
+    )
 }
-BUILTIN_OPERATIONS: dict[str, tuple[str, ...]] = {
-    "browse": ("category_list", "product_detail", "journey.browse"),
-    "search": ("product_search", "product_detail", "journey.search"),
-    "add_to_cart": ("product_search", "cart_add", "journey.add_to_cart"),
-    "checkout": ("product_search", "cart_add", "order_processing", "journey.checkout"),
-    "recommendations": ("recommendations",),
-    "support": ("customer_support",),
-    "inventory": ("inventory_check",),
-    "pricing": ("price_lookup",),
-    "payment": ("payment_processing",),
-}
-"""Operations each built-in journey reports (single-request journeys add no journey timing)."""
+if _FUNCTIONS.keys() != BUILTIN_JOURNEYS.keys():
+    # the table is the contract the spec plans with: a journey it lists must run here
+    raise RuntimeError(
+        "the engine's built-in journeys differ from harness.plan.BUILTIN_JOURNEYS: "
+        f"{sorted(_FUNCTIONS.keys() ^ BUILTIN_JOURNEYS.keys())}"
+    )
+
+JOURNEY_FUNCTIONS: dict[str, Journey] = {name: _FUNCTIONS[name] for name in BUILTIN_JOURNEYS}
+"""Built-in journey name -> the function that runs it, in the table's order."""
+
+
+def builtin_key(journey: JourneyPlan) -> str:
+    """The table entry a built-in journey of the plan runs (its name may be an alias of it)."""
+    return journey.builtin or journey.name

@@ -22,10 +22,10 @@ from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from harness.engine._drops import drop_cause, first_operation
 from harness.engine._flow import run_flow
 from harness.engine._iteration import Iteration, Slots
-from harness.engine._journeys import BUILTIN_JOURNEYS, DEFAULT_CATALOG_SIZE
+from harness.engine._journeys import DEFAULT_CATALOG_SIZE, JOURNEY_FUNCTIONS, builtin_key
 from harness.engine._runtime import LOCAL_SOURCE, RUNTIME
 from harness.engine._schedule import arrival_offsets
-from harness.plan import JourneyPlan, RunPlan
+from harness.plan import BUILTIN_JOURNEYS, JourneyPlan, RunPlan
 
 REPLACEMENT_AFTER_S = 3.0
 """A driver created this long after offset 0 is a replacement for a lost worker's driver."""
@@ -59,18 +59,13 @@ def run_iteration(
         slots=slots,
     )
     if journey.kind == "builtin":
-        multi_step = journey.name not in (
-            "recommendations",
-            "support",
-            "inventory",
-            "pricing",
-            "payment",
-        )
+        multi_step = BUILTIN_JOURNEYS[builtin_key(journey)].multi_step
     else:
         multi_step = len(journey.steps) > 1
     try:
         if journey.kind == "builtin":
-            BUILTIN_JOURNEYS[journey.name](it, plan.catalog_size or DEFAULT_CATALOG_SIZE)
+            function = JOURNEY_FUNCTIONS[builtin_key(journey)]
+            function(it, plan.catalog_size or DEFAULT_CATALOG_SIZE)
         else:
             run_flow(journey, it)
     except GreenletExit:

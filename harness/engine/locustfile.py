@@ -25,7 +25,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.engine._controller import Controller
-from harness.engine._journeys import BUILTIN_JOURNEYS
+from harness.engine._journeys import JOURNEY_FUNCTIONS, builtin_key
 from harness.engine._runtime import (
     DRIVERS_OPTION,
     EPOCH_OPTION,
@@ -47,10 +47,10 @@ _plan_text = plan_from_environment()
 if _plan_text:
     _plan = RUNTIME.load_plan_text(_plan_text)
     for _journey in _plan.journeys:
-        if _journey.kind == "builtin" and _journey.name not in BUILTIN_JOURNEYS:
+        if _journey.kind == "builtin" and builtin_key(_journey) not in JOURNEY_FUNCTIONS:
             raise SystemExit(
-                f"perfctl engine: unknown built-in journey {_journey.name!r} "
-                f"(known: {', '.join(sorted(BUILTIN_JOURNEYS))})"
+                f"perfctl engine: unknown built-in journey {builtin_key(_journey)!r} "
+                f"(known: {', '.join(sorted(JOURNEY_FUNCTIONS))})"
             )
     if _plan.model == "open" and not any(j.kind != "locustfile" for j in _plan.journeys):
         raise SystemExit(

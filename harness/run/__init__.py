@@ -3,7 +3,6 @@
     run           run a RunRequest (resolve the plan, start the target if embedded, start and
                   watch the Locust processes) and leave RUN_DIR/plan.json and run.json
     RunRequest    everything `perfctl run` was asked for
-    LocustOptions -u/-r/-t for a plain locustfile
     join_master   `perfctl worker`: one more load generator for a master elsewhere
 
 `run` takes `start_breach_watch`: how abort on breach stops the load. The rule is the
@@ -11,7 +10,6 @@ verdict's; the run stage defines only the shape it calls (`_breach_watch.py`), a
 pipeline hands it the verdict's `AbortWatch`.
 """
 
-from harness.run._plan_source import LocustOptions
 from harness.run._runner import (
     RunRequest,
     run,
@@ -19,7 +17,6 @@ from harness.run._runner import (
 from harness.run._worker import join_master
 
 __all__ = [
-    "LocustOptions",
     "RunRequest",
     "join_master",
     "run",

@@ -53,7 +53,6 @@ from harness.run._load_generators import (
     LoadGenerators,
     parse_master_address,
 )
-from harness.run._plan_source import LocustOptions, PlanRequest, resolve_plan
 from harness.run._target import (
     BackendOptions,
     EmbeddedBackend,
@@ -79,10 +78,12 @@ from harness.rundir import (
     write_run_record,
 )
 from harness.spec import (
+    LocustOptions,
     Objective,
     check_plan,
     default_sla_path,
     load_sla,
+    plan_run,
 )
 from harness.timeline import (
     EVENTS_FILE,
@@ -275,14 +276,12 @@ def run(
     run_id = validate_run_id(request.run_id) if request.run_id is not None else None
     master_host, master_port = parse_master_address(request.master_bind, None)
     target_url = validate_target_url(request.target) if request.target is not None else None
-    plan = resolve_plan(
-        PlanRequest(
-            scenario=request.scenario,
-            profile=request.profile,
-            target=redact_url(target_url) if target_url else "",
-            tags=request.tags,
-            locust=request.locust,
-        )
+    plan = plan_run(
+        request.scenario,
+        profile=request.profile,
+        target=redact_url(target_url) if target_url else "",
+        tags=request.tags,
+        locust=request.locust,
     )
     sla_path = _sla_path(request.sla, plan)
     # a name in the SLA that the scenario never produces is a spec error before any load

@@ -1,16 +1,46 @@
-"""The SLA and scenario files: models, loaders, cross-checks and JSON Schema.
+"""The SLA and scenario files: models, loaders, cross-checks, planning and JSON Schema.
 
 Public names (pinned by tests/harness/spec/test_face.py):
 
-    load_sla(path=None) -> Sla                    sla.yaml validated, tables expanded into objectives
+Planning (the one way to turn what a run names into the `harness.plan.RunPlan` it executes):
+
+    plan_run(source, profile=None, target="", tags=None, locust=None) -> RunPlan
+                                  a Scenario, scenario name or file under a profile; a
+                                  locustfile (*.py) with -u/-r/-t; or a saved plan.json
+    LocustOptions                 -u/-r/-t of a plain locustfile run (None: not given)
+    parse_duration_s(value, locust=False) -> float
+                                  seconds from `30s`, `5m`, `1h30m`, `250ms` (or Locust's -t)
+
+Scenarios:
+
+    Scenario                      a loaded scenario file: its spec, profiles and objectives
+    FULL_PROFILE                  "full": the seed's numbers unchanged
     load_scenario(name_or_path) -> Scenario       scenarios/NAME.yaml or a path, profiles merged
-    plan_scenario(name_or_path, profile=None, target="", tags=None) -> RunPlan
     resolve_scenario_path(name) -> Path           where a scenario name lives
     list_scenario_names() -> tuple[str, ...]      the scenarios in scenarios/
-    check_against(sla, scenario) -> objectives    SpecError if an objective's operation is not produced
-    effective_objectives(sla, scenario)           the objectives a run of the scenario is judged on
-    objectives_for_plan(sla, plan)                the same from a RunPlan (its scenario's own objectives travel in it)
     scenario_operations(scenario)                 operations its journeys report (None: unknowable)
+    estimated_rps(plan, stage, operation="*")     the request rate a plan offers at a stage's end
+
+SLA and objectives:
+
+    Sla                           a loaded SLA file: its objectives and components
+    Component                     a component's throughput figures and its scaling row (capacity)
+    Objective                     one resolved objective: operation, metric, limit, scope
+    OPERATION_ALL                 the operation name of objectives over every request
+    Limit, RelativeLimit          a limit (`< 500 ms`) and a change against a baseline (`+10 %`)
+    load_sla(path=None) -> Sla                    sla.yaml validated, tables expanded into objectives
+    default_sla_path() -> Path                    the sla.yaml a run uses when none is given
+    check_against(sla, scenario) -> objectives    SpecError if an objective's operation is not produced
+    check_plan(sla, plan) -> objectives           the same for a plan, before any load is sent
+    effective_objectives(sla, scenario)           the objectives a run of the scenario is judged on
+    objectives_for_plan(sla, plan)                the same from a RunPlan (its scenario's own
+                                                  objectives travel in it)
+
+The `perfctl sla|scenarios` commands (the CLI only parses and calls):
+
+    lint_sla, show_sla, sla_schema_json           `perfctl sla lint|show|schema`
+    lint_scenarios, list_scenarios, show_scenario, scenario_schema_json
+                                                  `perfctl scenarios lint|list|show|schema`
     sla_schema() / scenario_schema() -> dict      JSON Schema of both formats
 """
 
@@ -22,23 +52,13 @@ from harness.spec._crosscheck import (
     scenario_operations,
 )
 from harness.spec._estimate import estimated_rps
-from harness.spec._journeys import (
-    BUILTIN_JOURNEYS,
-    BuiltinJourney,
-)
-from harness.spec._limits import (
-    MAX_DURATION_S,
-    MAX_SPAWN_RATE_PER_S,
-    MAX_USERS,
-    plan_limit_problems,
-)
 from harness.spec._objective import (
     OPERATION_ALL,
     Objective,
 )
 from harness.spec._planning import (
-    build_plan,
-    plan_scenario,
+    LocustOptions,
+    plan_run,
 )
 from harness.spec._scenario import (
     FULL_PROFILE,
@@ -75,20 +95,15 @@ from harness.spec._units import (
 )
 
 __all__ = [
-    "BUILTIN_JOURNEYS",
     "FULL_PROFILE",
-    "MAX_DURATION_S",
-    "MAX_SPAWN_RATE_PER_S",
-    "MAX_USERS",
     "OPERATION_ALL",
-    "BuiltinJourney",
     "Component",
     "Limit",
+    "LocustOptions",
     "Objective",
     "RelativeLimit",
     "Scenario",
     "Sla",
-    "build_plan",
     "check_against",
     "check_plan",
     "default_sla_path",
@@ -102,8 +117,7 @@ __all__ = [
     "load_sla",
     "objectives_for_plan",
     "parse_duration_s",
-    "plan_limit_problems",
-    "plan_scenario",
+    "plan_run",
     "resolve_scenario_path",
     "scenario_operations",
     "scenario_schema",

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Mapping
 from difflib import get_close_matches
 
 from harness.errors import PerfctlError, SpecError
-from harness.plan import RunPlan
-from harness.spec._journeys import BUILTIN_JOURNEYS
+from harness.plan import BUILTIN_JOURNEYS, RunPlan
 from harness.spec._objective import OPERATION_ALL, Objective
 from harness.spec._scenario import Scenario, list_scenario_names, load_scenario
 from harness.spec._sla import Sla

@@ -9,8 +9,7 @@ journey, so the rate is arrivals × E[requests]. Response times are assumed to b
 
 from __future__ import annotations
 
-from harness.plan import JourneyPlan, RunPlan, StagePlan
-from harness.spec._journeys import BUILTIN_JOURNEYS
+from harness.plan import BUILTIN_JOURNEYS, JourneyPlan, RunPlan, StagePlan
 
 ASSUMED_LATENCY_S = 0.05
 """Response time assumed per request in the estimate."""

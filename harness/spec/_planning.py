@@ -1,252 +1,183 @@
-"""Scenario × profile × target → the concrete `RunPlan` the engine executes.
+"""The one way to plan a run: what `perfctl run SOURCE` names, as the `RunPlan` to execute.
 
-A profile scales the scenario's full-scale numbers by explicit factors, recorded in the plan:
-users (closed model), arrival rates (open model) and time (stage durations and warm-up). A
-bound such as `max_users: 40` becomes the factor that brings the scenario's largest stage
-target to 40 (never above 1). Under the closed model the rate factor equals the users factor
-(throughput follows users), under the open model the users factor equals the rate factor.
+- a loaded `Scenario`, a scenario name in scenarios/ or a scenario file: planned under a
+  profile (`_scenario_plan.py`);
+- `my_locustfile.py`: a team's plain locustfile, run Locust-style with -u/-r/-t;
+- `reports/<run-id>/plan.json` (any `.json`): a resolved plan, rerun exactly as it was.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePath
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from harness.errors import SpecError, UsageError
-from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
-from harness.spec._document import display_path
-from harness.spec._journeys import BUILTIN_JOURNEYS
-from harness.spec._limits import plan_limit_problems
-from harness.spec._scenario import Scenario, locate_locustfile, require_profile
-from harness.spec._scenario_models import JourneySpec, ProfileSpec, ScenarioFile, StepSpec
+from harness.errors import UsageError
+from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
+from harness.spec._limits import (
+    MAX_DURATION_S,
+    MAX_SPAWN_RATE_PER_S,
+    MAX_USERS,
+    plan_limit_problems,
+)
+from harness.spec._scenario import FULL_PROFILE, Scenario, load_scenario
+from harness.spec._scenario_plan import plan_scenario
+
+DEFAULT_LOCUST_USERS = 1
+"""Locust's own default for -u."""
+DEFAULT_LOCUST_SPAWN_RATE_PER_S = 1.0
+"""Locust's own default for -r."""
 
 
-def build_plan(
-    scenario: Scenario,
-    profile: str = "full",
-    target: str = "",
-    tags: Mapping[str, str] | None = None,
-) -> RunPlan:
-    """The resolved plan of `scenario` under `profile`; UsageError for an unknown profile."""
-    spec = scenario.spec
-    scale = profile_scale(spec, require_profile(scenario, profile))
-    profile_spec = scenario.profiles.get(profile)
-    catalog_size = (
-        profile_spec.catalog_size
-        if profile_spec is not None and profile_spec.catalog_size is not None
-        else spec.catalog_size
-    )
-    journeys = tuple(_journey(name, journey, scenario) for name, journey in spec.journeys.items())
-    locustfiles = [j.locustfile for j in spec.journeys.values() if j.locustfile is not None]
-    plan = RunPlan(
-        scenario=scenario.name,
-        profile=profile,
-        scale=scale,
-        model=spec.model,
-        stages=_stages(spec, scale),
-        journeys=journeys,
-        warmup_s=round(spec.warmup * scale.time, 3),
-        arrivals=spec.arrivals,
-        max_concurrency=(
-            spec.max_concurrency
-            if spec.model == "closed" or scale.rate == 1.0
-            else max(10, round(spec.max_concurrency * scale.rate))
-        ),
-        request_timeout_s=spec.request_timeout,
-        graceful_stop_s=spec.graceful_stop,
-        locustfile=(str(locate_locustfile(locustfiles[0], scenario.path)) if locustfiles else None),
-        target=strip_secrets(target),
-        catalog_size=catalog_size,
-        tags=dict(tags or {}),
-        uses_sla=spec.sla,
-        scenario_objectives=tuple(objective.to_dict() for objective in scenario.objectives),
-    )
-    # the file's own numbers were bounded when it was read; a profile can still scale them up
-    problems = plan_limit_problems(plan)
-    if problems:
-        raise SpecError(
-            f"{display_path(scenario.path)}: under profile {profile!r}, " + "; ".join(problems)
+@dataclass(frozen=True, slots=True)
+class LocustOptions:
+    """Locust's own words for a plain locustfile run; None means not given."""
+
+    users: int | None = None
+    """-u/--users."""
+    spawn_rate_per_s: float | None = None
+    """-r/--spawn-rate."""
+    run_time_s: float | None = None
+    """-t/--run-time."""
+
+    @property
+    def given(self) -> bool:
+        return any(
+            value is not None for value in (self.users, self.spawn_rate_per_s, self.run_time_s)
         )
-    return plan
 
 
-def profile_scale(spec: ScenarioFile, profile: ProfileSpec | None) -> Scale:
-    """The factors a profile applies to a scenario (all 1 for `full`)."""
-    if profile is None:
-        return Scale()
-    peak_users = max((stage.users or 0 for stage in spec.stages), default=0)
-    peak_rate = max((stage.rate or 0.0 for stage in spec.stages), default=0.0)
-    total_s = sum(stage.duration for stage in spec.stages)
-    users = _factor(profile.users, profile.max_users, peak_users)
-    rate = _factor(profile.rate, profile.max_rate, peak_rate)
-    time = profile.time or (profile.duration / total_s if profile.duration and total_s else 1.0)
-    if spec.model == "closed":
-        rate = users
-    else:
-        users = rate
-    return Scale(users=users, rate=rate, time=time)
-
-
-def _factor(factor: float | None, bound: float | None, peak: float) -> float:
-    if factor is not None:
-        return factor
-    if bound is not None and peak > 0:
-        return min(1.0, bound / peak)
-    return 1.0
-
-
-def _stages(spec: ScenarioFile, scale: Scale) -> tuple[StagePlan, ...]:
-    stages: list[StagePlan] = []
-    start_s = 0.0
-    users_before = 0
-    rate_before = 0.0
-    for index, stage in enumerate(spec.stages):
-        # Round the boundaries, not the lengths, so rounding never accumulates.
-        end_s = round(start_s + stage.duration * scale.time, 3)
-        duration_s = round(end_s - round(start_s, 3), 3)
-        name = stage.name or f"stage-{index + 1}"
-        if spec.model == "closed":
-            users = _scaled_users(stage.users or 0, scale.users)
-            spawn = (
-                stage.spawn_rate * scale.users / scale.time
-                if stage.spawn_rate is not None
-                else None
-            )
-            stages.append(
-                StagePlan(
-                    name=name,
-                    start_s=round(start_s, 3),
-                    duration_s=duration_s,
-                    users_start=users_before,
-                    users_end=users,
-                    spawn_rate_per_s=spawn,
-                )
-            )
-            users_before = users
-        else:
-            rate = (stage.rate or 0.0) * scale.rate
-            stages.append(
-                StagePlan(
-                    name=name,
-                    start_s=round(start_s, 3),
-                    duration_s=duration_s,
-                    rate_start_per_s=rate_before,
-                    rate_end_per_s=rate,
-                )
-            )
-            rate_before = rate
-        start_s += stage.duration * scale.time
-    return tuple(stages)
-
-
-def _scaled_users(users: int, factor: float) -> int:
-    """Scaled users, at least one when the scenario has any (a smoke run is never empty)."""
-    return max(1, round(users * factor)) if users > 0 else 0
-
-
-def _journey(name: str, journey: JourneySpec, scenario: Scenario) -> JourneyPlan:
-    low, high = journey.think_time
-    if journey.steps is not None:
-        steps = tuple(_step(step) for step in journey.steps)
-        operations = tuple(dict.fromkeys(step.operation for step in steps))
-        if len(steps) > 1:
-            operations = (*operations, f"journey.{name}")
-        return JourneyPlan(
-            name=name,
-            weight=journey.weight,
-            kind="flow",
-            think_time_min_s=low,
-            think_time_max_s=high,
-            steps=steps,
-            variables={key: _variable(value) for key, value in journey.variables.items()},
-            operations=operations,
-        )
-    if journey.locustfile is not None:
-        return JourneyPlan(
-            name=name,
-            weight=journey.weight,
-            kind="locustfile",
-            think_time_min_s=low,
-            think_time_max_s=high,
-            operations=tuple(journey.operations or ()),
-        )
-    builtin = BUILTIN_JOURNEYS[journey.builtin or name]
-    return JourneyPlan(
-        name=name,
-        weight=journey.weight,
-        kind="builtin",
-        think_time_min_s=low,
-        think_time_max_s=high,
-        operations=builtin.operations_as(name),
-        builtin=builtin.name,
-    )
-
-
-def _step(step: StepSpec) -> StepPlan:
-    path, _, query_text = step.path.partition("?")
-    query = dict(parse_qsl(query_text, keep_blank_values=True))
-    query.update({key: _text(value) for key, value in step.query.items()})
-    return StepPlan(
-        operation=step.operation,
-        method=step.method,
-        path=path,
-        query=query,
-        headers=dict(step.headers),
-        json_body=step.json_body,
-        extract=dict(step.extract),
-        check=CheckPlan(
-            status=tuple(step.check.status),
-            body_contains=step.check.body_contains,
-            json_path=step.check.json_path,
-            max_latency_ms=(
-                step.check.max_latency * 1000 if step.check.max_latency is not None else None
-            ),
-        ),
-        think_time_min_s=step.think_time[0],
-        think_time_max_s=step.think_time[1],
-    )
-
-
-def _text(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _variable(value: Any) -> Any:
-    """A `{range: [first, last]}` variable becomes the list of its integers."""
-    if isinstance(value, dict):
-        first, last = value["range"]
-        return list(range(first, last + 1))
-    return value
-
-
-def strip_secrets(target: str) -> str:
-    """The target URL without user:password; UsageError when it is not an http(s) URL."""
-    if not target:
-        return ""
-    parts = urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"target must be an http:// or https:// URL, got {target!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise UsageError(f"target has an invalid port: {target!r}") from None
-    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    if port is not None:
-        netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-
-
-def plan_scenario(
-    name_or_path: str | Path,
+def plan_run(
+    source: Scenario | str | Path,
     profile: str | None = None,
     target: str = "",
     tags: Mapping[str, str] | None = None,
+    locust: LocustOptions | None = None,
 ) -> RunPlan:
-    """Load a scenario by name or path and plan it under `profile` (None means `full`)."""
-    from harness.spec._scenario import load_scenario
+    """The plan `source` names (see the module docstring) under `profile` (None: `full`), aimed
+    at `target` (secrets stripped) with `tags`; `locust` holds -u/-r/-t for a locustfile.
+    A UsageError or SpecError before anything starts."""
+    locust = locust or LocustOptions()
+    tags = dict(tags or {})
+    if isinstance(source, Scenario):
+        return _plan_for_scenario(source, profile, target, tags, locust)
+    if str(source).endswith(".py"):
+        return _plan_for_locustfile(str(source), profile, target, tags, locust)
+    if str(source).endswith(".json"):
+        _refuse_locust_options(source, locust)
+        return _plan_from_file(Path(source), profile, target, tags)
+    return _plan_for_scenario(source, profile, target, tags, locust)
 
-    return build_plan(load_scenario(name_or_path), profile or "full", target, tags)
+
+def _refuse_locust_options(source: Scenario | str | Path, locust: LocustOptions) -> None:
+    if locust.given:
+        name = source.name if isinstance(source, Scenario) else str(source)
+        raise UsageError(
+            "-u/--users, -r/--spawn-rate and -t/--run-time apply to a locustfile (*.py) only; "
+            f"{name!r} sets its own stages"
+        )
+
+
+def _plan_for_scenario(
+    source: Scenario | str | Path,
+    profile: str | None,
+    target: str,
+    tags: dict[str, str],
+    locust: LocustOptions,
+) -> RunPlan:
+    _refuse_locust_options(source, locust)
+    scenario = source if isinstance(source, Scenario) else load_scenario(source)
+    return plan_scenario(scenario, profile or FULL_PROFILE, target, tags)
+
+
+def _plan_for_locustfile(
+    source: str, profile: str | None, target: str, tags: dict[str, str], options: LocustOptions
+) -> RunPlan:
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"locustfile {source} does not exist")
+    if profile is not None:
+        raise UsageError("--profile applies to scenarios; a locustfile takes -u, -r and -t")
+    if options.run_time_s is None:
+        raise UsageError(f"a locustfile run needs -t/--run-time (e.g. -t 5m) for {path}")
+    users = DEFAULT_LOCUST_USERS if options.users is None else options.users
+    spawn_rate = (
+        DEFAULT_LOCUST_SPAWN_RATE_PER_S
+        if options.spawn_rate_per_s is None
+        else options.spawn_rate_per_s
+    )
+    if not 1 <= users <= MAX_USERS:
+        raise UsageError(f"-u/--users must be at least 1 and at most {MAX_USERS:,}, got {users:,}")
+    if not 0 < spawn_rate <= MAX_SPAWN_RATE_PER_S:
+        raise UsageError(
+            f"-r/--spawn-rate must be positive and at most {MAX_SPAWN_RATE_PER_S:,.0f} users/s, "
+            f"got {spawn_rate:,.6g}"
+        )
+    if not 0 < options.run_time_s <= MAX_DURATION_S:
+        raise UsageError(
+            f"-t/--run-time must be positive and at most {MAX_DURATION_S:,.0f} s (7 days), "
+            f"got {options.run_time_s:,.6g} s"
+        )
+    return _locustfile_plan(
+        str(path.resolve()), users, spawn_rate, options.run_time_s, target, tags
+    )
+
+
+def _locustfile_plan(
+    path: str,
+    users: int,
+    spawn_rate_per_s: float,
+    run_time_s: float,
+    target: str,
+    tags: dict[str, str],
+) -> RunPlan:
+    """A team's locustfile under perfctl's measurement, Locust-style: `users` started at
+    `spawn_rate_per_s`, held for `run_time_s` (one closed-model stage)."""
+    return RunPlan(
+        scenario=PurePath(path).stem,
+        profile="locustfile",
+        scale=Scale(),
+        model="closed",
+        stages=(
+            StagePlan(
+                name="run",
+                start_s=0.0,
+                duration_s=run_time_s,
+                users_start=users,
+                users_end=users,
+                spawn_rate_per_s=spawn_rate_per_s,
+            ),
+        ),
+        journeys=(
+            JourneyPlan(
+                name="locustfile",
+                weight=1.0,
+                kind="locustfile",
+                think_time_min_s=0.0,
+                think_time_max_s=0.0,
+            ),
+        ),
+        locustfile=path,
+        target=target,
+        tags=tags,
+    )
+
+
+def _plan_from_file(path: Path, profile: str | None, target: str, tags: dict[str, str]) -> RunPlan:
+    if profile is not None:
+        raise UsageError(f"--profile does not apply to a resolved plan ({path})")
+    try:
+        data: Any = json.loads(path.read_text())
+        plan = RunPlan.from_dict(data)
+    except FileNotFoundError:
+        raise UsageError(f"plan file {path} does not exist") from None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise UsageError(f"{path} is not a perfctl plan.json: {error}") from None
+    if not plan.stages or plan.duration_s <= 0:
+        raise UsageError(f"{path}: the plan has no stages to run")
+    problems = plan_limit_problems(plan)
+    if problems:
+        raise UsageError(f"{path}: " + "; ".join(problems))
+    return replace(plan, target=target, tags={**plan.tags, **tags})

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.plan import BUILTIN_JOURNEYS
 from harness.spec._document import PathKey, Problem, read_document
-from harness.spec._journeys import BUILTIN_JOURNEYS
 from harness.spec._locate import scenarios_dir
 from harness.spec._objective import Objective
 from harness.spec._scenario_models import JourneySpec, ProfilesFile, ProfileSpec, ScenarioFile

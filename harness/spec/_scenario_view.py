@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import PerfctlError, SpecError
-from harness.plan import RunPlan, plan_run
+from harness.plan import RunPlan
 from harness.spec._crosscheck import effective_objectives
 from harness.spec._estimate import estimated_rps
+from harness.spec._planning import plan_run
 from harness.spec._scenario import Scenario, list_scenario_names, load_scenario
 from harness.spec._schema import scenario_schema
 from harness.spec._sla import load_sla

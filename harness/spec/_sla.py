@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.spec._document import Document, Problem, read_document
 from harness.spec._locate import find_project_file
 from harness.spec._objective import Objective
-from harness.spec._resolve import ObjectiveResolver, Written
+from harness.spec._objective_builder import ObjectiveBuilder, Written
 from harness.spec._sla_models import (
     ComponentSpec,
     IncidentResponseSpec,
@@ -97,12 +97,12 @@ def load_sla(path: str | Path | None = None) -> Sla:
 
 def expand_sla(spec: SlaFile, document: Document) -> Sla:
     """The SLA's objectives from its tables and list, or a SpecError naming every problem."""
-    resolver = ObjectiveResolver(
+    builder = ObjectiveBuilder(
         document,
         defaults=spec.defaults,
         monitoring_s={key: entry.every for key, entry in spec.monitoring.items()},
     )
-    problems = resolver.problems
+    problems = builder.problems
     written: list[Written] = []
     written += _service_objectives(spec, problems)
     written += _component_objectives(spec, problems)
@@ -113,7 +113,7 @@ def expand_sla(spec: SlaFile, document: Document) -> Sla:
     written += [
         _entry(entry, ("objectives", index), None) for index, entry in enumerate(spec.objectives)
     ]
-    objectives = [obj for obj in (resolver.resolve(item) for item in written) if obj is not None]
+    objectives = [obj for obj in (builder.build(item) for item in written) if obj is not None]
     for name, row in spec.scaling.items():
         if row.min_instances > row.max_instances:
             problems.append(
@@ -139,14 +139,14 @@ def resolve_entries(
     entries: list[ObjectiveEntry], document: Document, path: tuple[str, ...], sla: Sla | None
 ) -> tuple[Objective, ...]:
     """Objectives written in another file (a scenario's thresholds), with the SLA's defaults."""
-    resolver = ObjectiveResolver(document)
+    builder = ObjectiveBuilder(document)
     if sla is not None:
-        resolver.defaults = sla.spec.defaults
-        resolver.monitoring_s = {key: entry.every for key, entry in sla.spec.monitoring.items()}
+        builder.defaults = sla.spec.defaults
+        builder.monitoring_s = {key: entry.every for key, entry in sla.spec.monitoring.items()}
     written = [_entry(entry, (*path, index), None) for index, entry in enumerate(entries)]
-    objectives = [obj for obj in (resolver.resolve(item) for item in written) if obj is not None]
-    if resolver.problems:
-        raise document.error(resolver.problems)
+    objectives = [obj for obj in (builder.build(item) for item in written) if obj is not None]
+    if builder.problems:
+        raise document.error(builder.problems)
     return tuple(objectives)
 
 

@@ -21,6 +21,9 @@ _NUMBER = r"[+-]?(?:\d{1,3}(?:[,_]\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?"
 _LIMIT = re.compile(rf"^\s*(?P<cmp><=|>=|<|>)\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\s\d].*?)?\s*$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _DURATION_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# Locust's -t/--run-time: whole hours, whole minutes, then seconds, in that order; a bare
+# number is seconds; no ms and no days (Locust has neither)
+_LOCUST_RUN_TIME = re.compile(r"(?:\d+h)?(?:\d+m)?(?:\d+(?:\.\d+)?s?)?")
 _RATE = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>/s|/min|/m|/h|rps|rpm)?\s*$")
 _RATE_PER_S = {None: 1.0, "/s": 1.0, "rps": 1.0, "/min": 1 / 60, "/m": 1 / 60, "rpm": 1 / 60}
 _RATE_PER_S["/h"] = 1 / 3600
@@ -47,8 +50,17 @@ def _number(text: str, factor: float = 1.0) -> float:
     return float(exact)
 
 
-def parse_duration_s(value: object) -> float:
-    """Seconds from `30s`, `5m`, `1h30m`, `250ms`, `2d`, or a bare number of seconds."""
+def parse_duration_s(value: object, *, locust: bool = False) -> float:
+    """Seconds from `30s`, `5m`, `1h30m`, `250ms`, `2d`, or a bare number of seconds.
+
+    `locust=True` reads Locust's -t/--run-time words instead: `30`, `30s`, `5m`, `1h30m15s`
+    (see `_LOCUST_RUN_TIME`), with Locust's example in the message.
+    """
+    if locust:
+        text = str(value).strip().lower()
+        if not text or not _LOCUST_RUN_TIME.fullmatch(text):
+            raise ValueError(f"expected a duration such as 30s, 5m or 1h30m, got {value!r}")
+        value = text if text.endswith(("h", "m", "s")) else f"{text}s"
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '30s', '5m' or '2h', got {value!r}")
     if isinstance(value, int | float):

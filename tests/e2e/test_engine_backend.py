@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.engine._journeys import BUILTIN_JOURNEYS, BUILTIN_OPERATIONS
-from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
+from harness.plan import BUILTIN_JOURNEYS, JourneyPlan, RunPlan, Scale, StagePlan
 from tests.e2e.conftest import EngineRun, set_faults
 
 pytestmark = pytest.mark.slow
@@ -30,7 +29,7 @@ def test_every_builtin_journey_runs_clean_against_the_backend(
         ),
     )
     timeline = start_engine(plan, backend_url).wait(timeout_s=40)
-    expected = {op for ops in BUILTIN_OPERATIONS.values() for op in ops}
+    expected = {op for journey in BUILTIN_JOURNEYS.values() for op in journey.operations}
     assert set(timeline.operations()) == expected
     for op in expected:
         counts = timeline.counts(op)

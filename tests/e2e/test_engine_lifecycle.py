@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from harness.plan import (
-    CheckPlan,
     JourneyPlan,
+    ResponseCheckPlan,
     RunPlan,
     Scale,
     StagePlan,
     StepPlan,
-    plan_locustfile,
 )
+from harness.spec import LocustOptions, plan_run
 from harness.timeline import read_engine_summary, read_events, read_load
 from tests.e2e.conftest import EngineRun
 
@@ -49,13 +49,13 @@ FLOWS = (
                 method="GET",
                 path="/items",
                 extract={"item": "items.0.id"},
-                check=CheckPlan(json_path="items.0.id"),
+                check=ResponseCheckPlan(json_path="items.0.id"),
             ),
             StepPlan(
                 operation="item_detail",
                 method="GET",
                 path="/items/{item}",
-                check=CheckPlan(json_path="name", body_contains="kettle"),
+                check=ResponseCheckPlan(json_path="name", body_contains="kettle"),
             ),
         ),
     ),
@@ -71,7 +71,7 @@ FLOWS = (
                 operation="item_missing",
                 method="GET",
                 path="/items/{item}",
-                check=CheckPlan(status=(404,)),
+                check=ResponseCheckPlan(status=(404,)),
             ),
         ),
     ),
@@ -86,7 +86,7 @@ FLOWS = (
                 operation="item_teapot",
                 method="GET",
                 path="/items",
-                check=CheckPlan(body_contains="teapot"),
+                check=ResponseCheckPlan(body_contains="teapot"),
             ),
         ),
     ),
@@ -145,7 +145,11 @@ def test_a_team_locustfile_runs_under_perfctl_measurement(
     target_url: str,
 ) -> None:
     locustfile = Path(__file__).resolve().parent / "_team_locustfile.py"
-    plan = plan_locustfile(str(locustfile), 3, 3.0, 4.0, "http://127.0.0.1")
+    plan = plan_run(
+        str(locustfile),
+        target="http://127.0.0.1",
+        locust=LocustOptions(users=3, spawn_rate_per_s=3.0, run_time_s=4.0),
+    )
     run = start_engine(plan, target_url)
     timeline = run.wait(timeout_s=30)
     assert set(timeline.operations()) == {"team_items", "team_missing"}

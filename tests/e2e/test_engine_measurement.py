@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.plan import CheckPlan, JourneyPlan, RunPlan, Scale, StagePlan, StepPlan
+from harness.plan import JourneyPlan, ResponseCheckPlan, RunPlan, Scale, StagePlan, StepPlan
 from harness.timeline import read_engine_summary, read_events, read_load
 from tests.e2e.conftest import EngineRun, fetch_json
 
@@ -22,7 +22,9 @@ def _flow(name: str, path: str, weight: float = 1.0, **check: object) -> Journey
         kind="flow",
         think_time_min_s=0.0,
         think_time_max_s=0.0,
-        steps=(StepPlan(operation=name, method="GET", path=path, check=CheckPlan(**check)),),  # type: ignore[arg-type]
+        steps=(
+            StepPlan(operation=name, method="GET", path=path, check=ResponseCheckPlan(**check)),
+        ),  # type: ignore[arg-type]
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.spec import plan_scenario
+from harness.spec import plan_run
 from tests.harness._synthetic_run import SyntheticRun, simple_plan
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
@@ -106,7 +106,7 @@ def test_compare_exits_1_on_a_regression_and_0_without(tmp_path: Path) -> None:
 
 def test_a_misspelt_operation_is_a_spec_error_not_a_pass(tmp_path: Path) -> None:
     """Issue 10: an SLA that `run` and `sla lint` reject passed `evaluate --strict`."""
-    run = SyntheticRun(tmp_path / "smoke", plan_scenario("smoke", "smoke"))
+    run = SyntheticRun(tmp_path / "smoke", plan_run("smoke", "smoke"))
     run_dir = run.steady("product_search", range(4, 20), 10, 50.0).finish()
     sla = tmp_path / "typo.yaml"
     sla.write_text(

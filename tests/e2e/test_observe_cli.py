@@ -16,8 +16,8 @@ import pytest
 
 from harness.observe._local_prometheus import PROMETHEUS_BINARY
 from harness.plan import StagePlan
-from harness.run._plan_source import PlanRequest, resolve_plan
 from harness.run._target import find_free_port
+from harness.spec import plan_run
 from tests.harness.observe._support import scraped_once, wait_for
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
@@ -77,7 +77,7 @@ def test_serve_prometheus_run_evaluate(
     wait_for(f"{prometheus}/-/ready", deadline_s=30)
     scraped_once(prometheus)
     # the smoke scenario, cut to 6 s so the test stays short
-    plan = resolve_plan(PlanRequest(scenario="smoke", profile="smoke"))
+    plan = plan_run("smoke", profile="smoke")
     stage = StagePlan("steady", 0.0, 6.0, users_start=5, users_end=5, spawn_rate_per_s=50.0)
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(replace(plan, stages=(stage,), warmup_s=1.0).to_dict()))

@@ -7,10 +7,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
-from harness.plan import JourneyPlan, RunPlan, plan_locustfile
+from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
 from harness.run._target import find_free_port, wait_for_target
 
 HERE = Path(__file__).resolve().parent
@@ -56,10 +55,25 @@ def tiny_target() -> Iterator[str]:
 
 def tiny_plan(users: int = 2, run_time_s: float = 4.0) -> RunPlan:
     """One closed-model stage of `users` for `run_time_s` (the stand-in engine's users)."""
-    plan = plan_locustfile("tiny.py", users, 50.0, run_time_s, "", {})
+    stage = StagePlan(
+        name="run",
+        start_s=0.0,
+        duration_s=run_time_s,
+        users_start=users,
+        users_end=users,
+        spawn_rate_per_s=50.0,
+    )
     journey = JourneyPlan(name="root", weight=1.0, kind="flow", operations=("root",))
-    # judged on no SLA: these plans test the runner, not the seed's objectives
-    return replace(plan, locustfile=None, journeys=(journey,), uses_sla=False)
+    return RunPlan(
+        scenario="tiny",
+        profile="locustfile",
+        scale=Scale(),
+        model="closed",
+        stages=(stage,),
+        journeys=(journey,),
+        # judged on no SLA: these plans test the runner, not the seed's objectives
+        uses_sla=False,
+    )
 
 
 def write_plan(path: Path, plan: RunPlan) -> Path:

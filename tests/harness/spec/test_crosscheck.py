@@ -17,7 +17,7 @@ from harness.spec import (
     load_scenario,
     load_sla,
     objectives_for_plan,
-    plan_scenario,
+    plan_run,
     scenario_operations,
 )
 from harness.spec._crosscheck import check_plan, stage_names, unknown_scopes, unmatched_scopes
@@ -135,7 +135,7 @@ def test_a_stage_only_some_scenarios_have_is_no_error(tmp_path: Path) -> None:
     sla["services"]["product_search"]["latency"]["p95"] = {"limit": "< 500 ms", "scope": "spike"}
     sla_path, _ = _files(tmp_path, sla, valid_scenario())
     assert run_main("sla", "lint", str(sla_path), "--scenario", "smoke").code == 0
-    ids = {o.id for o in check_plan(load_sla(sla_path), plan_scenario("smoke", "smoke"))}
+    ids = {o.id for o in check_plan(load_sla(sla_path), plan_run("smoke", "smoke"))}
     assert "product_search.latency.p95" in ids
 
 
@@ -152,7 +152,7 @@ def test_a_scope_outside_the_scenarios_the_objective_applies_to_is_an_error(
         outcome.stderr
     )
     with pytest.raises(SpecError, match="scope 'spike' is no stage"):
-        check_plan(load_sla(sla_path), plan_scenario("peak", "smoke"))
+        check_plan(load_sla(sla_path), plan_run("peak", "smoke"))
 
 
 def test_a_run_refuses_a_scope_no_scenario_has_before_any_load(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_a_run_refuses_a_scope_no_scenario_has_before_any_load(tmp_path: Path) -
     sla["objectives"][0]["scope"] = "paek"
     sla_path, _ = _files(tmp_path, sla, valid_scenario())
     with pytest.raises(SpecError) as caught:
-        check_plan(load_sla(sla_path), plan_scenario("smoke", "smoke"))
+        check_plan(load_sla(sla_path), plan_run("smoke", "smoke"))
     assert caught.value.exit_code == 2
     assert "product_search.latency.p99@paek: scope 'paek'" in caught.value.message
     assert "closest: 'peak'" in caught.value.message
@@ -200,10 +200,10 @@ def test_a_misspelt_operation_names_the_closest_one(tmp_path: Path) -> None:
 
 def test_a_plan_carries_the_scenarios_own_thresholds_through_json() -> None:
     sla = load_sla(REPO / "sla.yaml")
-    k6 = plan_scenario("k6-seed", "ci")
+    k6 = plan_run("k6-seed", "ci")
     again = RunPlan.from_dict(json.loads(json.dumps(k6.to_dict())))
     objectives = objectives_for_plan(sla, again)
     assert [o.id for o in objectives] == ["http_req_duration", "http_req_failed", "checks"]
     assert objectives == load_scenario("k6-seed").objectives
-    normal = objectives_for_plan(sla, plan_scenario("normal"))
+    normal = objectives_for_plan(sla, plan_run("normal"))
     assert {o.id for o in normal} == {o.id for o in sla.objectives if o.applies_to("normal")}

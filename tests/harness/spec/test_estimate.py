@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.plan import plan_run
-from harness.spec import load_scenario, plan_scenario
+from harness.spec import load_scenario, plan_run
 from harness.spec._estimate import ASSUMED_LATENCY_S, estimated_rps
 
 
 def test_open_model_offers_arrivals_times_requests_per_journey() -> None:
-    plan = plan_scenario("stress")
+    plan = plan_run("stress")
     weights = {j.name: j.weight for j in plan.journeys}
     requests = {"browse": 4, "search": 3, "add_to_cart": 2, "checkout": 3}
     mean = sum(w * requests.get(name, 1) for name, w in weights.items()) / sum(weights.values())

@@ -11,28 +11,37 @@ from harness.spec import Objective
 def test_public_names_are_pinned() -> None:
     assert sorted(harness.spec.__all__) == sorted(
         [
-            "BUILTIN_JOURNEYS",
             "FULL_PROFILE",
             "OPERATION_ALL",
-            "BuiltinJourney",
             "Component",
             "Limit",
+            "LocustOptions",
             "Objective",
             "RelativeLimit",
             "Scenario",
             "Sla",
             "check_against",
+            "check_plan",
             "default_sla_path",
             "effective_objectives",
+            "estimated_rps",
+            "lint_scenarios",
+            "lint_sla",
             "list_scenario_names",
+            "list_scenarios",
             "load_scenario",
             "load_sla",
             "objectives_for_plan",
-            "plan_scenario",
+            "parse_duration_s",
+            "plan_run",
             "resolve_scenario_path",
             "scenario_operations",
             "scenario_schema",
+            "scenario_schema_json",
+            "show_scenario",
+            "show_sla",
             "sla_schema",
+            "sla_schema_json",
         ]
     )
     for name in harness.spec.__all__:
@@ -63,18 +72,3 @@ def test_objective_fields_are_the_verdicts_contract() -> None:
         "source",
         "scope_written",
     ]
-
-
-def test_builtin_journeys_report_the_operations_of_the_contract() -> None:
-    operations = {name: j.operations for name, j in harness.spec.BUILTIN_JOURNEYS.items()}
-    assert operations == {
-        "browse": ("category_list", "product_detail", "journey.browse"),
-        "search": ("product_search", "product_detail", "journey.search"),
-        "add_to_cart": ("product_search", "cart_add", "journey.add_to_cart"),
-        "checkout": ("product_search", "cart_add", "order_processing", "journey.checkout"),
-        "recommendations": ("recommendations",),
-        "support": ("customer_support",),
-        "inventory": ("inventory_check",),
-        "pricing": ("price_lookup",),
-        "payment": ("payment_processing",),
-    }

@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from harness.errors import SpecError, UsageError
-from harness.run._plan_source import PlanRequest, resolve_plan
-from harness.spec import list_scenario_names, load_scenario, plan_scenario
+from harness.spec import list_scenario_names, load_scenario, plan_run
 from harness.spec._limits import MAX_USERS, plan_limit_problems
 from tests.harness.spec._support import valid_scenario
 
@@ -32,7 +31,7 @@ def _open_scenario() -> dict[str, Any]:
 
 def _spec_error(path: Path) -> str:
     with pytest.raises(SpecError) as caught:
-        plan_scenario(path)
+        plan_run(path)
     return caught.value.message.replace(str(path), "huge.yaml")
 
 
@@ -107,18 +106,18 @@ def test_a_profile_that_scales_past_a_bound_names_the_file_profile_and_bound(
 
 def _spec_error_for(path: Path, profile: str) -> str:
     with pytest.raises(SpecError) as caught:
-        plan_scenario(path, profile)
+        plan_run(path, profile)
     return caught.value.message.replace(str(path), "huge.yaml")
 
 
 def test_a_saved_plan_above_a_bound_is_a_usage_error_naming_the_file(tmp_path: Path) -> None:
-    plan = plan_scenario(_write(tmp_path, valid_scenario()))
+    plan = plan_run(_write(tmp_path, valid_scenario()))
     data = plan.to_dict()
     data["stages"][1]["users_end"] = 10_000_000_000
     saved = tmp_path / "plan.json"
     saved.write_text(json.dumps(data))
     with pytest.raises(UsageError) as caught:
-        resolve_plan(PlanRequest(str(saved)))
+        plan_run(str(saved))
     assert caught.value.message == (
         f"{saved}: stage 'steady' has 10,000,000,000 users; a plan has at most 1,000,000"
     )
@@ -128,12 +127,12 @@ def test_a_saved_plan_above_a_bound_is_a_usage_error_naming_the_file(tmp_path: P
 def test_every_shipped_scenario_and_profile_is_within_the_bounds(name: str) -> None:
     scenario = load_scenario(name)
     for profile in scenario.profile_names:
-        assert plan_limit_problems(plan_scenario(name, profile)) == []
+        assert plan_limit_problems(plan_run(name, profile)) == []
 
 
 def test_the_bound_itself_is_allowed(tmp_path: Path) -> None:
     data = valid_scenario()
     data["stages"][1]["users"] = MAX_USERS
-    plan = plan_scenario(_write(tmp_path, data))
+    plan = plan_run(_write(tmp_path, data))
     assert plan.stages[1].users_end == MAX_USERS
     assert plan_limit_problems(plan) == []

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from harness.errors import SpecError, UsageError
-from harness.plan import RunPlan, plan_run
+from harness.plan import RunPlan
 from harness.spec import (
     list_scenario_names,
     load_scenario,
-    plan_scenario,
+    plan_run,
     resolve_scenario_path,
 )
 from tests.harness.spec._support import valid_scenario
@@ -67,23 +67,23 @@ def _steady(plan: RunPlan, stage: str) -> tuple[float, int | None, float | None]
 
 
 def test_full_profiles_are_the_seed_numbers_unchanged() -> None:
-    normal = plan_scenario("normal")
+    normal = plan_run("normal")
     assert normal.scale.users == normal.scale.rate == normal.scale.time == 1.0
     assert _steady(normal, "steady") == (1800.0, 1000, None)
     assert normal.warmup_s == 120.0
-    assert _steady(plan_scenario("peak"), "peak") == (900.0, 5000, None)
-    spike = plan_scenario("spike")
+    assert _steady(plan_run("peak"), "peak") == (900.0, 5000, None)
+    spike = plan_run("spike")
     assert spike.duration_s == 300.0
     assert [s.users_end for s in spike.stages] == [10000, 10000, 0]
     assert spike.stages[0].users_start == 0
-    endurance = plan_scenario("endurance")
+    endurance = plan_run("endurance")
     assert _steady(endurance, "soak")[1] == 1000
     assert endurance.duration_s >= 3 * 3600
-    stress = plan_scenario("stress")
+    stress = plan_run("stress")
     assert stress.model == "open"
     rates = [s.rate_end_per_s or 0.0 for s in stress.stages]
     assert rates == sorted(rates)
-    assert plan_scenario("volume").catalog_size == 500000
+    assert plan_run("volume").catalog_size == 500000
 
 
 def test_k6_seed_reproduces_the_script() -> None:
@@ -129,27 +129,25 @@ def test_k6_seed_reproduces_the_script() -> None:
 
 
 def test_profile_scale_is_recorded_and_explicit() -> None:
-    plan = plan_scenario("normal", "demo")
+    plan = plan_run("normal", "demo")
     assert plan.scale.users == pytest.approx(0.04)
     assert plan.scale.rate == plan.scale.users
     assert plan.scale.time == pytest.approx(60 / 1920)
     assert plan.scale.load("closed") == pytest.approx(0.04)
     assert [s.users_end for s in plan.stages] == [40, 40]
-    stress = plan_scenario("stress", "ci")
+    stress = plan_run("stress", "ci")
     assert stress.scale.rate == pytest.approx(20 / 75000)
     assert stress.stages[-1].rate_end_per_s == pytest.approx(20)
 
 
 def test_plan_round_trips_through_json() -> None:
-    plan = plan_scenario(
-        "k6-seed", "ci", target="http://user:secret@127.0.0.1:8000/", tags={"a": "b"}
-    )
+    plan = plan_run("k6-seed", "ci", target="http://user:secret@127.0.0.1:8000/", tags={"a": "b"})
     assert plan.target == "http://127.0.0.1:8000/"
     assert RunPlan.from_dict(plan.to_dict()) == plan
 
 
 def test_builtin_journeys_copy_their_operations() -> None:
-    plan = plan_scenario("normal")
+    plan = plan_run("normal")
     checkout = next(j for j in plan.journeys if j.name == "checkout")
     assert checkout.builtin == "checkout"
     assert checkout.operations == (
@@ -178,11 +176,11 @@ def test_unknown_names_are_usage_errors() -> None:
         UsageError,
         match=r"^unknown profile 'huge' for scenario 'normal'; profiles: full, ci, demo, smoke$",
     ):
-        plan_scenario("normal", "huge")
+        plan_run("normal", "huge")
     with pytest.raises(
         UsageError, match=r"^target must be an http:// or https:// URL, got 'ftp://x'$"
     ):
-        plan_scenario("normal", target="ftp://x")
+        plan_run("normal", target="ftp://x")
 
 
 def test_flow_variables_ranges_and_query_strings_resolve(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.spec import plan_scenario
+from harness.spec import plan_run
 from harness.spec._sla import Sla, load_sla
 from harness.verdict._coverage import OutOfScope, measure_coverage, out_of_scope
 from harness.verdict._evaluate import evaluate, read_judged_run
@@ -125,7 +125,7 @@ def test_coverage_is_in_every_output(tmp_path: Path) -> None:
 
 def test_the_ci_plan_puts_out_of_reach_figures_out_of_scope_and_keeps_the_rest() -> None:
     sla = load_sla(None)
-    plan = plan_scenario("normal", "ci")
+    plan = plan_run("normal", "ci")
 
     def reason(objective_id: str) -> OutOfScope | None:
         objective = sla.objective(objective_id)
@@ -144,7 +144,7 @@ def test_the_ci_plan_puts_out_of_reach_figures_out_of_scope_and_keeps_the_rest()
 
 def test_a_throughput_the_plan_does_offer_stays_in_scope() -> None:
     sla = load_sla(None)
-    plan = plan_scenario("normal", "ci")
+    plan = plan_run("normal", "ci")
     objective = sla.objective("product_search.throughput")
     assert out_of_scope(objective, plan, limit_value=1.0) is None
 

@@ -309,9 +309,9 @@ def test_latency_drift_found_when_it_grows_and_not_when_steady(tmp_path: Path) -
 def test_a_scenario_that_opts_out_of_the_sla_is_judged_on_its_own_thresholds(
     tmp_path: Path,
 ) -> None:
-    from harness.spec import plan_scenario
+    from harness.spec import plan_run
 
-    plan = plan_scenario("k6-seed", "smoke")
+    plan = plan_run("k6-seed", "smoke")
     run = SyntheticRun(tmp_path / "run", plan)
     for offset in range(int(plan.duration_s)):
         run.add("product_search", offset, [120.0] * 5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.spec import plan_scenario
+from harness.spec import plan_run
 from harness.spec._sla import Sla, load_sla
 from harness.verdict._evaluate import evaluate, read_judged_run
 from harness.verdict._model import Verdict
@@ -95,7 +95,7 @@ K6_SLA = '  - {operation: "*", metric: latency, statistic: p95, limit: "< 1 s"}\
 
 def _k6_run(tmp_path: Path, outcome: str, per_second: int, name: str = "k6") -> Path:
     """The k6-seed scenario with `per_second` requests of each operation having `outcome`."""
-    plan = plan_scenario("k6-seed", "smoke")
+    plan = plan_run("k6-seed", "smoke")
     run = SyntheticRun(tmp_path / name, plan)
     for offset in range(int(plan.duration_s)):
         for operation in ("product_search", "recommendations"):

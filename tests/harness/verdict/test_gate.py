@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.spec import plan_scenario
+from harness.spec import plan_run
 from tests.harness._synthetic_run import SyntheticRun
 from tests.harness.spec._support import run_main
 
@@ -17,7 +17,7 @@ objectives:
 
 
 def _smoke_run(tmp_path: Path) -> Path:
-    run = SyntheticRun(tmp_path / "run", plan_scenario("smoke", "smoke"))
+    run = SyntheticRun(tmp_path / "run", plan_run("smoke", "smoke"))
     return run.steady("product_search", range(4, 20), 10, 50.0).finish()
 
 

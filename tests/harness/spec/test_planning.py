@@ -1,3 +1,6 @@
+"""What a run names becomes its plan: a team's locustfile with -u/-r/-t, a saved plan.json
+(scenarios under a profile: test_scenario.py)."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.plan import RunPlan, parse_run_time_s
-from harness.run._plan_source import LocustOptions, PlanRequest, resolve_plan
+from harness.plan import RunPlan
+from harness.spec import LocustOptions, parse_duration_s, plan_run
 
 
 @pytest.mark.parametrize(
@@ -22,13 +25,13 @@ from harness.run._plan_source import LocustOptions, PlanRequest, resolve_plan
     ],
 )
 def test_run_time_reads_locusts_words(text: str, seconds: float) -> None:
-    assert parse_run_time_s(text) == seconds
+    assert parse_duration_s(text, locust=True) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "5 minutes", "m5", "1d", "-3s", "s"])
 def test_a_bad_run_time_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
-        parse_run_time_s(text)
+        parse_duration_s(text, locust=True)
 
 
 @pytest.fixture
@@ -39,13 +42,11 @@ def locustfile(tmp_path: Path) -> Path:
 
 
 def test_a_locustfile_becomes_one_closed_stage(locustfile: Path) -> None:
-    plan = resolve_plan(
-        PlanRequest(
-            scenario=str(locustfile),
-            target="http://h",
-            tags={"team": "shop"},
-            locust=LocustOptions(users=200, spawn_rate_per_s=20.0, run_time_s=300.0),
-        )
+    plan = plan_run(
+        str(locustfile),
+        target="http://h",
+        tags={"team": "shop"},
+        locust=LocustOptions(users=200, spawn_rate_per_s=20.0, run_time_s=300.0),
     )
     assert plan.model == "closed"
     assert plan.duration_s == 300.0
@@ -60,7 +61,7 @@ def test_a_locustfile_becomes_one_closed_stage(locustfile: Path) -> None:
 
 
 def test_a_locustfile_uses_locusts_defaults_for_users_and_spawn_rate(locustfile: Path) -> None:
-    plan = resolve_plan(PlanRequest(str(locustfile), locust=LocustOptions(run_time_s=10.0)))
+    plan = plan_run(str(locustfile), locust=LocustOptions(run_time_s=10.0))
     assert (plan.stages[0].users_end, plan.stages[0].spawn_rate_per_s) == (1, 1.0)
 
 
@@ -81,21 +82,19 @@ def test_bad_locustfile_options_are_usage_errors(
     locustfile: Path, options: LocustOptions, profile: str | None, message: str
 ) -> None:
     with pytest.raises(UsageError, match=message):
-        resolve_plan(PlanRequest(str(locustfile), profile=profile, locust=options))
+        plan_run(str(locustfile), profile=profile, locust=options)
 
 
 def test_a_missing_locustfile_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
-        resolve_plan(PlanRequest(str(tmp_path / "nope.py"), locust=LocustOptions(run_time_s=5)))
+        plan_run(str(tmp_path / "nope.py"), locust=LocustOptions(run_time_s=5))
 
 
 def test_a_saved_plan_reruns_with_the_new_target_and_tags(locustfile: Path, tmp_path: Path) -> None:
-    original = resolve_plan(
-        PlanRequest(str(locustfile), tags={"a": "1"}, locust=LocustOptions(run_time_s=5.0))
-    )
+    original = plan_run(str(locustfile), tags={"a": "1"}, locust=LocustOptions(run_time_s=5.0))
     saved = tmp_path / "plan.json"
     saved.write_text(json.dumps(original.to_dict()))
-    plan = resolve_plan(PlanRequest(str(saved), target="http://new", tags={"b": "2"}))
+    plan = plan_run(str(saved), target="http://new", tags={"b": "2"})
     assert plan.stages == original.stages
     assert plan.target == "http://new"
     assert plan.tags == {"a": "1", "b": "2"}
@@ -103,7 +102,7 @@ def test_a_saved_plan_reruns_with_the_new_target_and_tags(locustfile: Path, tmp_
 
 def test_locust_options_do_not_apply_to_a_saved_plan(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="apply to a locustfile"):
-        resolve_plan(PlanRequest(str(tmp_path / "plan.json"), locust=LocustOptions(users=3)))
+        plan_run(str(tmp_path / "plan.json"), locust=LocustOptions(users=3))
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"scenario": "x"}'])
@@ -111,4 +110,4 @@ def test_a_broken_plan_file_is_a_usage_error(tmp_path: Path, content: str) -> No
     path = tmp_path / "plan.json"
     path.write_text(content)
     with pytest.raises(UsageError, match=r"not a perfctl plan\.json"):
-        resolve_plan(PlanRequest(str(path)))
+        plan_run(str(path))

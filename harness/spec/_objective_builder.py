@@ -1,4 +1,5 @@
-"""Turns written objective options into resolved `Objective`s, collecting every problem."""
+"""Builds `Objective`s from written objective options (an SLA table cell or an objective
+entry), checked against the SLA's defaults and monitoring windows, collecting every problem."""
 
 from __future__ import annotations
 
@@ -70,8 +71,8 @@ class Written:
 
 
 @dataclass
-class ObjectiveResolver:
-    """Resolves objectives of one document against the SLA's defaults and monitoring windows."""
+class ObjectiveBuilder:
+    """Builds the objectives of one document against the SLA's defaults and monitoring windows."""
 
     document: Document
     defaults: DefaultsSpec = field(default_factory=DefaultsSpec)
@@ -79,7 +80,7 @@ class ObjectiveResolver:
     problems: list[Problem] = field(default_factory=list)
     _ids: dict[str, PathKey] = field(default_factory=dict)
 
-    def resolve(self, written: Written) -> Objective | None:
+    def build(self, written: Written) -> Objective | None:
         """The resolved objective, or None after recording why it cannot be resolved."""
         before = len(self.problems)
         options = written.options
