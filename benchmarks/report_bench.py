@@ -30,7 +30,7 @@ from harness.timeline import (
     WindowRecord,
     read_engine_summary,
 )
-from harness.verdict._measurements import Measurements
+from harness.verdict import Measurements
 
 START_T = 1_800_000_000
 OPERATIONS = (

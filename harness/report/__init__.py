@@ -1,7 +1,15 @@
 """HTML reports of runs: `RUN_DIR/index.html` per run and `reports/index.html` across runs.
 
 Pages are jinja2 templates (autoescape on) with plotly figures; plotly.js is one shared copy
-from the installed plotly package in the reports directory, so every page works offline.
+from the installed plotly package in the reports directory, so every page works offline. The
+report evaluates nothing: it shows the verdict, the timeline and the server series the run
+directory holds, and knows no target (its business view is whatever metrics the target's
+server series carry beyond the server's resources).
+
+Public names::
+
+    render_run_report   write a run's page (and report.json), refresh the runs index beside it
+    serve_reports       `perfctl reports serve`: serve a reports directory until Ctrl-C
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ def journey_figure(journeys: dict[str, OperationTotals]) -> Figure | None:
 
 
 def funnel_figure(steps: list[tuple[str, int]]) -> Figure | None:
-    """Sessions reaching each step of the shopping funnel."""
+    """Sessions reaching each operation of the journeys, most reached first."""
     if not steps or not any(count for _, count in steps):
         return None
     data = [
@@ -120,7 +120,9 @@ def funnel_figure(steps: list[tuple[str, int]]) -> Figure | None:
             "marker": {"color": [colour(i) for i in range(len(steps))]},
         }
     ]
-    layout = base_layout("Shopping funnel (sessions)", "", x_title="sessions")
+    layout = base_layout(
+        "Journey funnel (sessions reaching each operation)", "", x_title="sessions"
+    )
     layout["hovermode"] = "closest"
     layout["margin"]["l"] = 110
     return finish(data, layout)

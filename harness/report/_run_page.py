@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.report._business_section import business_cards, business_figure
 from harness.report._data import RunData, read_run_data
 from harness.report._distribution_figures import funnel_figure, journey_figure, spectrum_figure
 from harness.report._figures import (
@@ -37,7 +38,7 @@ from harness.report._sections import (
     worker_events,
 )
 from harness.report._series import ALL_REQUESTS, PERCENTILES, RunSeries, build_series
-from harness.report._server_section import business_figure, business_totals, server_figure
+from harness.report._server_section import server_figure
 from harness.timeline import JOURNEY_PREFIX
 
 PAGE_FILE = "index.html"
@@ -95,9 +96,8 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         for op, total in series.totals.items()
         if op != ALL_REQUESTS and not op.startswith(JOURNEY_PREFIX)
     }
-    business = business_totals(data.server)
+    business = business_cards(data.server)
     status, label = verdict_label(data)
-    orders = series.totals.get("order_processing")
     return {
         "version": __version__,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -134,7 +134,6 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "funnel_figure": figures(funnel_figure(funnel(data, series))),
         "business": business,
         "business_figure": figures(business_figure(data.server, series)) if business else None,
-        "checkout_attempts": orders.counts.total if orders else 0,
         "server_figure": figures(server_figure(data.server, series)) if data.server else None,
         "server_info": data.server_info,
         "capacity": capacity_blocks(data.capacity),

@@ -21,14 +21,6 @@ from harness.verdict import (
 
 TOP_ERRORS = 20
 
-FUNNEL_STEPS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("browsed", frozenset({"category_list", "product_detail", "product_search"})),
-    ("searched", frozenset({"product_search"})),
-    ("added to cart", frozenset({"cart_add"})),
-    ("checked out", frozenset({"order_processing"})),
-)
-"""A funnel step and the operations whose presence in a journey means its sessions reach it."""
-
 
 @dataclass(frozen=True, slots=True)
 class CheckRow:
@@ -220,11 +212,12 @@ def operation_rows(totals: dict[str, OperationTotals], journeys: bool) -> list[O
 
 
 def funnel(data: RunData, series: RunSeries) -> list[tuple[str, int]]:
-    """Sessions reaching each shopping step; [] when the journeys tell nothing about it.
+    """Sessions reaching each operation, most reached first; [] when the journeys tell nothing.
 
-    A session is one iteration of a journey (a `journey.<name>` timing). Its journey reaches
-    a step when it issues one of the step's operations: browse, search, add_to_cart and
-    checkout all browse; search, add_to_cart and checkout search; and so on.
+    A session is one iteration of a journey (a `journey.<name>` timing). It reaches every
+    operation its journey issues, so an operation's sessions are those of every journey that
+    issues it. Ties keep the order the plan's journeys issue them in, so a funnel follows the
+    journeys' own flow (the plan, not the report, knows what the operations mean).
     """
     sessions = {
         journey.name: series.totals[f"{JOURNEY_PREFIX}{journey.name}"].counts.total
@@ -233,15 +226,13 @@ def funnel(data: RunData, series: RunSeries) -> list[tuple[str, int]]:
     }
     if not sessions:
         return []
-    steps = []
-    for name, operations in FUNNEL_STEPS:
-        reached = 0
-        for journey in data.plan.journeys:
-            issued = set(journey.operations) | {step.operation for step in journey.steps}
-            if issued & operations:
-                reached += sessions.get(journey.name, 0)
-        steps.append((name, reached))
-    return steps if steps[0][1] else []
+    reached: dict[str, int] = {}
+    for journey in data.plan.journeys:
+        issued = [step.operation for step in journey.steps] + list(journey.operations)
+        for operation in dict.fromkeys(issued):
+            reached[operation] = reached.get(operation, 0) + sessions.get(journey.name, 0)
+    steps = sorted(reached.items(), key=lambda step: -step[1])  # stable: ties keep plan order
+    return steps if steps and steps[0][1] else []
 
 
 def worker_events(data: RunData) -> list[tuple[float, str, str]]:

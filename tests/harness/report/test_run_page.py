@@ -13,7 +13,7 @@ from harness.errors import RunDirError
 from harness.report import render_run_report
 from harness.report._run_page import write_run_page
 from harness.verdict._outputs import read_verdict
-from tests.harness._synthetic_run import SyntheticRun, simple_plan
+from tests.harness._synthetic_run import START_T, SyntheticRun, simple_plan
 from tests.harness.report._support import (
     ERROR_MESSAGE,
     EVIL,
@@ -111,8 +111,8 @@ def test_every_figure_is_present_with_data(rich: Path) -> None:
         "Failed requests by kind",
         "Latency at every percentile, per operation",
         "Whole-journey duration",
-        "Shopping funnel (sessions)",
-        "Business view (reference backend)",
+        "Journey funnel (sessions reaching each operation)",
+        "Business view: metrics of the target",
         "Server metrics, aligned with client latency",
         "Load generator CPU",
     ]
@@ -189,10 +189,20 @@ def test_errors_by_kind_and_top_messages(rich: Path) -> None:
 
 
 def test_funnel_is_derived_from_journey_sessions(rich: Path) -> None:
-    funnel = _figures(_page(rich / "index.html"))["Shopping funnel (sessions)"]["data"][0]
-    # judged span 5 s..60 s: browse 4/s, search 2/s, checkout 1/s (evil issues no shop step)
-    assert funnel["y"] == ["browsed", "searched", "added to cart", "checked out"]
-    assert funnel["x"] == [(4 + 2 + 1) * 55, (2 + 1) * 55, 55, 55]
+    figures = _figures(_page(rich / "index.html"))
+    funnel = figures["Journey funnel (sessions reaching each operation)"]["data"][0]
+    # judged span 5 s..60 s: browse 4/s (category_list, product_detail), search 2/s
+    # (product_search, product_detail), checkout 1/s (product_search, cart_add,
+    # order_processing), evil 1/s (EVIL); ties keep the order the journeys issue them in
+    assert funnel["y"] == [
+        "product_detail",
+        "category_list",
+        "product_search",
+        "cart_add",
+        "order_processing",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+    ]
+    assert funnel["x"] == [(4 + 2) * 55, 4 * 55, (2 + 1) * 55, 55, 55, 55]
 
 
 def test_business_view_integrates_the_server_rates(rich: Path) -> None:
@@ -204,10 +214,57 @@ def test_business_view_integrates_the_server_rates(rich: Path) -> None:
             '//section[@id="business"]//div[@class="card"]'
         )
     }
-    assert cards["orders placed"] == "120"
-    assert cards["revenue (currency units)"] == "3,000"
-    assert cards["payments declined"] == "30"
-    assert cards["of payment attempts declined"] == "20 %"
+    # the reference backend's business series, read as any target's: rates integrated
+    assert cards == {"orders": "120", "revenue (currency units)": "3,000", "payment declines": "30"}
+
+
+def test_business_view_shows_whatever_metrics_the_target_exposes(tmp_path: Path) -> None:
+    run_dir = rich_run(tmp_path, evaluated=False)
+    lines = (run_dir / "server.jsonl").read_text().splitlines()
+    # keep the resources only, then add a target's own series under names the report never saw
+    kept = [line for line in lines if json.loads(line)["metric"] in ("cpu_ratio", "memory_ratio")]
+    for second in range(60):
+        t = START_T + second + 0.5
+        for metric, labels, value in (
+            ("tickets_sold_per_s", {"venue": "north"}, 3.0),
+            ("tickets_sold_per_s", {"venue": EVIL}, 1.0),
+            ("queue_depth", {}, 7.5),
+        ):
+            kept.append(json.dumps({"t": t, "metric": metric, "labels": labels, "value": value}))
+    (run_dir / "server.jsonl").write_text("\n".join(kept) + "\n")
+    write_run_page(run_dir)
+    page = _page(run_dir / "index.html")
+    cards = {
+        card.get("data-metric"): (
+            card.xpath('./div[@class="label"]')[0].text_content(),
+            card.xpath('./div[@class="value"]')[0].text_content(),
+        )
+        for card in page.xpath('//section[@id="business"]//div[@class="card"]')
+    }
+    assert cards == {
+        "tickets_sold_per_s": ("tickets sold", "240"),
+        "queue_depth": ("queue depth (mean)", "7.50"),
+    }
+    figure = _figures(page)["Business view: metrics of the target"]
+    assert sorted(trace["name"] for trace in figure["data"]) == sorted(
+        ["queue_depth", "venue=north", "venue=&lt;script&gt;alert(1)&lt;/script&gt;"]
+    )
+    assert all(_has_data({"data": [trace]}) for trace in figure["data"])
+
+
+def test_a_run_whose_server_series_are_resources_only_has_no_business_view(
+    tmp_path: Path,
+) -> None:
+    run_dir = rich_run(tmp_path, evaluated=False)
+    lines = (run_dir / "server.jsonl").read_text().splitlines()
+    kept = [line for line in lines if not json.loads(line)["metric"].endswith("_per_s")]
+    (run_dir / "server.jsonl").write_text("\n".join(kept) + "\n")
+    write_run_page(run_dir)
+    page = _page(run_dir / "index.html")
+    text = {s.get("id"): s.text_content() for s in page.xpath("//main/section")}
+    assert "No business metrics" in text["business"]
+    assert "Business view: metrics of the target" not in _figures(page)
+    assert "Server metrics, aligned with client latency" in _figures(page)
 
 
 def test_capacity_plan_from_the_verdict_is_shown(tmp_path: Path) -> None:
