@@ -13,6 +13,7 @@ from harness.errors import (
     EXIT_CODE_TABLE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    BackendError,
     PerfctlError,
     UsageError,
 )
@@ -84,6 +85,7 @@ def serve(
     With --agent-url the named agents are called over HTTP (one pooled aiohttp session and
     one circuit breaker per agent) in another process, e.g. payments on its own port.
     """
+    from reference_backend.errors import ServeError
     from reference_backend.server import serve_backend
     from reference_backend.settings import Settings
 
@@ -98,7 +100,10 @@ def serve(
         admin_token=_check_admin_token(admin_token),
         agent_urls=_parse_agent_urls(agent_url or []),
     )
-    serve_backend(settings)
+    try:
+        serve_backend(settings)
+    except ServeError as error:  # the backend's own tree; one line, exit 3 like every BackendError
+        raise BackendError(str(error)) from error
 
 
 def _check_admin_token(token: str | None) -> str | None:

@@ -9,12 +9,8 @@ them on `app.state`, where the route handlers find them.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import dataclasses
 import logging
-import os
-import tempfile
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -49,6 +45,7 @@ from reference_backend.db import (
     Database,
     ProductQuery,
     open_database,
+    prepare_database,
     prepare_postgres,
     prepare_sqlite,
 )
@@ -56,7 +53,7 @@ from reference_backend.faults import FaultInjector, admin_routes
 from reference_backend.gateway import gateway_middleware
 from reference_backend.metrics import get_metrics, metrics_endpoint
 from reference_backend.openapi import build_openapi
-from reference_backend.settings import Settings
+from reference_backend.settings import Settings, settings_from_env
 
 log = logging.getLogger(__name__)
 
@@ -76,39 +73,8 @@ AGENT_ROUTES: tuple[BaseRoute, ...] = (
 )
 
 
-def prepare_database(settings: Settings) -> Settings:
-    """Creates the schema and seeds it once; returns the settings with `sqlite_path` set.
-
-    Without a database URL or SQLite path the data goes to a fresh temporary file that is
-    removed when this process exits.
-    """
-    if settings.database_url is not None:
-        asyncio.run(prepare_postgres(settings.database_url, settings))
-        return settings
-    path = settings.sqlite_path or _temporary_sqlite_path()
-    prepare_sqlite(path, settings)
-    return dataclasses.replace(settings, sqlite_path=path)
-
-
-def _temporary_sqlite_path() -> str:
-    directory = tempfile.mkdtemp(prefix="perfctl-db-")
-    path = os.path.join(directory, "shop.db")
-
-    def remove() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path + suffix)
-        with contextlib.suppress(OSError):
-            os.rmdir(directory)
-
-    atexit.register(remove)
-    return path
-
-
 def create_app_from_env() -> Starlette:
     """The app of one `perfctl serve` worker: settings from PERFCTL_BACKEND_SETTINGS."""
-    from reference_backend.server import settings_from_env
-
     return create_app(settings_from_env())
 
 

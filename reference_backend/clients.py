@@ -16,10 +16,9 @@ from urllib.parse import urlencode
 import aiohttp
 import orjson
 
-from reference_backend.agents.payments import PaymentOutcome, PaymentRequest
-from reference_backend.agents.pricing import PriceQuote
 from reference_backend.api import ApiError
 from reference_backend.db import OrderRow, ProductQuery, ProductRow
+from reference_backend.messages import PaymentOutcome, PaymentRequest, PriceQuote
 from reference_backend.metrics import BackendMetrics
 from reference_backend.resilience import CircuitBreaker, CircuitOpenError
 

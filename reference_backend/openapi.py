@@ -20,9 +20,8 @@ from reference_backend.agents.inventory import (
     ReservationRequest,
 )
 from reference_backend.agents.orders import MAX_HISTORY, CheckoutRequest
-from reference_backend.agents.payments import MAX_IDEMPOTENCY_KEY_CHARS, PaymentRequest
+from reference_backend.agents.payments import MAX_IDEMPOTENCY_KEY_CHARS
 from reference_backend.agents.preferences import Preferences
-from reference_backend.agents.pricing import PriceQuote
 from reference_backend.agents.recommendations import MAX_LIMIT
 from reference_backend.agents.search import MAX_PAGE, MAX_PAGE_SIZE, MAX_QUERY_CHARS
 from reference_backend.agents.support import SupportMessage
@@ -35,6 +34,7 @@ from reference_backend.db import (
     ProductSummaryRow,
     StockRow,
 )
+from reference_backend.messages import PaymentRequest, PriceQuote
 
 
 class ErrorDetail(TypedDict):

@@ -9,6 +9,10 @@ with `reference_backend.app:create_app_from_env`, reading the settings from
 `PERFCTL_BACKEND_SETTINGS` (JSON of `Settings`), and share the fault-injection file named
 by `PERFCTL_FAULTS_FILE`.
 
+This module runs the app and never imports it (`reference_backend.app` builds it; uvicorn
+imports `APP_FACTORY` by name in each worker). It raises the `ServeError`s of
+`reference_backend.errors`, which `perfctl serve` prints as one line with exit 3.
+
 This module imports nothing heavy at load time: `perfctl --help` stays instant, and
 prometheus_client is imported only after the environment is set.
 """
@@ -17,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
-import json
 import os
 import shutil
 import signal
@@ -28,12 +31,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
 
-from harness.errors import BackendError
-from reference_backend.settings import Settings
+from reference_backend.errors import (
+    DatabasePrepareError,
+    ListenError,
+    SettingsError,
+    StartupError,
+)
+from reference_backend.settings import SETTINGS_ENV, Settings, settings_to_json
 
-SETTINGS_ENV = "PERFCTL_BACKEND_SETTINGS"
 APP_FACTORY = "reference_backend.app:create_app_from_env"
 _MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # the name prometheus_client reads
 _FAULTS_FILE_ENV = "PERFCTL_FAULTS_FILE"  # the name reference_backend.faults reads
@@ -42,28 +48,8 @@ _READY_TIMEOUT_S = 120.0
 _GRACEFUL_SHUTDOWN_S = 10
 
 
-def settings_to_json(settings: Settings) -> str:
-    """Encode settings for `PERFCTL_BACKEND_SETTINGS`."""
-    return json.dumps(dataclasses.asdict(settings))
-
-
-def settings_from_json(text: str) -> Settings:
-    """Decode what `settings_to_json` wrote (JSON turns tuples into lists; undo that)."""
-    data: dict[str, Any] = json.loads(text)
-    data["agent_urls"] = tuple(tuple(pair) for pair in data.get("agent_urls", ()))
-    return Settings(**data)
-
-
-def settings_from_env() -> Settings:
-    """Read the settings `serve_backend` passed to its workers."""
-    text = os.environ.get(SETTINGS_ENV)
-    if not text:
-        raise BackendError(f"{SETTINGS_ENV} is not set: start workers with `perfctl serve`")
-    return settings_from_json(text)
-
-
 def serve_backend(settings: Settings) -> None:
-    """Serve the reference backend until Ctrl-C or SIGTERM; raise BackendError if it cannot."""
+    """Serve the reference backend until Ctrl-C or SIGTERM; raise a ServeError if it cannot."""
     _check_urls(settings)
     listener = _bind(settings.host, settings.port)
     settings = dataclasses.replace(settings, port=listener.getsockname()[1])
@@ -82,7 +68,7 @@ def _check_urls(settings: Settings) -> None:
     if settings.database_url is not None and not settings.database_url.startswith(
         ("postgresql://", "postgres://")
     ):
-        raise BackendError(
+        raise SettingsError(
             f"--database-url must be a postgresql:// URL, got {settings.database_url!r}"
         )
     if settings.redis_url is not None:
@@ -91,7 +77,7 @@ def _check_urls(settings: Settings) -> None:
         try:
             parse_url(settings.redis_url)  # type: ignore[no-untyped-call]
         except ValueError as error:
-            raise BackendError(
+            raise SettingsError(
                 f"--redis-url {settings.redis_url!r} is not valid: {error}"
             ) from None
 
@@ -101,7 +87,7 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as error:
-        raise BackendError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise ListenError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     listener = socket.socket(family, kind, proto)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -109,7 +95,7 @@ def _bind(host: str, port: int) -> socket.socket:
         listener.listen(_BACKLOG)
     except OSError as error:
         listener.close()
-        raise BackendError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise ListenError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     listener.set_inheritable(True)
     return listener
 
@@ -146,15 +132,13 @@ def _environment(values: dict[str, str | None]) -> Iterator[None]:
 
 
 def _prepare_database(settings: Settings) -> Settings:
-    from reference_backend.app import prepare_database
+    from reference_backend.db import prepare_database
 
     try:
         return prepare_database(settings)
-    except BackendError:
-        raise
     except Exception as error:  # any driver's failure becomes one line for the CLI
         message = " ".join(str(error).split()) or type(error).__name__
-        raise BackendError(f"cannot prepare the database: {message}") from None
+        raise DatabasePrepareError(f"cannot prepare the database: {message}") from None
 
 
 def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
@@ -204,7 +188,7 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if failed and not stopped_by_signal:
-        raise BackendError("the backend failed to start; see the log above")
+        raise StartupError("the backend failed to start; see the log above")
 
 
 class _ReadyAnnouncer(threading.Thread):

@@ -1,8 +1,20 @@
-"""Settings of the reference backend, shared by every agent and by `perfctl serve`."""
+"""Settings of the reference backend, shared by every agent and by `perfctl serve`.
+
+`perfctl serve` hands them to its uvicorn workers as JSON in `PERFCTL_BACKEND_SETTINGS`
+(`settings_to_json`); each worker's app reads them back with `settings_from_env`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from dataclasses import dataclass
+from typing import Any
+
+from reference_backend.errors import SettingsError
+
+SETTINGS_ENV = "PERFCTL_BACKEND_SETTINGS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +55,23 @@ class Settings:
     """99th percentile latency of the simulated payment provider (lognormal)."""
     payment_decline_rate: float = 0.02
     """Fraction of charges the simulated provider declines."""
+
+
+def settings_to_json(settings: Settings) -> str:
+    """Encode settings for `PERFCTL_BACKEND_SETTINGS`."""
+    return json.dumps(dataclasses.asdict(settings))
+
+
+def settings_from_json(text: str) -> Settings:
+    """Decode what `settings_to_json` wrote (JSON turns tuples into lists; undo that)."""
+    data: dict[str, Any] = json.loads(text)
+    data["agent_urls"] = tuple(tuple(pair) for pair in data.get("agent_urls", ()))
+    return Settings(**data)
+
+
+def settings_from_env() -> Settings:
+    """Read the settings `serve_backend` passed to its workers."""
+    text = os.environ.get(SETTINGS_ENV)
+    if not text:
+        raise SettingsError(f"{SETTINGS_ENV} is not set: start workers with `perfctl serve`")
+    return settings_from_json(text)

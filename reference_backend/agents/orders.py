@@ -18,16 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reference_backend.agents.payments import (
-    MAX_AMOUNT_CENTS,
-    CardToken,
-    PaymentRequest,
-    idempotency_key,
-)
+from reference_backend.agents.payments import idempotency_key
 from reference_backend.agents.users import UserDirectory
 from reference_backend.api import MAX_ID, ApiError, json_response, path_id, query_int, read_model
 from reference_backend.clients import AgentClients
 from reference_backend.db import Database, NewOrder, OrderRow
+from reference_backend.messages import MAX_AMOUNT_CENTS, CardToken, PaymentRequest
 from reference_backend.metrics import BackendMetrics
 
 MAX_HISTORY = 100

@@ -20,49 +20,24 @@ import math
 import random
 import time
 import uuid
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from reference_backend.agents.users import UserDirectory
-from reference_backend.api import MAX_ID, ApiError, error_body, json_response, read_model
+from reference_backend.api import ApiError, error_body, json_response, read_model
 from reference_backend.db import Database, PaymentClaim, PaymentRow
+from reference_backend.messages import PaymentOutcome, PaymentRequest
 from reference_backend.metrics import BackendMetrics
 from reference_backend.settings import Settings
 
 WAIT_FOR_FIRST_S = 5.0
 POLL_INTERVAL_S = 0.02
 MAX_IDEMPOTENCY_KEY_CHARS = 255
-MAX_AMOUNT_CENTS = 100_000_000
 _Z99 = 2.3263478740408408  # 0.99 quantile of the standard normal
-CardToken = Literal["tok_visa", "tok_mastercard", "tok_decline"]
-
-
-class PaymentRequest(BaseModel):
-    """The body of POST /api/payments."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    amount_cents: int = Field(ge=1, le=MAX_AMOUNT_CENTS)
-    currency: Literal["USD", "EUR", "GBP"] = "USD"
-    user_id: int = Field(ge=1, le=MAX_ID)
-    card_token: CardToken
-    order_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-
-
-class PaymentOutcome:
-    """A status and body to answer, fresh or replayed."""
-
-    __slots__ = ("body", "replayed", "status")
-
-    def __init__(self, status: int, body: dict[str, Any], replayed: bool) -> None:
-        self.status = status
-        self.body = body
-        self.replayed = replayed
 
 
 class PaymentService:

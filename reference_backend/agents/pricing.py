@@ -15,12 +15,12 @@ from typing import Any, cast
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from typing_extensions import TypedDict
 
 from reference_backend.agents.search import CatalogService
 from reference_backend.api import json_response, path_id
 from reference_backend.cache import CACHE_TTL_S, Cache, CacheType
 from reference_backend.db import Database
+from reference_backend.messages import PriceQuote
 
 DEMAND_WINDOW_S = 7 * 86_400
 DEMAND_STEP = 0.01
@@ -29,18 +29,6 @@ LOW_STOCK_UNITS = 10
 HIGH_STOCK_UNITS = 200
 LOW_STOCK_FACTOR = 1.05
 HIGH_STOCK_FACTOR = 0.95
-
-
-class PriceQuote(TypedDict):
-    product_id: int
-    currency: str
-    base_price_cents: int
-    price_cents: int
-    demand_factor: float
-    stock_factor: float
-    units_sold_7d: int
-    stock: int
-    valid_for_s: int
 
 
 def quote_price(base_price_cents: int, units_sold: int, stock: int) -> tuple[int, float, float]:

@@ -4,14 +4,19 @@
     ├── SqliteDatabase    WAL file, FTS5 search, reader threads + one writer thread
     └── PostgresDatabase  asyncpg pool, tsvector + GIN search
 
-`prepare_sqlite` / `prepare_postgres` create the schema and seed it once (before workers
-fork); `open_database` opens the one each process uses.
+`prepare_database` (through `prepare_sqlite` / `prepare_postgres`) creates the schema and
+seeds it once (before workers fork); `open_database` opens the one each process uses.
 """
 
 from __future__ import annotations
 
 from reference_backend.db._postgres import PostgresDatabase
-from reference_backend.db._prepare import fingerprint, prepare_postgres, prepare_sqlite
+from reference_backend.db._prepare import (
+    fingerprint,
+    prepare_database,
+    prepare_postgres,
+    prepare_sqlite,
+)
 from reference_backend.db._sqlite import SqliteDatabase
 from reference_backend.db._types import (
     CartRow,
@@ -60,6 +65,7 @@ __all__ = [
     "availability",
     "fingerprint",
     "open_database",
+    "prepare_database",
     "prepare_postgres",
     "prepare_sqlite",
 ]

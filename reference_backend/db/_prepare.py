@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
+import dataclasses
+import os
 import sqlite3
+import tempfile
 import time
 
 import asyncpg
@@ -97,3 +103,32 @@ async def prepare_postgres(url: str, settings: Settings) -> bool:
             await conn.execute("SELECT pg_advisory_unlock($1)", _PREPARE_LOCK_ID)
     finally:
         await conn.close()
+
+
+def prepare_database(settings: Settings) -> Settings:
+    """Creates the schema and seeds it once; returns the settings with `sqlite_path` set.
+
+    Without a database URL or SQLite path the data goes to a fresh temporary file that is
+    removed when this process exits.
+    """
+    if settings.database_url is not None:
+        asyncio.run(prepare_postgres(settings.database_url, settings))
+        return settings
+    path = settings.sqlite_path or _temporary_sqlite_path()
+    prepare_sqlite(path, settings)
+    return dataclasses.replace(settings, sqlite_path=path)
+
+
+def _temporary_sqlite_path() -> str:
+    directory = tempfile.mkdtemp(prefix="perfctl-db-")
+    path = os.path.join(directory, "shop.db")
+
+    def remove() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path + suffix)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
+
+    atexit.register(remove)
+    return path

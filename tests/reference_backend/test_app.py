@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 
 import pytest
 from starlette.testclient import TestClient
 
-from reference_backend.app import AGENT_ROUTES, create_app, create_app_from_env, prepare_database
+from reference_backend.app import AGENT_ROUTES, create_app, create_app_from_env
 from reference_backend.faults import OPERATIONS as FAULT_OPERATIONS
 from reference_backend.openapi import OPERATIONS, build_openapi
-from reference_backend.settings import Settings
+from reference_backend.settings import SETTINGS_ENV, Settings, settings_to_json
 from tests.reference_backend.conftest import error_code, sellable_products
 
 
@@ -71,15 +70,7 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     assert client.get("/api/products/1").headers["x-request-id"]
 
 
-def test_prepare_database_makes_a_temporary_file_when_asked_for_none() -> None:
-    settings = prepare_database(Settings(catalog_size=20, users=5))
-    assert settings.sqlite_path is not None
-    assert os.path.exists(settings.sqlite_path)
-
-
 def test_app_from_env(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reference_backend.server import SETTINGS_ENV, settings_to_json
-
     monkeypatch.setenv(SETTINGS_ENV, settings_to_json(dataclasses.replace(sqlite_settings, seed=3)))
     with TestClient(create_app_from_env()) as client:
         assert client.app.state.settings.seed == 3  # type: ignore[attr-defined]

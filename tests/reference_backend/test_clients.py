@@ -9,8 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from reference_backend.api import ApiError
-from reference_backend.app import create_app, prepare_database
+from reference_backend.app import create_app
 from reference_backend.clients import AgentHttp
+from reference_backend.db import prepare_database
 from reference_backend.metrics import get_metrics
 from reference_backend.settings import Settings
 from tests.reference_backend._infra import free_port, running_uvicorn

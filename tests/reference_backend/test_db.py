@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from reference_backend.app import prepare_database
 from reference_backend.db import (
     Database,
     NewOrder,
     PaymentClaim,
     ProductQuery,
     open_database,
+    prepare_database,
 )
 from reference_backend.settings import Settings
 
@@ -261,3 +262,9 @@ def test_many_expired_reservations_are_released_together(any_settings: Settings)
         assert levels == [(product, before - 1200, before)]
 
     run(any_settings, body)
+
+
+def test_prepare_database_makes_a_temporary_file_when_asked_for_none() -> None:
+    settings = prepare_database(Settings(catalog_size=20, users=5))
+    assert settings.sqlite_path is not None
+    assert os.path.exists(settings.sqlite_path)
