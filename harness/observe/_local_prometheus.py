@@ -13,7 +13,6 @@ show the real thing:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -27,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.errors import RunError, UsageError
-from harness.processes import die_with_parent
+from harness.processes import die_with_parent, stop_process_group
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"
 JOB_NAME = "perfctl-target"
@@ -148,16 +147,8 @@ class LocalPrometheus:
 
     def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM Prometheus (SIGKILL after `grace_s`) and remove a temporary directory."""
-        process = self._process
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if self._process is not None:
+            stop_process_group(self._process, grace_s)
         if self._owned_dir and self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None

@@ -8,10 +8,8 @@ process on a free port, waited on until `/ready` answers 200.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.errors import BackendError, TargetUnreachableError, UsageError
-from harness.processes import die_with_parent
+from harness.processes import die_with_parent, stop_process_group
 from harness.redaction import redact_url
 
 _LOOPBACK = "127.0.0.1"
@@ -198,17 +196,8 @@ class EmbeddedBackend:
 
     def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM the backend, SIGKILL it after `grace_s`; safe to call twice."""
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if self._process is not None:
+            stop_process_group(self._process, grace_s)
 
     def __enter__(self) -> EmbeddedBackend:
         return self

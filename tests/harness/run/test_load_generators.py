@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import time
@@ -11,7 +10,6 @@ import pytest
 
 from harness.engine import ENGINE_LOCUSTFILE
 from harness.errors import EngineError, UsageError
-from harness.processes import raise_open_files_limit
 from harness.run._load_generators import (
     EngineEnvironment,
     LoadGenerators,
@@ -66,12 +64,6 @@ def test_a_missing_engine_is_an_engine_error(tmp_path: Path) -> None:
     environment = EngineEnvironment(tmp_path / "plan.json", tmp_path, "http://h")
     with pytest.raises(EngineError, match="missing"):
         LoadGenerators(environment, tmp_path, workers=0, locustfile=tmp_path / "absent.py")
-
-
-def test_open_files_limit_is_raised_to_the_hard_limit() -> None:
-    soft = raise_open_files_limit()
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    assert soft == hard or hard == resource.RLIM_INFINITY
 
 
 def test_children_die_with_a_killed_runner(tmp_path: Path) -> None:
