@@ -1,17 +1,19 @@
-"""Two consecutive scrapes of the target's /metrics → the canonical server-side points.
+"""Two consecutive scrapes of the target's /metrics → the server-side points.
 
 Gauges (memory, DB pool, breakers) are read from the latest scrape; everything that is a
-counter in the exposition (CPU seconds, requests, cache look-ups, orders) becomes a rate
-over the interval between the two scrapes, and the latency histogram's bucket increases
-give p95 per route, the same arithmetic as Prometheus's `rate()` and
-`histogram_quantile()`. Metric names are the reference backend's (reference_backend/metrics.py),
-which are also prometheus_client's standard process metrics.
+counter in the exposition (CPU seconds, requests, cache look-ups) becomes a rate over the
+interval between the two scrapes, and the latency histogram's bucket increases give p95 per
+route, the same arithmetic as Prometheus's `rate()` and `histogram_quantile()`. The
+canonical metrics read conventional family names (the process ones are prometheus_client's
+standard process metrics); every other counter or gauge the target exposes is its own and
+is kept as `<counter>_per_s` or the gauge's name, summed over labels (`_discovery.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from harness.observe._discovery import Discovery
 from harness.observe._exposition import LabelFilter, Snapshot, histogram_quantile, increase
 from harness.observe._resources import Resources
 from harness.observe._server_series import ServerPoint
@@ -20,15 +22,9 @@ CPU_SECONDS = "process_cpu_seconds_total"
 RESIDENT_BYTES = "process_resident_memory_bytes"
 WORKERS = "backend_workers"
 REQUEST_HISTOGRAM = "http_request_duration_seconds"
+RATE_LIMITED = "rate_limited_total"
 UNMEASURED_ROUTES = frozenset({"/metrics", "/health", "/ready", "/admin/faults"})
 """Routes that are probes or tooling, not load: left out of rps, errors and latency."""
-
-_COUNTER_RATES = {
-    "rate_limited_per_s": "rate_limited_total",
-    "orders_per_s": "orders_total",
-    "revenue_cents_per_s": "revenue_cents_total",
-    "payment_declines_per_s": "payment_declines_total",
-}
 
 
 def _served(labels: Mapping[str, str]) -> bool:
@@ -40,10 +36,23 @@ def _server_error(labels: Mapping[str, str]) -> bool:
 
 
 def derive_points(
-    previous: Snapshot | None, current: Snapshot, resources: Resources
+    previous: Snapshot | None,
+    current: Snapshot,
+    resources: Resources,
+    discovery: Discovery | None = None,
 ) -> list[ServerPoint]:
-    """The canonical points at `current.t`; rates only when a previous scrape exists."""
+    """The points at `current.t`; rates only when a previous scrape exists.
+
+    `discovery` is the run's record of the target's own families (one per run, so the same
+    families are kept from the first scrape to the last); None discovers afresh.
+    """
     t = current.t
+    discovery = discovery if discovery is not None else Discovery()
+    own = [
+        (family, kind, name)
+        for family, kind in current.kinds.items()
+        if (name := discovery.keep(family, kind)) is not None
+    ]
     points: list[ServerPoint] = []
 
     def add(metric: str, value: float | None, labels: dict[str, str] | None = None) -> None:
@@ -58,6 +67,9 @@ def derive_points(
     add("db_pool_size", current.total("db_pool_size"))
     for dependency, state in sorted(current.by("circuit_breaker_state", "dependency").items()):
         add("breaker_state", state, {"dependency": dependency})
+    for family, kind, name in own:
+        if kind == "gauge":
+            add(name, current.total(family))
     if previous is None or current.t <= previous.t:
         return points
     elapsed_s = current.t - previous.t
@@ -79,8 +91,11 @@ def derive_points(
     errors_per_s = rate(f"{REQUEST_HISTOGRAM}_count", _server_error)
     if requests_per_s and errors_per_s is not None:
         add("error_ratio", errors_per_s / requests_per_s)
-    for metric, counter in _COUNTER_RATES.items():
-        add(metric, rate(counter))
+    add("rate_limited_per_s", rate(RATE_LIMITED))
+    for family, kind, name in own:
+        if kind == "counter":
+            # the text parser names a counter's samples `<family>_total`, suffix or not
+            add(name, rate(f"{family}_total"))
     points += _cache_hit_ratios(previous, current)
     points += _route_p95(previous, current)
     return points

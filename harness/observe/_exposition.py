@@ -1,7 +1,8 @@
 """One read of a Prometheus text exposition, flattened into samples that can be summed.
 
 `prometheus_client.parser` turns the text into metric families; a `Snapshot` keeps every
-sample with its name, labels and value, and the moment it was read, so two snapshots give
+sample with its name, labels and value, each family's `# TYPE` (counter, gauge, histogram,
+...), and the moment it was read, so two snapshots give
 rates (counter increase / elapsed time) and histogram quantiles over the interval between
 them, the way Prometheus's `rate()` and `histogram_quantile()` do over a range.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LabelFilter = Callable[[Mapping[str, str]], bool]
 
@@ -21,7 +22,7 @@ class Sample:
     """One sample line: `name{labels} value`."""
 
     name: str
-    """Sample name as exposed, suffix included (`orders_total`, `..._bucket`)."""
+    """Sample name as exposed, suffix included (`tickets_sold_total`, `..._bucket`)."""
     labels: dict[str, str]
     """Its labels (`le` for histogram buckets)."""
     value: float
@@ -36,6 +37,10 @@ class Snapshot:
     """Unix time of the scrape."""
     samples: tuple[Sample, ...]
     """Samples in exposition order."""
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    """Family name -> its `# TYPE` ("counter", "gauge", "histogram", "summary", "unknown"...),
+    in exposition order. A counter's family name is without `_total` (prometheus_client's
+    parser strips it; its samples are `<family>_total`)."""
 
     def has(self, name: str) -> bool:
         return any(sample.name == name for sample in self.samples)
@@ -73,12 +78,15 @@ def parse_exposition(text: str, t: float) -> Snapshot:
     """The samples of a text exposition read at `t`; ValueError when it is not one."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    samples = [
-        Sample(sample.name, dict(sample.labels), float(sample.value))
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    ]
-    return Snapshot(t, tuple(samples))
+    samples: list[Sample] = []
+    kinds: dict[str, str] = {}
+    for family in text_string_to_metric_families(text):
+        kinds.setdefault(family.name, family.type)
+        samples += (
+            Sample(sample.name, dict(sample.labels), float(sample.value))
+            for sample in family.samples
+        )
+    return Snapshot(t, tuple(samples), kinds)
 
 
 def increase(before: float | None, after: float | None) -> float | None:

@@ -5,7 +5,7 @@ The Debian package's `/usr/bin/prometheus` runs with a generated configuration (
 temporary one by default, removed at the end), listening on loopback only. Two commands
 show the real thing:
 
-    perfctl serve &                  # the reference backend on 127.0.0.1:8000
+    perfctl serve &                  # a target on 127.0.0.1:8000
     perfctl prometheus               # Prometheus on 127.0.0.1:9090 scraping it
     perfctl run normal --profile demo --target http://127.0.0.1:8000 \
         --prometheus-url http://127.0.0.1:9090

@@ -1,8 +1,12 @@
 """The Prometheus path: range queries for the run window, after the run, into server.jsonl.
 
-Each canonical metric has a default PromQL written for the reference backend's metric
-names (reference_backend/metrics.py); an SLA objective on cpu, memory or memory_drift may
-carry its own `query`, which is run as well and stored under the objective's id. In every
+Each canonical metric has a default PromQL over conventional family names (the process ones
+are prometheus_client's standard process metrics); an SLA objective on cpu, memory or
+memory_drift may carry its own `query`, which is run as well and stored under the
+objective's id. The target's own families are discovered from the metadata Prometheus keeps
+of the target it scrapes (one lookup, the first `MAX_DISCOVERED` by name, see
+`_discovery.py`) and queried within that target's job: a counter as
+`sum(rate(...))` into `<counter>_per_s`, a gauge as `sum(...)` under its name. In every
 query `$__rate_interval` stands for the rate window: four scrape intervals of the target
 (read from Prometheus's active targets), as Grafana does. The step of the range queries is
 the scrape interval. Credentials go to Prometheus only; server.json keeps the URL with
@@ -11,6 +15,7 @@ secrets stripped.
 
 from __future__ import annotations
 
+import json
 import math
 import urllib.parse
 from collections import defaultdict
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RunError, UsageError
+from harness.observe._discovery import Discovery
 from harness.observe._resources import Resources, local_resources
 from harness.observe._server_series import SeriesWriter, ServerInfo, ServerPoint, write_server_info
 from harness.spec import Objective
@@ -53,14 +59,11 @@ DEFAULT_QUERIES: dict[str, tuple[str, str | None]] = {
     "db_pool_size": ("sum(db_pool_size)", None),
     "breaker_state": ("max by (dependency) (circuit_breaker_state)", "dependency"),
     "rate_limited_per_s": (f"sum(rate(rate_limited_total{_W}))", None),
-    "orders_per_s": (f"sum(rate(orders_total{_W}))", None),
-    "revenue_cents_per_s": (f"sum(rate(revenue_cents_total{_W}))", None),
-    "payment_declines_per_s": (f"sum(rate(payment_declines_total{_W}))", None),
 }
 """Canonical metric -> (PromQL, the label that tells its series apart)."""
 
 WORKERS_QUERY = "sum(backend_workers)"
-"""Worker processes of the reference backend (caps the cores cpu_ratio is relative to)."""
+"""Worker processes the target reports (caps the cores cpu_ratio is relative to)."""
 
 OBJECTIVE_METRICS = {"cpu": "cpu_ratio", "memory": "memory_ratio", "memory_drift": "memory_bytes"}
 """Objective metric -> the canonical metric its own `query` fills (labelled with its id)."""
@@ -137,23 +140,56 @@ def probe_prometheus(source: PrometheusSource) -> None:
         )
 
 
-def scrape_interval_s(client: Any, target_url: str | None) -> float:
-    """The scrape interval of the job scraping `target_url` (else the longest active one)."""
+def active_targets(client: Any) -> list[dict[str, Any]]:
+    """Prometheus's active scrape targets; [] when it does not say."""
     try:
-        targets = client.get_targets(state="active").get("activeTargets", [])
+        return list(client.get_targets(state="active").get("activeTargets", []))
     except Exception:
-        return DEFAULT_SCRAPE_INTERVAL_S
+        return []
+
+
+def _scrapes(target: dict[str, Any], target_url: str | None) -> bool:
     host = urllib.parse.urlsplit(target_url).netloc if target_url else None
+    return bool(host) and str(host) in str(target.get("scrapeUrl", ""))
+
+
+def scrape_interval_s(targets: list[dict[str, Any]], target_url: str | None) -> float:
+    """The scrape interval of the job scraping `target_url` (else the longest active one)."""
     intervals = []
     for target in targets:
         try:
             seconds = _duration_s(str(target.get("scrapeInterval", "")))
         except ValueError:
             continue
-        if host and host in str(target.get("scrapeUrl", "")):
+        if _scrapes(target, target_url):
             return seconds
         intervals.append(seconds)
     return max(intervals, default=DEFAULT_SCRAPE_INTERVAL_S)
+
+
+def own_queries(client: Any, target: dict[str, Any], discovery: Discovery) -> dict[str, str]:
+    """Series name -> PromQL for the target's own families, found in the metadata Prometheus
+    keeps of `target` (one of its active targets), within that target's job."""
+    labels = target.get("labels", {})
+    scope = {key: str(labels[key]) for key in ("job", "instance") if key in labels}
+    kinds: dict[str, str] = {}
+    for entry in client.get_target_metadata(scope):
+        kinds.setdefault(str(entry.get("metric", "")), str(entry.get("type", "")))
+    job = f"job={json.dumps(scope['job'])}" if "job" in scope else ""
+    queries = {}
+    # Prometheus lists metadata in no fixed order: by name, the same families every run
+    for family in sorted(kinds):
+        name = discovery.keep(family, kinds[family])
+        if name is None:
+            continue
+        if kinds[family] == "gauge":
+            queries[name] = f"sum({family}{{{job}}})"
+        elif family.endswith("_total"):
+            queries[name] = f"sum(rate({family}{{{job}}}{_W}))"
+        else:  # an OpenMetrics `# TYPE` names the counter without the `_total` of its samples
+            both = f'__name__=~"{family}|{family}_total"'
+            queries[name] = f"sum(rate({{{both}{',' if job else ''}{job}}}{_W}))"
+    return queries
 
 
 def _duration_s(text: str) -> float:
@@ -172,16 +208,22 @@ def collect_from_prometheus(
     objectives: Iterable[Objective] = (),
     resources: Resources | None = None,
 ) -> ServerInfo:
-    """Range-query every canonical metric (and each objective's own query) for
-    [start_t, end_t], write server.jsonl and server.json; errors are recorded, not raised."""
+    """Range-query every canonical metric, the target's own families and each objective's
+    own query for [start_t, end_t], write server.jsonl and server.json; errors are recorded,
+    not raised."""
+    from harness.redaction import redact_url
+
     resources = resources or local_resources()
     errors: list[str] = []
     writer = SeriesWriter(run_dir)
+    discovery = Discovery()
+    target: dict[str, Any] | None = None
     step_s = 1.0
     try:
         client = source.connect()
+        targets = active_targets(client)
         # Prometheus answers at most 11,000 points per series: a long run takes wider steps
-        step_s = max(scrape_interval_s(client, target_url), (end_t - start_t) / MAX_POINTS)
+        step_s = max(scrape_interval_s(targets, target_url), (end_t - start_t) / MAX_POINTS)
         query = _RangeQuery(client, start_t, end_t, step_s, errors)
         workers = query.single(WORKERS_QUERY, optional=True)
         for metric, (promql, label) in DEFAULT_QUERIES.items():
@@ -194,6 +236,9 @@ def collect_from_prometheus(
                     ServerPoint(p.t, "memory_ratio", {}, p.value / resources.memory_bytes)
                     for p in points
                 )
+        target = next((found for found in targets if _scrapes(found, target_url)), None)
+        for metric, promql in _discovered(client, target, discovery, errors).items():
+            writer.write(query.points(metric, promql, None))
         for objective in objectives:
             if objective.query and objective.metric in OBJECTIVE_METRICS:
                 values = query.single(objective.query, name=objective.id)
@@ -213,6 +258,14 @@ def collect_from_prometheus(
             f"Prometheus has no series for the run window: does it scrape the target{where}? "
             "(an embedded backend on a free port is not among its targets; use --target)"
         )
+    elif writer.samples and target is None and target_url:
+        errors.append(
+            f"{redact_url(target_url)} is not among Prometheus's active targets: "
+            "the target's own metrics were not looked up"
+        )
+    cut = discovery.note()
+    if cut:
+        errors.append(cut)
     info = ServerInfo(
         source="prometheus",
         url=source.shown_url,
@@ -224,6 +277,22 @@ def collect_from_prometheus(
     )
     write_server_info(run_dir, info)
     return info
+
+
+def _discovered(
+    client: Any, target: dict[str, Any] | None, discovery: Discovery, errors: list[str]
+) -> dict[str, str]:
+    from requests.exceptions import ConnectionError as Unreachable
+
+    if target is None:
+        return {}
+    try:
+        return own_queries(client, target, discovery)
+    except Unreachable:
+        raise
+    except Exception as error:  # an old Prometheus without the metadata API: the rest stands
+        errors.append(f"the target's own metrics: {type(error).__name__}: {str(error)[:200]}")
+        return {}
 
 
 def _cpu_ratio(

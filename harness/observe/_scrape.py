@@ -1,9 +1,11 @@
 """The direct path: read the target's /metrics every interval during the run.
 
 A background thread runs an asyncio loop with one aiohttp session; each scrape is parsed
-(`exposition.py`), turned into canonical points against the previous scrape (`derive.py`)
-and appended to RUN_DIR/server.jsonl at once, so a run that dies keeps what was read.
-A scrape that fails is counted and named in server.json; it never stops the run.
+(`_exposition.py`), turned into points against the previous scrape (`_derive.py`) and
+appended to RUN_DIR/server.jsonl at once, so a run that dies keeps what was read. The
+target's own families are discovered once for the run (`_discovery.py`), and a cut of them
+is named in server.json. A scrape that fails is counted and named in server.json; it never
+stops the run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from types import TracebackType
 import aiohttp
 
 from harness.observe._derive import derive_points
+from harness.observe._discovery import Discovery
 from harness.observe._exposition import Snapshot, parse_exposition
 from harness.observe._resources import Resources, local_resources
 from harness.observe._server_series import SeriesWriter, ServerInfo, write_server_info
@@ -46,6 +49,7 @@ class ServerScraper:
         self.interval_s = interval_s
         self.resources = resources or local_resources()
         self._writer = SeriesWriter(run_dir)
+        self._discovery = Discovery()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._errors: list[str] = []
@@ -89,11 +93,13 @@ class ServerScraper:
         return info
 
     def _error_summary(self) -> tuple[str, ...]:
+        cut = self._discovery.note()
+        noted = (*self._errors, cut) if cut else tuple(self._errors)
         if not self.scrapes:
-            return ("the scraper never read the target's /metrics", *self._errors)
+            return ("the scraper never read the target's /metrics", *noted)
         if not self._failures:
-            return tuple(self._errors)
-        return (f"{self._failures} of {self.scrapes} scrapes failed", *self._errors)
+            return noted
+        return (f"{self._failures} of {self.scrapes} scrapes failed", *noted)
 
     async def _loop(self) -> None:
         timeout = aiohttp.ClientTimeout(total=max(2.0, self.interval_s * 2))
@@ -107,7 +113,9 @@ class ServerScraper:
                 current = await self._scrape(client)
                 if current is not None:
                     try:
-                        self._writer.write(derive_points(previous, current, self.resources))
+                        self._writer.write(
+                            derive_points(previous, current, self.resources, self._discovery)
+                        )
                     except Exception as error:  # one odd exposition must not end the scraping
                         self._note(f"{type(error).__name__} deriving points: {error}")
                     previous = current

@@ -5,7 +5,11 @@ One JSON object per line, appended during the run (direct scrape) or written aft
 
     {"t": 1764222000.0, "metric": "cpu_ratio", "labels": {}, "value": 0.43}
 
-Metric names are canonical and carry their unit; ratios are 0-1 fractions.
+Metric names carry their unit; ratios are 0-1 fractions. The canonical metrics (`METRICS`)
+describe the server's resources and traffic; every other series is a metric family of the
+target's own, discovered in its exposition and summed over its labels: a counter as
+`<counter>_per_s`, its rate (`tickets_sold_total` -> `tickets_sold_per_s`), a gauge under
+its own name.
 """
 
 from __future__ import annotations
@@ -37,11 +41,9 @@ METRICS: dict[str, str] = {
     "db_pool_size": "database connections open",
     "breaker_state": "circuit breaker per dependency: 0 closed, 1 half-open, 2 open",
     "rate_limited_per_s": "requests the gateway refused with 429, per second",
-    "orders_per_s": "orders placed per second",
-    "revenue_cents_per_s": "revenue of placed orders, cents per second",
-    "payment_declines_per_s": "charges declined per second",
 }
-"""Every canonical metric and what it measures."""
+"""Every canonical metric (the server's resources and traffic) and what it measures; the
+target's own counters are discovered and written as `<counter>_per_s`, its gauges by name."""
 
 Source = Literal["scrape", "prometheus"]
 Labels = Mapping[str, str]
@@ -54,7 +56,8 @@ class ServerPoint:
     t: float
     """Unix time of the value."""
     metric: str
-    """Canonical metric name (see METRICS), or another name a query produced."""
+    """Canonical metric name (see METRICS), or a series of the target's own
+    (`<counter>_per_s`, a gauge's name)."""
     labels: dict[str, str]
     """Labels that tell series of one metric apart (route, cache_type, dependency, objective)."""
     value: float

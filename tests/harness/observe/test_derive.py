@@ -1,14 +1,21 @@
 """Two scrapes → canonical points: CPU from the counter's rate against the cores the target
-may use, rps without probes, errors, p95 per route, cache hit ratio, gauges."""
+may use, rps without probes, errors, p95 per route, cache hit ratio, gauges; and the
+target's own counters and gauges, whatever they are called."""
 
 from __future__ import annotations
 
 import pytest
 
 from harness.observe._derive import derive_points
+from harness.observe._discovery import Discovery
 from harness.observe._exposition import parse_exposition
 from harness.observe._resources import Resources
 from harness.observe._server_series import ServerPoint
+from tests.harness.observe._ticket_office import (
+    SEATS_HELD_TOTAL,
+    TICKETS_PER_S_TOTAL,
+)
+from tests.harness.observe._ticket_office import exposition as ticket_office_metrics
 
 BEFORE = """# TYPE process_cpu_seconds_total gauge
 process_cpu_seconds_total 10.0
@@ -115,3 +122,39 @@ def test_the_first_scrape_gives_gauges_only() -> None:
     assert "memory_bytes" in first
     assert "cpu_ratio" not in first
     assert "rps" not in first
+
+
+def test_a_target_s_own_counters_are_rates_and_its_gauges_values_summed_over_labels() -> None:
+    before = parse_exposition(ticket_office_metrics(10.0), t=1000.0)
+    after = parse_exposition(ticket_office_metrics(12.0), t=1002.0)
+    points = _by_name(derive_points(before, after, MACHINE))
+    assert [(p.labels, p.value) for p in points["tickets_sold_per_s"]] == [
+        ({}, pytest.approx(TICKETS_PER_S_TOTAL))
+    ]
+    assert [(p.labels, p.value) for p in points["seats_held"]] == [({}, SEATS_HELD_TOTAL)]
+    assert points["cpu_cores"][0].value == pytest.approx(0.25)  # the standard process metric
+    # creation timestamps, summaries and the runtime's own families are not the target's own
+    assert set(points) == {
+        "tickets_sold_per_s",
+        "seats_held",
+        "cpu_cores",
+        "cpu_ratio",
+        "memory_bytes",
+        "memory_ratio",
+    }
+
+
+def test_one_discovery_keeps_the_same_families_from_the_first_scrape_to_the_last() -> None:
+    discovery = Discovery(limit=3)
+    scrapes = [parse_exposition(ticket_office_metrics(t, extra_families=5), t) for t in (1, 2, 3)]
+    kept = [
+        {p.metric for p in derive_points(previous, current, MACHINE, discovery)}
+        for previous, current in zip([None, *scrapes], scrapes, strict=False)
+    ]
+    own = {"tickets_sold_per_s", "seats_held", "extra_000_per_s"}
+    assert "seats_held" in kept[0]  # gauges from the first scrape on, rates from the second
+    assert "tickets_sold_per_s" not in kept[0]
+    assert kept[1] >= own
+    assert kept[2] >= own
+    assert not any(metric.startswith("extra_001") for metric in kept[2])
+    assert "the first 3 are kept, 4 left out" in (discovery.note() or "")
