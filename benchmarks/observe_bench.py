@@ -16,6 +16,7 @@ import random
 import time
 
 from harness.observe._derive import derive_points
+from harness.observe._discovery import Discovery
 from harness.observe._exposition import parse_exposition
 from harness.observe._resources import local_resources
 from harness.observe._server_series import ServerPoint, ServerSeries
@@ -49,11 +50,12 @@ def bench_scrape(scrapes: int) -> None:
     texts = _expositions(scrapes + 1)
     resources = local_resources()
     previous = parse_exposition(texts[0], 0.0)
+    discovery = Discovery()  # one a run, as the scraper keeps it
     started = time.perf_counter()
     points = 0
     for index, text in enumerate(texts[1:], start=1):
         current = parse_exposition(text, float(index))
-        points += len(derive_points(previous, current, resources))
+        points += len(derive_points(previous, current, resources, discovery))
         previous = current
     per_scrape_ms = (time.perf_counter() - started) / scrapes * 1000
     print(

@@ -2,7 +2,9 @@
 
 Both paths leave the same two files in the run directory (`_server_series.py` reads them):
 
-    RUN_DIR/server.jsonl   one point per line: {"t", "metric", "labels", "value"}
+    RUN_DIR/server.jsonl   one point per line: {"t", "metric", "labels", "value"}; the
+                           canonical resource metrics, and every counter (`<counter>_per_s`)
+                           and gauge the target exposes of its own (at most 50 families)
     RUN_DIR/server.json    where they came from: source, url (secrets stripped), errors
 
     ServerObservation   the context the runner enters around the load: scrapes /metrics, or

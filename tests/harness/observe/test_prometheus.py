@@ -1,11 +1,13 @@
 """The Prometheus path for real: Prometheus (the Debian package) scraping the reference
-backend every second, queried through prometheus-api-client after a short load; and
-`perfctl prometheus` as a user starts and stops it."""
+backend every second, queried through prometheus-api-client after a short load, and a
+ticket office whose metrics are its own; and `perfctl prometheus` as a user starts and
+stops it."""
 
 from __future__ import annotations
 
 import json
 import signal
+import statistics
 import subprocess
 import time
 import urllib.error
@@ -21,6 +23,11 @@ from harness.observe._server_series import read_server_series
 from harness.run._target import find_free_port
 from harness.spec._sla import load_sla
 from tests.harness.observe._support import PERFCTL, drive, scraped_once, wait_for
+from tests.harness.observe._ticket_office import (
+    SEATS_HELD_TOTAL,
+    TICKETS_PER_S_TOTAL,
+    ticket_office,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path(PROMETHEUS_BINARY).is_file(), reason="Debian package prometheus not installed"
@@ -89,10 +96,37 @@ def test_range_queries_after_a_short_load_give_the_canonical_series(
         "/api/products/search"
     }
     assert series.values("cpu_ratio", {"objective": "own.cpu"})  # the SLA's own PromQL ran
+    # the backend's business counters, discovered from Prometheus's metadata of the target
+    assert {"orders_per_s", "revenue_cents_per_s", "payment_declines_per_s"} <= series.metrics()
     written = (tmp_path / "server.json").read_text() + (tmp_path / "server.jsonl").read_text()
     assert "s3cret" not in written
     assert "t0ken" not in written
     assert json.loads((tmp_path / "server.json").read_text())["source"] == "prometheus"
+
+
+def test_a_target_s_own_counters_are_discovered_and_queried(tmp_path: Path) -> None:
+    with (
+        ticket_office() as url,
+        LocalPrometheus(url, port=find_free_port()) as prometheus,
+    ):
+        scraped_once(prometheus.url)
+        start_t = time.time()
+        time.sleep(6.0)  # a few scrapes a second apart: rate windows of 4 s fill
+        end_t = time.time()
+        time.sleep(2.0)  # the last second scraped and stored
+        info = collect_from_prometheus(
+            prometheus_source(prometheus.url), tmp_path, start_t, end_t, target_url=url
+        )
+    assert info.errors == (), info.errors
+    series = read_server_series(tmp_path)
+    assert series is not None
+    assert series.label_sets("tickets_sold_per_s") == [{}]  # summed over the venues
+    rates = [value for _, value in series.values("tickets_sold_per_s", {})]
+    assert rates
+    assert statistics.median(rates) == pytest.approx(TICKETS_PER_S_TOTAL, rel=0.1)
+    assert {value for _, value in series.values("seats_held", {})} == {SEATS_HELD_TOTAL}
+    assert not {"tickets_sold_created", "box_office_wait_seconds"} & series.metrics()
+    assert not any(metric.startswith(("process_", "python_")) for metric in series.metrics())
 
 
 def test_an_unreachable_prometheus_is_recorded_not_fatal(tmp_path: Path) -> None:
