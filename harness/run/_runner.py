@@ -28,12 +28,10 @@ from rich.console import Console
 from harness import __version__
 from harness.engine import ENGINE_LOCUSTFILE
 from harness.errors import (
-    BackendError,
     EngineError,
     InterruptedRunError,
     PerfctlError,
     RunDirError,
-    TargetUnreachableError,
     UsageError,
 )
 from harness.observe import (
@@ -45,6 +43,7 @@ from harness.plan import RunPlan
 from harness.processes import raise_open_files_limit
 from harness.redaction import redact_url
 from harness.run._breach_watch import BreachWatch, StartBreachWatch
+from harness.run._ending import STATUS_OF_STOP, Ending, decide_status, failure_cause
 from harness.run._interrupts import Interrupts
 from harness.run._live import LiveProgress, print_summary
 from harness.run._load_generators import (
@@ -144,79 +143,6 @@ class RunResult:
     """Where everything was written."""
     record: RunRecord
     """What run.json says."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ending:
-    """How the watch over the Locust processes ended."""
-
-    status: RunStatus = "completed"
-    """completed when the engine ended the test by itself; aborted or failed otherwise."""
-    cause: EndCause = EndCause.PLAN_FINISHED
-    """Why it ended, as a value."""
-    reason: str = "the plan finished"
-    """Why it ended, a sentence for run.json."""
-
-    @property
-    def interrupted(self) -> bool:
-        """True when Ctrl-C or SIGTERM ended it."""
-        return self.cause is EndCause.INTERRUPTED
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How a run ended, as run.json records it."""
-
-    status: RunStatus
-    """Final status."""
-    cause: EndCause
-    """Why, as a value code decides on."""
-    reason: str
-    """Why, in words."""
-
-
-STATUS_OF_STOP: dict[EndCause, RunStatus] = {
-    EndCause.INTERRUPTED: "aborted",
-    EndCause.ABORT_ON_BREACH: "aborted",
-    EndCause.WORKERS_LOST: "aborted",
-    EndCause.DEADLINE: "failed",
-}
-"""The status of a run the runner stopped, by why it stopped it."""
-
-
-def decide_status(
-    ending: Ending,
-    engine: EngineSummary | None,
-    *,
-    workers_lost: int,
-    workers_expected: int,
-    engine_failure: str,
-) -> Outcome:
-    """The run's final status, cause and reason, from how the watch ended and what the
-    engine said."""
-    if ending.status != "completed":
-        return Outcome(ending.status, ending.cause, ending.reason)
-    if engine is None:
-        return Outcome("failed", EndCause.ENGINE_FAILED, engine_failure)
-    if workers_expected and workers_lost >= workers_expected:
-        # the master may end the test itself when its last worker goes missing
-        return Outcome("aborted", EndCause.WORKERS_LOST, "every worker was lost")
-    if engine.status == "aborted":
-        reason = f"the engine aborted: {engine.reason or 'no reason given'}"
-        return Outcome("aborted", EndCause.ENGINE_ABORTED, reason)
-    if workers_lost:
-        reason = f"{workers_lost} of {workers_expected} workers lost; the others went on"
-        return Outcome("degraded", EndCause.PLAN_FINISHED, reason)
-    return Outcome("completed", EndCause.PLAN_FINISHED, ending.reason)
-
-
-def failure_cause(error: PerfctlError) -> EndCause:
-    """The end cause of a run stopped by `error`."""
-    if isinstance(error, TargetUnreachableError | BackendError):
-        return EndCause.TARGET_FAILED
-    if isinstance(error, EngineError):
-        return EndCause.ENGINE_FAILED
-    return EndCause.RUN_FAILED
 
 
 def _last_log_line(path: Path, tail_bytes: int = 4096) -> str:

@@ -14,7 +14,8 @@ import pytest
 
 from harness.errors import EngineError, InterruptedRunError
 from harness.redaction import redact_url
-from harness.run._runner import Ending, Outcome, RunRequest, decide_status, run
+from harness.run._ending import Ending, FinalStatus, decide_status
+from harness.run._runner import RunRequest, run
 from harness.rundir import EndCause, RunRecord, read_run_record
 from harness.timeline import EngineSummary, read_timeline
 from tests.harness.run._support import (
@@ -216,48 +217,50 @@ def _engine(status: str = "completed", reason: str = "") -> EngineSummary:
             _engine(),
             0,
             0,
-            Outcome("completed", EndCause.PLAN_FINISHED, "the plan finished"),
+            FinalStatus("completed", EndCause.PLAN_FINISHED, "the plan finished"),
         ),
-        (Ending(), None, 0, 0, Outcome("failed", EndCause.ENGINE_FAILED, "engine died")),
+        (Ending(), None, 0, 0, FinalStatus("failed", EndCause.ENGINE_FAILED, "engine died")),
         (
             Ending(),
             _engine("aborted", "boom"),
             0,
             0,
-            Outcome("aborted", EndCause.ENGINE_ABORTED, "the engine aborted: boom"),
+            FinalStatus("aborted", EndCause.ENGINE_ABORTED, "the engine aborted: boom"),
         ),
         (
             Ending(),
             _engine(),
             1,
             2,
-            Outcome("degraded", EndCause.PLAN_FINISHED, "1 of 2 workers lost; the others went on"),
+            FinalStatus(
+                "degraded", EndCause.PLAN_FINISHED, "1 of 2 workers lost; the others went on"
+            ),
         ),
         (
             Ending(),
             _engine(),
             2,
             2,
-            Outcome("aborted", EndCause.WORKERS_LOST, "every worker was lost"),
+            FinalStatus("aborted", EndCause.WORKERS_LOST, "every worker was lost"),
         ),
         (
             Ending("aborted", EndCause.INTERRUPTED, "interrupted by SIGINT"),
             None,
             0,
             0,
-            Outcome("aborted", EndCause.INTERRUPTED, "interrupted by SIGINT"),
+            FinalStatus("aborted", EndCause.INTERRUPTED, "interrupted by SIGINT"),
         ),
         (
             Ending("failed", EndCause.DEADLINE, "deadline: x"),
             _engine(),
             0,
             0,
-            Outcome("failed", EndCause.DEADLINE, "deadline: x"),
+            FinalStatus("failed", EndCause.DEADLINE, "deadline: x"),
         ),
     ],
 )
 def test_final_status_follows_the_ending_the_engine_and_the_workers(
-    ending: Ending, engine: EngineSummary | None, lost: int, expected: int, outcome: Outcome
+    ending: Ending, engine: EngineSummary | None, lost: int, expected: int, outcome: FinalStatus
 ) -> None:
     decided = decide_status(
         ending, engine, workers_lost=lost, workers_expected=expected, engine_failure="engine died"
