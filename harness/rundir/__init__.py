@@ -17,6 +17,27 @@ Everything that judges or shows a run reads it through `open_run_dir` (a `RunDir
 into `RunRecord`, engine.json into `EngineSummary`, each line into its record, all strictly;
 every malformed, truncated or inconsistent artefact is a RunDirError (exit 3) naming the file,
 the line and the field.
+
+Public names:
+
+    open_run_dir(path) -> RunDir          the one way in: every artefact read strictly
+    RunDir                                a run directory read back: record, plan, engine summary
+    read_run_record(run_dir) -> RunRecord run.json alone, strictly (the live view, the runs index)
+    write_run_record(run_dir, record)     run.json, written atomically
+    RunRecord                             what run.json holds (pydantic, strict)
+    RunStatus                             running | completed | aborted | failed | degraded
+    EndCause                              why a run ended, as a value code decides on
+    CAUSES_BY_STATUS                      the end causes each final status allows
+    RunnerProcess                         the perfctl process that ran the load (pid, host)
+    ProcessRecord                         one Locust or backend process and how it exited
+    WorkerEvent                           a worker joining or lost
+    RUN_SCHEMA_VERSION                    the version run.json carries
+    PLAN_FILE, RUN_FILE, LOGS_DIR         names inside RUN_DIR
+    create_run_dir(parent, run_id)        parent/run_id/logs; UsageError if it already holds a run
+    make_run_id(scenario, started_at)     `<UTC time>-<scenario>`
+    validate_run_id(run_id)               a run id that is one safe path component, or UsageError
+    utc_now() / iso_utc(moment)           the clock and the ISO form run.json uses
+    write_json_atomically(path, data)     JSON through a temporary file and a rename
 """
 
 from harness.rundir._layout import (
