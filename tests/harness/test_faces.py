@@ -20,6 +20,7 @@ STAGES = sorted(
 
 def test_the_stage_packages_are_the_ones_the_architecture_names() -> None:
     assert STAGES == [
+        "harness.capacity",
         "harness.compare",
         "harness.observe",
         "harness.report",

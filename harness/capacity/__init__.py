@@ -1,0 +1,15 @@
+"""Capacity: the highest sustained arrival rate one instance of the target takes with every
+latency and error objective holding (its knee), found by a search over steps of load.
+
+Public names:
+
+    find_knee(plan, probe) -> Knee   climb in coarse steps, then bisect around the knee
+    SearchPlan                       where the search starts, its ceiling, growth and precision
+    StepResult                       one step of load at a fixed rate, judged on its own
+    Knee                             the knee: the highest rate that held, the lowest that broke
+    KneeBound                        what bounds the answer (found, generator, ceiling, floor, steps)
+"""
+
+from harness.capacity._search import Knee, KneeBound, SearchPlan, StepResult, find_knee
+
+__all__ = ["Knee", "KneeBound", "SearchPlan", "StepResult", "find_knee"]
