@@ -1,0 +1,102 @@
+"""One step of a capacity search: the capacity scenario's plan held at one arrival rate, and
+its verdict read as whether the objectives held at that rate.
+
+A step is an ordinary run (its own run directory, judged by the verdict like any other), so
+everything a run guarantees holds for each step: the generator's shortfall is caught, a
+killed or corrupt run is refused, server metrics are read for the same span. What the search
+needs from the verdict is narrow:
+
+- the step *held* when no latency, error-rate or availability check failed;
+- the step was *not delivered* when those checks are inconclusive because the generator fell
+  short of the rate (its limit, not the target's): the search then stops with "at least";
+- a step in which none of them could be judged (too few requests for their sample minimums)
+  is a `RunError`: the step was too short to say anything, and a search on it would guess.
+
+Throughput objectives are not judged by a step (one instance at one rate is not the
+platform); the capacity checks built from the knee judge them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.capacity._search import StepResult
+from harness.errors import RunError
+from harness.plan import RunPlan, StagePlan
+from harness.verdict import Check, Verdict
+
+STEP_STAGE = "step"
+"""The name of a step's one stage."""
+JUDGED_METRICS = frozenset({"latency", "error_rate", "availability"})
+"""The objectives a step is judged on: every one must hold for the rate to count."""
+_JUDGED_STATUSES = frozenset({"pass", "warn", "fail", "inconclusive"})
+
+
+def step_plan(base: RunPlan, rate_per_s: float, hold_s: float, warmup_s: float) -> RunPlan:
+    """`base` (an open-model plan: its journey mix, connections, timeouts) as one constant
+    stage of `rate_per_s` arrivals for `warmup_s + hold_s`, judged after the warm-up."""
+    if base.model != "open":
+        raise RunError(f"a capacity step needs an open-model scenario, {base.scenario} is closed")
+    if rate_per_s <= 0 or hold_s <= 0 or warmup_s < 0:
+        raise RunError("a capacity step needs a positive rate and hold, and a warm-up of 0 or more")
+    stage = StagePlan(
+        name=STEP_STAGE,
+        start_s=0.0,
+        duration_s=warmup_s + hold_s,
+        rate_start_per_s=rate_per_s,
+        rate_end_per_s=rate_per_s,
+    )
+    return replace(base, stages=(stage,), warmup_s=warmup_s)
+
+
+def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> StepResult:
+    """The step's result from its verdict; a RunError when no judged objective had data."""
+    judged = [check for check in verdict.checks if check.metric in JUDGED_METRICS]
+    with_data = [check for check in judged if check.status in _JUDGED_STATUSES]
+    if not with_data:
+        names = ", ".join(check.id for check in judged) or "none in the SLA"
+        raise RunError(
+            f"the capacity step at {rate_per_s:g}/s judged no latency or error objective "
+            f"({names}): too few requests for their sample minimums; lengthen the step"
+        )
+    failed = [check for check in with_data if check.status == "fail"]
+    short = not failed and any(check.status == "inconclusive" for check in with_data)
+    return StepResult(
+        rate_per_s=rate_per_s,
+        held=not failed,
+        delivered=not short,
+        achieved_rps=_achieved_rps(verdict),
+        limiting_objective=_limiting(failed),
+        cpu_ratio=_measured(verdict, "cpu"),
+        memory_ratio=_measured(verdict, "memory"),
+        run_id=run_id,
+    )
+
+
+def _limiting(failed: list[Check]) -> str:
+    """The failed objective furthest past its limit (relative), the one that broke first as
+    the rate rose; "" when none failed."""
+    if not failed:
+        return ""
+
+    def overshoot(check: Check) -> float:
+        if check.measured is None or check.limit == 0:
+            return 0.0
+        return abs(check.measured - check.limit) / abs(check.limit)
+
+    return max(failed, key=overshoot).id
+
+
+def _measured(verdict: Verdict, metric: str) -> float | None:
+    for check in verdict.checks:
+        if check.metric == metric and check.measured is not None:
+            return check.measured
+    return None
+
+
+def _achieved_rps(verdict: Verdict) -> float | None:
+    """Requests per second the target completed over the judged span (the verdict's capacity
+    basis, present when the SLA names components)."""
+    basis = (verdict.capacity or {}).get("basis", {})
+    rate = basis.get("rps") if isinstance(basis, dict) else None
+    return float(rate) if isinstance(rate, int | float) else None
