@@ -354,6 +354,47 @@ def evaluate(
 
 
 @app.command()
+def capacity(
+    scenario: Annotated[
+        str, typer.Argument(help="An open-model scenario whose journey mix every step offers.")
+    ] = "capacity",
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", help="ci/smoke/demo: about 3 min, ±15 %; full: ±5 %."),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Target URL; default: the embedded reference backend, one worker."),
+    ] = None,
+    sla: Annotated[Path | None, typer.Option(help="SLA file the steps are judged on.")] = None,
+    out: Annotated[Path, typer.Option(help="Parent directory of the capacity directory.")] = Path(
+        "reports"
+    ),
+) -> int:
+    """Find the knee of one instance: the highest sustained arrival rate at which every latency
+    and error objective of the SLA still holds.
+
+    Steps of constant arrival rate (each a run of its own, judged with abort on breach) climb
+    until one breaks, then bisect around the knee. Writes capacity.json beside the step runs.
+    A target the generator cannot break is "at least" the generator's limit, never a made-up
+    knee. Exits 0 when the search ends (the knee is a measurement, not a gate yet), 2 for bad
+    usage, 3 when a step cannot run or be judged.
+    """
+    from rich.console import Console
+
+    from harness.capacity import CapacityRequest, measure_capacity
+
+    console = Console()
+    capacity_dir, knee = measure_capacity(
+        CapacityRequest(scenario=scenario, profile=profile, target=target, sla=sla, out_dir=out),
+        console,
+    )
+    console.print(f"knee: {knee.describe()}")
+    typer.echo(f"capacity: {capacity_dir / 'capacity.json'}")
+    return 0
+
+
+@app.command()
 def compare(
     base_run: Annotated[Path, typer.Argument(help="Run directory of the baseline.")],
     new_run: Annotated[Path, typer.Argument(help="Run directory to judge against it.")],

@@ -8,11 +8,24 @@ Public names:
     StepResult                       one step of load at a fixed rate, judged on its own
     Knee                             the knee: the highest rate that held, the lowest that broke
     KneeBound                        what bounds the answer (found, generator, ceiling, floor, steps)
+    measure_capacity(request, console)   `perfctl capacity`: search, write capacity.json
+    CapacityRequest                  everything `perfctl capacity` was asked for
     step_plan(base, rate, hold, warmup)   an open-model plan held at one arrival rate
     judge_step(rate, verdict) -> StepResult   a step's verdict read as held, broken or short
 """
 
+from harness.capacity._measure import CapacityRequest, measure_capacity
 from harness.capacity._search import Knee, KneeBound, SearchPlan, StepResult, find_knee
 from harness.capacity._step import judge_step, step_plan
 
-__all__ = ["Knee", "KneeBound", "SearchPlan", "StepResult", "find_knee", "judge_step", "step_plan"]
+__all__ = [
+    "CapacityRequest",
+    "Knee",
+    "KneeBound",
+    "SearchPlan",
+    "StepResult",
+    "find_knee",
+    "judge_step",
+    "measure_capacity",
+    "step_plan",
+]

@@ -28,7 +28,7 @@ def test_console_script_lints_the_shipped_sla_against_every_scenario() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("sla.yaml: ok, 63 objectives (")
     assert (
-        "operations produced by endurance, k6-seed, normal, peak, smoke, spike, stress, volume"
+        "operations produced by capacity, endurance, k6-seed, normal, peak, smoke, spike, stress, volume"
         in (done.stdout)
     )
 
@@ -134,7 +134,17 @@ def test_sla_show_prints_objectives_tiers_and_incident_response() -> None:
 def test_scenarios_list_names_every_scenario() -> None:
     outcome = run_main("scenarios", "list")
     assert outcome.code == 0, outcome.stderr
-    for name in ("endurance", "k6-seed", "normal", "peak", "smoke", "spike", "stress", "volume"):
+    for name in (
+        "capacity",
+        "endurance",
+        "k6-seed",
+        "normal",
+        "peak",
+        "smoke",
+        "spike",
+        "stress",
+        "volume",
+    ):
         assert name in outcome.stdout
     assert "10,000 users" in outcome.stdout
 

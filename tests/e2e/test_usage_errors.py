@@ -172,6 +172,13 @@ CASES = (
     Case("worker", MISSING_ARGUMENT, ("worker",), "Missing option '--master'"),
     Case("worker", BAD_OPTION, ("worker", "--master", "h:1", "--bogus"), "No such option"),
     Case("worker", BAD_VALUE, ("worker", "--master", "h:70000"), "port in 1..65535"),
+    # capacity: refused before any directory is written or any load is sent
+    Case("capacity", BAD_OPTION, ("capacity", "--bogus"), "No such option: --bogus"),
+    Case("capacity", EXTRA_ARGUMENT, ("capacity", "capacity", "extra"), "unexpected extra"),
+    Case("capacity", UNKNOWN_ARGUMENT, ("capacity", "nope"), "unknown scenario 'nope'"),
+    Case("capacity", BAD_VALUE, ("capacity", "normal"), "capacity needs an open-model scenario"),
+    Case("capacity", BAD_VALUE, ("capacity", "-p", "nope"), "unknown profile 'nope'"),
+    Case("capacity", BAD_VALUE, ("capacity", "--sla", "absent.yaml"), "does not exist"),
     # evaluate
     Case("evaluate", MISSING_ARGUMENT, ("evaluate",), "Missing argument 'run_dir'"),
     Case("evaluate", BAD_OPTION, ("evaluate", "reports/x", "--bogus"), "No such option"),

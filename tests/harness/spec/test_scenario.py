@@ -18,6 +18,7 @@ from harness.spec import (
 from tests.harness.spec._support import valid_scenario
 
 SHIPPED = (
+    "capacity",
     "endurance",
     "k6-seed",
     "normal",
@@ -169,7 +170,8 @@ def test_builtin_journeys_copy_their_operations() -> None:
 
 def test_unknown_names_are_usage_errors() -> None:
     with pytest.raises(
-        UsageError, match=r"unknown scenario 'nope'; known scenarios in .*: endurance, k6-seed"
+        UsageError,
+        match=r"unknown scenario 'nope'; known scenarios in .*: capacity, endurance, k6-seed",
     ):
         resolve_scenario_path("nope")
     with pytest.raises(
