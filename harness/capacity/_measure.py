@@ -96,6 +96,8 @@ class CapacityRequest:
 def measure_capacity(request: CapacityRequest, console: Console) -> tuple[Path, Knee]:
     """Search for the knee, write `capacity.json`, and return its directory and the knee."""
     base = plan_run(request.scenario, profile=request.profile)
+    # the profile picks the search's settings; the concurrency cap stays the scenario's own
+    max_concurrency = plan_run(request.scenario).max_concurrency
     if base.model != "open":
         raise UsageError(f"capacity needs an open-model scenario; {base.scenario} is closed")
     sla_path = request.sla if request.sla is not None else default_sla_path()
@@ -116,6 +118,7 @@ def measure_capacity(request: CapacityRequest, console: Console) -> tuple[Path, 
             capacity_dir=capacity_dir,
             hold_s=settings.hold_s,
             warmup_s=settings.warmup_s,
+            max_concurrency=max_concurrency,
             console=console,
         )
         knee = find_knee(settings.search_plan(), runner)

@@ -40,6 +40,8 @@ class StepRunner:
     """Judged seconds of each step."""
     warmup_s: float
     """Seconds at the step's rate before judging starts."""
+    max_concurrency: int
+    """Journeys in flight at most in a step (the scenario's own cap, not a profile's)."""
     console: Console
     """Where each step's one-line result is printed."""
     steps_run: int = 0
@@ -51,7 +53,14 @@ class StepRunner:
         plan_path = self.capacity_dir / "steps" / f"{name}.plan.json"
         plan_path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomically(
-            plan_path, step_plan(self.base, rate_per_s, self.hold_s, self.warmup_s).to_dict()
+            plan_path,
+            step_plan(
+                self.base,
+                rate_per_s,
+                self.hold_s,
+                self.warmup_s,
+                max_concurrency=self.max_concurrency,
+            ).to_dict(),
         )
         request = RunRequest(
             scenario=str(plan_path),

@@ -32,9 +32,25 @@ JUDGED_METRICS = frozenset({"latency", "error_rate", "availability"})
 _JUDGED_STATUSES = frozenset({"pass", "warn", "fail", "inconclusive"})
 
 
-def step_plan(base: RunPlan, rate_per_s: float, hold_s: float, warmup_s: float) -> RunPlan:
+STEP_GRACEFUL_STOP_S = 2.0
+"""In-flight requests at a step's end get this long; later ones are recorded `interrupted`
+(an overloaded step must not add the scenario's 30 s to every probe)."""
+
+
+def step_plan(
+    base: RunPlan,
+    rate_per_s: float,
+    hold_s: float,
+    warmup_s: float,
+    *,
+    max_concurrency: int | None = None,
+) -> RunPlan:
     """`base` (an open-model plan: its journey mix, connections, timeouts) as one constant
-    stage of `rate_per_s` arrivals for `warmup_s + hold_s`, judged after the warm-up."""
+    stage of `rate_per_s` arrivals for `warmup_s + hold_s`, judged after the warm-up.
+
+    `max_concurrency` replaces the plan's cap on journeys in flight: a profile scales that cap
+    with its users, but a step's rate is the search's, and a cap scaled for a one-minute gate
+    would drop arrivals (and break the step) long before the target does."""
     if base.model != "open":
         raise RunError(f"a capacity step needs an open-model scenario, {base.scenario} is closed")
     if rate_per_s <= 0 or hold_s <= 0 or warmup_s < 0:
@@ -46,7 +62,13 @@ def step_plan(base: RunPlan, rate_per_s: float, hold_s: float, warmup_s: float) 
         rate_start_per_s=rate_per_s,
         rate_end_per_s=rate_per_s,
     )
-    return replace(base, stages=(stage,), warmup_s=warmup_s)
+    return replace(
+        base,
+        stages=(stage,),
+        warmup_s=warmup_s,
+        graceful_stop_s=min(base.graceful_stop_s, STEP_GRACEFUL_STOP_S),
+        max_concurrency=max_concurrency if max_concurrency is not None else base.max_concurrency,
+    )
 
 
 def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> StepResult:

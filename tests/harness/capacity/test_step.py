@@ -102,6 +102,16 @@ def test_a_step_plan_is_the_scenarios_mix_held_at_one_rate_after_a_warmup() -> N
     assert plan.duration_s == 25.0
     assert plan.journeys == base.journeys
     assert plan.max_concurrency == base.max_concurrency
+    assert plan.graceful_stop_s == 2.0  # an overloaded step does not wait the scenario's 30 s
+
+
+def test_a_step_keeps_the_scenarios_own_concurrency_cap_not_the_profiles() -> None:
+    scaled = plan_run("stress", profile="ci")
+    unscaled = plan_run("stress")
+    assert scaled.max_concurrency < unscaled.max_concurrency
+    plan = step_plan(scaled, 500.0, 10.0, 2.0, max_concurrency=unscaled.max_concurrency)
+    assert plan.max_concurrency == unscaled.max_concurrency
+    assert plan.profile == "ci"
 
 
 @pytest.mark.parametrize(
