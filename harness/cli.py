@@ -12,6 +12,8 @@ from harness import __version__
 from harness.errors import (
     EXIT_CODE_TABLE,
     EXIT_INTERRUPTED,
+    EXIT_RUN,
+    EXIT_SLA_FAILED,
     EXIT_USAGE,
     BackendError,
     PerfctlError,
@@ -149,6 +151,27 @@ _RequireCoverageOption = Annotated[
     ),
 ]
 
+_CapacityOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--capacity",
+        help="Capacity directory (`perfctl capacity`) whose knee judges the throughput the run "
+        "cannot offer (default: the newest one beside the run, same target and SLA).",
+    ),
+]
+
+
+def _check_capacity_dir(path: Path | None) -> None:
+    """A --capacity that names no capacity directory is a usage error, found before any load."""
+    from harness.rundir import is_capacity_dir, read_capacity_record
+
+    if path is None:
+        return
+    if not is_capacity_dir(path):
+        raise UsageError(f"--capacity {path}: not a capacity directory (no capacity.json)")
+    read_capacity_record(path)  # a corrupt one is exit 3 now, not after the load
+
+
 # -- load runs ------------------------------------------------------------------------------
 
 
@@ -249,6 +272,7 @@ def run(
         ),
     ] = None,
     require_coverage: _RequireCoverageOption = None,
+    capacity: _CapacityOption = None,
 ) -> int:
     """Drive the target with a scenario, judge it against the SLA, write the HTML report.
 
@@ -260,6 +284,7 @@ def run(
     """
     tags = _parse_tags(tag or [])
     run_time_s = _parse_run_time(run_time)
+    _check_capacity_dir(capacity)
 
     from harness.observe import ObserveOptions, prometheus_source
     from harness.pipeline import run_judge_report
@@ -291,6 +316,7 @@ def run(
             observe=ObserveOptions(prometheus=source),
         ),
         require_coverage=require_coverage,
+        capacity_dir=capacity,
     )
 
 
@@ -330,6 +356,7 @@ def evaluate(
     ] = None,
     strict: Annotated[bool, typer.Option(help="A warning fails the gate.")] = False,
     require_coverage: _RequireCoverageOption = None,
+    capacity: _CapacityOption = None,
 ) -> int:
     """Judge a run against the SLA: writes verdict.json, junit.xml and summary.md.
 
@@ -340,12 +367,14 @@ def evaluate(
 
     from harness.verdict import judge_run_dir, print_capacity, print_verdict
 
+    _check_capacity_dir(capacity)
     verdict = judge_run_dir(
         run_dir,
         sla_path=sla,
         baseline_dir=baseline,
         strict=strict,
         require_coverage=require_coverage,
+        capacity_dir=capacity,
     )
     print_verdict(verdict, Console())
     print_capacity(verdict.capacity, Console())
@@ -364,33 +393,90 @@ def capacity(
     ] = None,
     target: Annotated[
         str | None,
-        typer.Option(help="Target URL; default: the embedded reference backend, one worker."),
+        typer.Option(help="URL of one instance; default: the embedded reference backend."),
+    ] = None,
+    instances: Annotated[
+        int,
+        typer.Option(min=1, help="Also search with N instances: the measured scaling efficiency."),
+    ] = 1,
+    scaled_target: Annotated[
+        str | None,
+        typer.Option(help="With --target and --instances N: the service running N instances."),
     ] = None,
     sla: Annotated[Path | None, typer.Option(help="SLA file the steps are judged on.")] = None,
     out: Annotated[Path, typer.Option(help="Parent directory of the capacity directory.")] = Path(
         "reports"
     ),
+    start_rate: Annotated[
+        str | None, typer.Option(help="First step's arrival rate, e.g. 100/s (default: 20/s).")
+    ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(help="Refine until the knee is known to ± this fraction, e.g. 0.05."),
+    ] = None,
+    hold: Annotated[str | None, typer.Option(help="Judged length of each step, e.g. 30s.")] = None,
+    warmup: Annotated[
+        str | None, typer.Option(help="Length of each step before judging, e.g. 5s.")
+    ] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Step budget of each search.")
+    ] = None,
 ) -> int:
     """Find the knee of one instance: the highest sustained arrival rate at which every latency
-    and error objective of the SLA still holds.
+    and error objective of the SLA still holds; judge the SLA's throughput objectives from it.
 
     Steps of constant arrival rate (each a run of its own, judged with abort on breach) climb
-    until one breaks, then bisect around the knee. Writes capacity.json beside the step runs.
-    A target the generator cannot break is "at least" the generator's limit, never a made-up
-    knee. Exits 0 when the search ends (the knee is a measurement, not a gate yet), 2 for bad
-    usage, 3 when a step cannot run or be judged.
+    until one breaks, then bisect around the knee. With --instances N the same search runs on
+    N instances for the scaling efficiency. A target the generator cannot break is "at least"
+    the generator's limit, never a made-up knee. Writes capacity.json and report.html.
+    Exits 0 when every throughput objective holds at the scaling row's max instances, 1 when
+    one fails, 2 for bad usage, 3 when one is inconclusive (the knee is a lower bound or the
+    figure lies within its uncertainty) or a step cannot run or be judged.
     """
     from rich.console import Console
 
-    from harness.capacity import CapacityRequest, measure_capacity
+    from harness.capacity import CapacityRequest, SettingsOverride, measure_capacity
+    from harness.report import write_capacity_report
+    from harness.spec import parse_duration_s, parse_rate_per_s
+    from harness.verdict import Check, print_capacity_checks
 
+    try:
+        override = SettingsOverride(
+            start_rate_per_s=parse_rate_per_s(start_rate) if start_rate is not None else None,
+            precision=precision,
+            hold_s=parse_duration_s(hold) if hold is not None else None,
+            warmup_s=parse_duration_s(warmup) if warmup is not None else None,
+            max_steps=max_steps,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     console = Console()
-    capacity_dir, knee = measure_capacity(
-        CapacityRequest(scenario=scenario, profile=profile, target=target, sla=sla, out_dir=out),
+    capacity_dir, record = measure_capacity(
+        CapacityRequest(
+            scenario=scenario,
+            profile=profile,
+            target=target,
+            scaled_target=scaled_target,
+            instances=instances,
+            sla=sla,
+            out_dir=out,
+            override=override,
+        ),
         console,
     )
-    console.print(f"knee: {knee.describe()}")
+    checks = [Check.from_dict(item) for item in record.checks]
+    console.print(f"knee: {record.single.knee.summary}")
+    console.print(f"scaling: {record.scaling.note}", highlight=False)
+    if checks:
+        print_capacity_checks(checks, console, f"Throughput judged from the knee ({len(checks)})")
+    report = write_capacity_report(capacity_dir)
     typer.echo(f"capacity: {capacity_dir / 'capacity.json'}")
+    typer.echo(f"report: {report}")
+    statuses = {check.status for check in checks}
+    if "fail" in statuses:
+        return EXIT_SLA_FAILED
+    if "inconclusive" in statuses:
+        return EXIT_RUN
     return 0
 
 

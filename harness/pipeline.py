@@ -17,7 +17,11 @@ from harness.verdict import AbortWatch
 
 
 def run_judge_report(
-    request: RunRequest, console: Console | None = None, *, require_coverage: bool | None = None
+    request: RunRequest,
+    console: Console | None = None,
+    *,
+    require_coverage: bool | None = None,
+    capacity_dir: Path | None = None,
 ) -> int:
     """`perfctl run`: the verdict's exit code for a finished or aborted run; 130 when
     interrupted; an engine failure stays exit 3 once what it measured is judged and reported."""
@@ -28,12 +32,16 @@ def run_judge_report(
     except (InterruptedRunError, EngineError) as error:
         if error.run_dir is None:
             raise
-        code = judge_and_report(error.run_dir, console, require_coverage=require_coverage)
+        code = judge_and_report(
+            error.run_dir, console, require_coverage=require_coverage, capacity_dir=capacity_dir
+        )
         aborted_on_breach = isinstance(error, EngineError) and code == 1 and _aborted(error.run_dir)
         if aborted_on_breach:
             return code  # the SLA stopped the run: a failed verdict, not an infrastructure error
         raise
-    return judge_and_report(result.run_dir, console, require_coverage=require_coverage)
+    return judge_and_report(
+        result.run_dir, console, require_coverage=require_coverage, capacity_dir=capacity_dir
+    )
 
 
 def _aborted(run_dir: Path) -> bool:
@@ -43,15 +51,20 @@ def _aborted(run_dir: Path) -> bool:
 
 
 def judge_and_report(
-    run_dir: Path, console: Console, *, require_coverage: bool | None = None
+    run_dir: Path,
+    console: Console,
+    *,
+    require_coverage: bool | None = None,
+    capacity_dir: Path | None = None,
 ) -> int:
     """Evaluate and render `run_dir`, print the verdict and the report path; the verdict's
     exit code. A report that fails to render is said in one line and does not hide the
-    verdict."""
+    verdict. Throughput the run could not offer is judged from `capacity_dir`, else from the
+    newest capacity search of the same target and SLA beside the run."""
     from harness.report import render_run_report
     from harness.verdict import judge_run_dir, print_verdict
 
-    verdict = judge_run_dir(run_dir, require_coverage=require_coverage)
+    verdict = judge_run_dir(run_dir, require_coverage=require_coverage, capacity_dir=capacity_dir)
     console.print()
     print_verdict(verdict, console, all_checks=False)
     try:

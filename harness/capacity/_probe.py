@@ -1,8 +1,8 @@
 """Running a capacity search's steps for real: each step a run of its own, judged on its own.
 
-Steps live under one capacity directory (`reports/<id>-capacity/`): the plan of step N is
-written as `steps/step-NN.plan.json` and run like `perfctl run steps/step-NN.plan.json`, its
-run directory `step-NN/` beside it, judged with the SLA and abort on breach (a step that
+Steps live under one capacity directory (`reports/<id>-capacity/`): the plan of step N of the
+search with I instances is written as `steps/Ix-step-NN.plan.json` and run like
+`perfctl run steps/Ix-step-NN.plan.json`, its run directory `Ix-step-NN/` beside it, judged with the SLA and abort on breach (a step that
 clearly breaks stops early). The target is the same for every step: the caller starts the
 embedded backend once, so caches stay warm from step to step the way a production instance
 stays warm.
@@ -15,13 +15,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.capacity._search import StepResult
-from harness.capacity._step import judge_step, step_plan
+from harness.capacity._step import judge_step, step_figures, step_plan
 from harness.errors import EngineError
 from harness.plan import RunPlan
 from harness.run import RunRequest, run
-from harness.rundir import write_json_atomically
-from harness.verdict import AbortWatch, judge_run_dir
+from harness.rundir import CapacityStep, write_json_atomically
+from harness.verdict import AbortWatch, judge_run_dir, read_judged_run
 
 
 @dataclass(slots=True)
@@ -44,12 +43,14 @@ class StepRunner:
     """Journeys in flight at most in a step (the scenario's own cap, not a profile's)."""
     console: Console
     """Where each step's one-line result is printed."""
+    instances: int = 1
+    """Instances of the target behind `target_url` (names the steps: `2x-step-01`)."""
     steps_run: int = 0
     """Steps run so far."""
 
-    def __call__(self, rate_per_s: float) -> StepResult:
+    def __call__(self, rate_per_s: float) -> CapacityStep:
         self.steps_run += 1
-        name = f"step-{self.steps_run:02d}"
+        name = f"{self.instances}x-step-{self.steps_run:02d}"
         plan_path = self.capacity_dir / "steps" / f"{name}.plan.json"
         plan_path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomically(
@@ -78,8 +79,10 @@ class StepRunner:
             if error.run_dir is None or not _aborted_on_breach(error.run_dir):
                 raise
             run_dir = error.run_dir
-        verdict = judge_run_dir(run_dir, sla_path=self.sla_path)
-        step = judge_step(rate_per_s, verdict, run_id=run_dir.name)
+        verdict = judge_run_dir(run_dir, sla_path=self.sla_path, find_capacity=False)
+        step = step_figures(
+            judge_step(rate_per_s, verdict, run_id=run_dir.name), read_judged_run(run_dir)
+        )
         self.console.print(_step_line(step))
         return step
 
@@ -90,7 +93,7 @@ def _aborted_on_breach(run_dir: Path) -> bool:
     return read_run_record(run_dir).end_cause is EndCause.ABORT_ON_BREACH
 
 
-def _step_line(step: StepResult) -> str:
+def _step_line(step: CapacityStep) -> str:
     achieved = f"{step.achieved_rps:,.1f} req/s" if step.achieved_rps is not None else "? req/s"
     if not step.delivered:
         verdict = "generator fell short"
@@ -98,5 +101,6 @@ def _step_line(step: StepResult) -> str:
         verdict = "held"
     else:
         verdict = f"broke ({step.limiting_objective})"
+    p99 = f", p99 {step.latency_p99_ms:,.0f} ms" if step.latency_p99_ms is not None else ""
     cpu = f", server CPU {step.cpu_ratio:.0%}" if step.cpu_ratio is not None else ""
-    return f"  {step.run_id}: {step.rate_per_s:,.1f} arrivals/s → {achieved}{cpu}: {verdict}"
+    return f"  {step.run_id}: {step.rate_per_s:,.1f} arrivals/s → {achieved}{p99}{cpu}: {verdict}"

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from harness.rundir import CapacityStep
+
 
 class KneeBound(StrEnum):
     """What bounds the result from above."""
@@ -37,28 +39,6 @@ class KneeBound(StrEnum):
     """Even the lowest rate broke: the knee is below it."""
     STEPS = "steps"
     """The step budget ran out before the interval was narrow enough (still an interval)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """One step of load at a fixed arrival rate, judged on its own."""
-
-    rate_per_s: float
-    """Offered arrival rate (requests per second the step planned)."""
-    held: bool
-    """True when every latency and error objective with enough samples held."""
-    delivered: bool = True
-    """False when the generator fell short of the offered rate (its limit, not the target's)."""
-    achieved_rps: float | None = None
-    """Requests per second the target completed during the judged span."""
-    limiting_objective: str = ""
-    """Id of the objective that broke first ("" when the step held)."""
-    cpu_ratio: float | None = None
-    """Server CPU during the step (0-1), when server metrics were read."""
-    memory_ratio: float | None = None
-    """Server memory during the step (0-1), when server metrics were read."""
-    run_id: str = ""
-    """The run directory of the step, for the report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +81,7 @@ class Knee:
     """The lowest rate that broke (the knee is below this); None when none broke."""
     limiting_objective: str
     """The objective that broke at `broke_rate_per_s` ("" when none broke)."""
-    steps: tuple[StepResult, ...]
+    steps: tuple[CapacityStep, ...]
     """Every step, in the order it ran."""
 
     @property
@@ -113,7 +93,7 @@ class Knee:
         return (self.broke_rate_per_s - self.held_rate_per_s) / total
 
     @property
-    def knee_step(self) -> StepResult | None:
+    def knee_step(self) -> CapacityStep | None:
         """The step at the highest rate that held (its server CPU and memory are the knee's)."""
         held = [step for step in self.steps if step.held and step.delivered]
         return max(held, key=lambda step: step.rate_per_s) if held else None
@@ -134,13 +114,13 @@ def _rate(rate_per_s: float | None) -> str:
     return "no rate" if rate_per_s is None else f"{rate_per_s:,.0f}/s"
 
 
-def find_knee(plan: SearchPlan, probe: Callable[[float], StepResult]) -> Knee:
+def find_knee(plan: SearchPlan, probe: Callable[[float], CapacityStep]) -> Knee:
     """Run steps through `probe` (rate → its judged step) until the knee is bounded."""
-    steps: list[StepResult] = []
-    held: StepResult | None = None
-    broke: StepResult | None = None
+    steps: list[CapacityStep] = []
+    held: CapacityStep | None = None
+    broke: CapacityStep | None = None
 
-    def run(rate_per_s: float) -> StepResult:
+    def run(rate_per_s: float) -> CapacityStep:
         step = probe(rate_per_s)
         steps.append(step)
         return step

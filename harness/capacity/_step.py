@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.capacity._search import StepResult
 from harness.errors import RunError
 from harness.plan import RunPlan, StagePlan
-from harness.verdict import Check, Verdict
+from harness.rundir import CapacityStep
+from harness.verdict import Check, JudgedRun, NoSpan, Verdict, scope_span
 
+ALL_OPERATIONS = "*"
 STEP_STAGE = "step"
 """The name of a step's one stage."""
 JUDGED_METRICS = frozenset({"latency", "error_rate", "availability"})
@@ -71,8 +72,10 @@ def step_plan(
     )
 
 
-def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> StepResult:
-    """The step's result from its verdict; a RunError when no judged objective had data."""
+def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> CapacityStep:
+    """The step's result from its verdict (held, delivered, limiting objective, server CPU and
+    memory); a RunError when no judged objective had data. The step's own figures (rates,
+    percentiles, generator CPU) are read from its run directory (see `step_figures`)."""
     judged = [check for check in verdict.checks if check.metric in JUDGED_METRICS]
     with_data = [check for check in judged if check.status in _JUDGED_STATUSES]
     if not with_data:
@@ -83,16 +86,50 @@ def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> StepRes
         )
     failed = [check for check in with_data if check.status == "fail"]
     short = not failed and any(check.status == "inconclusive" for check in with_data)
-    return StepResult(
+    return CapacityStep(
         rate_per_s=rate_per_s,
         held=not failed,
         delivered=not short,
-        achieved_rps=_achieved_rps(verdict),
         limiting_objective=_limiting(failed),
         cpu_ratio=_measured(verdict, "cpu"),
         memory_ratio=_measured(verdict, "memory"),
         run_id=run_id,
     )
+
+
+def step_figures(step: CapacityStep, run: JudgedRun) -> CapacityStep:
+    """`step` with what its run measured over the judged span: requests per second (all and
+    per operation), p95 and p99 of every request, the target's and the generator's CPU."""
+    span = scope_span(run.plan, run.clock, "run")
+    if isinstance(span, NoSpan):
+        return step
+    start_t, end_t, duration_s = span.start_t, span.end_t, span.duration_s
+    by_operation = {
+        operation: run.data.counts(operation, start_t, end_t).total / duration_s
+        for operation in run.data.operations
+    }
+    histogram = run.data.histogram(ALL_OPERATIONS, start_t, end_t)
+    server_cores = (
+        run.server.values("cpu_cores", {}, start_t, end_t) if run.server is not None else []
+    )
+    generator = [
+        sum(sample.cpu_percent.values()) / 100
+        for sample in run.load
+        if start_t <= sample.t < end_t and sample.cpu_percent
+    ]
+    return replace(
+        step,
+        achieved_rps=run.data.counts(ALL_OPERATIONS, start_t, end_t).total / duration_s,
+        achieved_rps_by_operation=by_operation,
+        latency_p95_ms=histogram.percentile_ms(95.0),
+        latency_p99_ms=histogram.percentile_ms(99.0),
+        server_cpu_cores=_mean([value for _, value in server_cores]),
+        generator_cpu_cores=_mean(generator),
+    )
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def _limiting(failed: list[Check]) -> str:
@@ -114,11 +151,3 @@ def _measured(verdict: Verdict, metric: str) -> float | None:
         if check.metric == metric and check.measured is not None:
             return check.measured
     return None
-
-
-def _achieved_rps(verdict: Verdict) -> float | None:
-    """Requests per second the target completed over the judged span (the verdict's capacity
-    basis, present when the SLA names components)."""
-    basis = (verdict.capacity or {}).get("basis", {})
-    rate = basis.get("rps") if isinstance(basis, dict) else None
-    return float(rate) if isinstance(rate, int | float) else None

@@ -124,6 +124,8 @@ class BackendOptions:
     """Products to seed; None keeps the backend's default."""
     admin_token: str | None = None
     """Enables the /admin fault routes; None keeps them off."""
+    workers: int = 1
+    """Server processes behind the port (a capacity search's instances)."""
     ready_deadline_s: float = 60.0
     """How long the backend may take to answer /ready with 200."""
 
@@ -162,6 +164,8 @@ class EmbeddedBackend:
             command += ["--catalog-size", str(self._options.catalog_size)]
         if self._options.admin_token is not None:
             command += ["--admin-token", self._options.admin_token]
+        if self._options.workers != 1:
+            command += ["--workers", str(self._options.workers)]
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("ab") as log:
             self._process = subprocess.Popen(

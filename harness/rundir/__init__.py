@@ -38,8 +38,30 @@ Public names:
     validate_run_id(run_id)               a run id that is one safe path component, or UsageError
     utc_now() / iso_utc(moment)           the clock and the ISO form run.json uses
     write_json_atomically(path, data)     JSON through a temporary file and a rename
+
+A capacity directory (`perfctl capacity`) holds step run directories and capacity.json:
+
+    read_capacity_record(dir) -> CapacityRecord   capacity.json, strictly
+    CapacityRecord, CapacitySearch, CapacityKnee, CapacityStep, Scaling   what it holds
+    CAPACITY_FILE, CAPACITY_SCHEMA        its name and schema version
+    sla_digest(path)                      an SLA file's SHA-256 (ties a record to its SLA)
+    is_capacity_dir(path)                 whether a directory holds capacity.json
+    latest_capacity_dir(parent, target, sla_sha256)   the newest record for a target and SLA
 """
 
+from harness.rundir._capacity import (
+    CAPACITY_FILE,
+    CAPACITY_SCHEMA,
+    CapacityKnee,
+    CapacityRecord,
+    CapacitySearch,
+    CapacityStep,
+    Scaling,
+    is_capacity_dir,
+    latest_capacity_dir,
+    read_capacity_record,
+    sla_digest,
+)
 from harness.rundir._layout import (
     LOGS_DIR,
     PLAN_FILE,
@@ -66,23 +88,34 @@ from harness.rundir._record import (
 )
 
 __all__ = [
+    "CAPACITY_FILE",
+    "CAPACITY_SCHEMA",
     "CAUSES_BY_STATUS",
     "LOGS_DIR",
     "PLAN_FILE",
     "RUN_FILE",
     "RUN_SCHEMA_VERSION",
+    "CapacityKnee",
+    "CapacityRecord",
+    "CapacitySearch",
+    "CapacityStep",
     "EndCause",
     "ProcessRecord",
     "RunDir",
     "RunRecord",
     "RunStatus",
     "RunnerProcess",
+    "Scaling",
     "WorkerEvent",
     "create_run_dir",
+    "is_capacity_dir",
     "iso_utc",
+    "latest_capacity_dir",
     "make_run_id",
     "open_run_dir",
+    "read_capacity_record",
     "read_run_record",
+    "sla_digest",
     "utc_now",
     "validate_run_id",
     "write_json_atomically",

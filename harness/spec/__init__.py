@@ -9,6 +9,7 @@ Planning (the one way to turn what a run names into the `harness.plan.RunPlan` i
                                   locustfile (*.py) with -u/-r/-t; or a saved plan.json
     LocustOptions                 -u/-r/-t of a plain locustfile run (None: not given)
     parse_duration_s(value, locust=False) -> float
+    parse_rate_per_s(value) -> float   arrivals per second from `100/s`, `6000/min`, `50 rps`
                                   seconds from `30s`, `5m`, `1h30m`, `250ms` (or Locust's -t)
 
 Scenarios:
@@ -92,6 +93,7 @@ from harness.spec._units import (
     Limit,
     RelativeLimit,
     parse_duration_s,
+    parse_rate_per_s,
 )
 
 __all__ = [
@@ -117,6 +119,7 @@ __all__ = [
     "load_sla",
     "objectives_for_plan",
     "parse_duration_s",
+    "parse_rate_per_s",
     "plan_run",
     "resolve_scenario_path",
     "scenario_operations",

@@ -31,7 +31,7 @@ METRIC_UNITS: dict[Metric, CanonicalUnit] = {
 SERVER_METRICS: frozenset[Metric] = frozenset({"cpu", "memory", "memory_drift"})
 """Metrics measured on the server (Prometheus or /metrics), not on the requests."""
 
-LOAD_SCALED_METRICS: frozenset[Metric] = frozenset({"throughput", "breaking_point"})
+LOAD_SCALED_METRICS: frozenset[Metric] = frozenset({"throughput"})
 """Metrics whose limits follow the profile's load scale."""
 
 _PERCENTILE = re.compile(r"^p\(?(\d+(?:\.\d+)?)\)?$")

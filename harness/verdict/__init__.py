@@ -14,6 +14,10 @@ Judging a run:
 Showing it:
     print_verdict    the verdict as a table at the terminal
     print_capacity   the capacity plan at the terminal
+
+Judging throughput from a capacity search (`perfctl capacity`) instead of a run's load:
+    capacity_checks  every throughput and breaking_point objective judged from a knee
+    print_capacity_checks   those checks as a table under their own heading
     format_value     a measured value as a person reads it, in its unit
     format_limit     a check's limit as a person reads it
     format_windows   the windows a check passed ("k/n"), or "run" when judged as a whole
@@ -32,6 +36,7 @@ Reading a run on the verdict's terms (compare and report read runs the same way)
 
 from harness.verdict._abort import AbortWatch
 from harness.verdict._capacity import print_capacity
+from harness.verdict._capacity_checks import capacity_checks
 from harness.verdict._coverage import OutOfScope
 from harness.verdict._evaluate import (
     JudgedRun,
@@ -58,7 +63,7 @@ from harness.verdict._scope import (
     scope_span,
     windows,
 )
-from harness.verdict._table import print_verdict
+from harness.verdict._table import print_capacity_checks, print_verdict
 
 __all__ = [
     "CHECK_STATUSES",
@@ -72,11 +77,13 @@ __all__ = [
     "RunClock",
     "Span",
     "Verdict",
+    "capacity_checks",
     "format_limit",
     "format_value",
     "format_windows",
     "judge_run_dir",
     "print_capacity",
+    "print_capacity_checks",
     "print_verdict",
     "read_judged_run",
     "run_clock",

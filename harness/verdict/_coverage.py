@@ -103,6 +103,8 @@ def out_of_scope(
         return OutOfScope.OPERATION_ABSENT
     if relative:
         return None
+    if objective.metric == "breaking_point":
+        return OutOfScope.THROUGHPUT_CAPACITY  # a capacity search's knee judges it
     if objective.metric == "throughput" and limit_value is not None:
         offered = offered_rps(plan, objective.scope, objective.operation)
         if offered is not None and offered < limit_value:

@@ -11,14 +11,14 @@ from harness.observe import (
     read_server_series,
 )
 from harness.plan import RunPlan
-from harness.rundir import EndCause, RunRecord, open_run_dir
+from harness.rundir import CapacityRecord, EndCause, RunRecord, open_run_dir
 from harness.spec import Limit, Objective, Sla, objectives_for_plan
 from harness.timeline import LoadSample
-from harness.verdict._breaking_point import judge_breaking_point
-from harness.verdict._coverage import UNJUDGED_STATUSES, out_of_scope
+from harness.verdict._capacity_checks import CAPACITY_METRICS, capacity_check
+from harness.verdict._coverage import UNJUDGED_STATUSES, OutOfScope, out_of_scope
 from harness.verdict._delivery import judge_delivery
 from harness.verdict._drift import judge_drift
-from harness.verdict._incident import recommended_actions
+from harness.verdict._incident import actions_for
 from harness.verdict._judge import (
     CLIENT_METRICS,
     Reading,
@@ -88,12 +88,14 @@ def evaluate(
     baseline: JudgedRun | None = None,
     strict: bool = False,
     require_coverage: bool | None = None,
+    capacity: tuple[CapacityRecord, str] | None = None,
 ) -> Verdict:
     """Judge every objective of the run: the SLA's that apply to its scenario (unless the
     scenario opted out with `sla: false`), then the scenario's own thresholds.
 
     `require_coverage` (None: the SLA's `defaults.require_coverage`) fails the gate on an
-    in-scope objective left unjudged."""
+    in-scope objective left unjudged. `capacity` (a capacity record and its directory's
+    name) judges the throughput objectives the run could not offer from a measured knee."""
     if require_coverage is None:
         require_coverage = sla.require_coverage
     checks: list[Check] = []
@@ -108,6 +110,8 @@ def evaluate(
                     check, objective, run.plan, relative=True, baseline_given=baseline is not None
                 )
             )
+    if capacity is not None:
+        checks = [_from_capacity(check, sla, *capacity) for check in checks]
     # a span the generator fell short in judges nothing (pass included)
     checks, delivery_reasons = judge_delivery(
         checks,
@@ -139,7 +143,21 @@ def evaluate(
         run=_run_summary(run),
         capacity=_capacity(run, sla),
         require_coverage=require_coverage,
+        capacity_run=capacity[1] if capacity is not None else None,
     )
+
+
+def _from_capacity(check: Check, sla: Sla, record: CapacityRecord, capacity_run: str) -> Check:
+    """A throughput or breaking_point check the run could not judge (it could not offer the
+    load), judged from the capacity record's knee instead; any other check as it was."""
+    if (
+        check.metric not in CAPACITY_METRICS
+        or check.status not in UNJUDGED_STATUSES
+        or check.out_of_scope != OutOfScope.THROUGHPUT_CAPACITY
+    ):
+        return check
+    judged = capacity_check(sla.objective(check.id), sla, record, capacity_run)
+    return replace(judged, message=f"the run could not offer this load; {judged.message}")
 
 
 def _scoped(
@@ -234,15 +252,6 @@ def _latency_kind(objective: Objective, run: JudgedRun) -> str | None:
     return "response"
 
 
-def _actions(objective: Objective, sla: Sla, status: CheckStatus) -> tuple[str, ...]:
-    if status not in ("fail", "warn"):
-        return ()
-    written = sla.incident_response(objective.severity)
-    if written is not None:
-        return (written.response, *written.actions)
-    return recommended_actions(objective.severity)
-
-
 def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla) -> Check:
     scale = run.plan.scale.load(run.plan.model) if objective.scales_with_load else 1.0
     limit = written_limit.scaled(scale)
@@ -271,6 +280,12 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
     span = scope_span(run.plan, run.clock, objective.scope)
     if isinstance(span, NoSpan):
         return unjudged("not_exercised", span.reason)
+    if objective.metric == "breaking_point":
+        return unjudged(
+            "not_exercised",
+            "a breaking point is judged from a capacity search's knee (`perfctl capacity`), "
+            "not from one run",
+        )
     if objective.metric == "throughput" and limit.is_upper is False:
         offered = offered_rps(run.plan, objective.scope, objective.operation)
         if offered is not None and offered < limit.value:
@@ -285,20 +300,10 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         judgement = judge_memory_drift(objective, limit, warn, run.server, span)
     elif server_side:
         judgement = judge_utilisation(objective, limit, warn, run.server, span)
-    elif objective.metric == "breaking_point":
-        judgement = judge_breaking_point(
-            objective,
-            limit,
-            _latency_objectives(run, sla),
-            run.plan,
-            run.clock.started_t,
-            run.data,
-            span,
-        )
     else:
         judgement = judge(objective, limit, warn, run.data, span)
     status, message = judgement.status, judgement.message
-    if status == "fail" and objective.metric in ("latency", "throughput", "breaking_point"):
+    if status == "fail" and objective.metric in ("latency", "throughput"):
         # A CPU-saturated generator adds its own delay to every latency and lowers the
         # throughput. Falling behind the plan is judged on figures, for every check
         # (harness/verdict/_delivery.py), and leaves out arrivals the target had dropped.
@@ -324,7 +329,7 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         windows_passed=judgement.windows_passed,
         samples=judgement.samples,
         message=message,
-        actions=_actions(objective, sla, status),
+        actions=actions_for(objective, sla, status),
     )
 
 
@@ -337,17 +342,6 @@ def _errors_judged(objective: Objective, run: JudgedRun, sla: Sla) -> bool:
         and other.limit is not None
         for other in objectives_for_plan(sla, run.plan)
     )
-
-
-def _latency_objectives(run: JudgedRun, sla: Sla) -> list[Objective]:
-    """The latency objectives a breaking point is about: those that apply and were exercised."""
-    return [
-        objective
-        for objective in objectives_for_plan(sla, run.plan)
-        if objective.metric == "latency"
-        and objective.limit is not None
-        and (objective.operation == ALL_OPERATIONS or objective.operation in run.data.operations)
-    ]
 
 
 def _baseline_check(
@@ -383,7 +377,7 @@ def _baseline_check(
         warn_limit=warn_rel.change_ratio if warn_rel is not None else None,
         samples=now.samples,
         message=message,
-        actions=_actions(objective, sla, status),
+        actions=actions_for(objective, sla, status),
     )
 
 

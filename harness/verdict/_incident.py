@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from harness.verdict._model import Severity
+from typing import TYPE_CHECKING
+
+from harness.verdict._model import CheckStatus, Severity
+
+if TYPE_CHECKING:
+    from harness.spec import Objective, Sla
 
 RESPONSE_BY_SEVERITY: dict[Severity, str] = {
     "critical": "Immediate response",
@@ -24,3 +29,14 @@ ACTIONS_BY_SEVERITY: dict[Severity, tuple[str, ...]] = {
 def recommended_actions(severity: Severity) -> tuple[str, ...]:
     """The actions the seed recommends for a breach of `severity`, response level first."""
     return (RESPONSE_BY_SEVERITY[severity], *ACTIONS_BY_SEVERITY[severity])
+
+
+def actions_for(objective: Objective, sla: Sla, status: CheckStatus) -> tuple[str, ...]:
+    """What a failed or warned check recommends: the SLA's own incident response for its
+    severity when it writes one, else the seed's; nothing for any other status."""
+    if status not in ("fail", "warn"):
+        return ()
+    written = sla.incident_response(objective.severity)
+    if written is not None:
+        return (written.response, *written.actions)
+    return recommended_actions(objective.severity)

@@ -14,6 +14,7 @@ VERDICT_SCHEMA = 1
 CheckStatus = Literal["pass", "warn", "fail", "not_exercised", "no_data", "inconclusive"]
 VerdictStatus = Literal["pass", "warn", "fail", "aborted", "inconclusive"]
 Severity = Literal["critical", "high", "medium", "low"]
+JudgedBy = Literal["run", "capacity"]
 
 CHECK_STATUSES: tuple[CheckStatus, ...] = (
     "fail",
@@ -78,6 +79,12 @@ class Check:
     """Why the run was never designed to judge this objective (an `OutOfScope` value:
     stage_absent, throughput_capacity, sample_size, no_baseline, operation_absent); None
     when it was in scope. Only an unjudged check (not_exercised, no_data) is out of scope."""
+    judged_by: JudgedBy = "run"
+    """"run": from the run's own measurements; "capacity": from a capacity search's knee,
+    extrapolated to the instances the SLA's scaling row allows (harness/verdict/_capacity_checks.py)."""
+    basis: dict[str, Any] | None = None
+    """For a capacity check, the measured inputs and the extrapolation: capacity run, knee
+    bound, rps per instance, CPU at the knee, efficiency, law, instances needed, max instances."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,6 +119,9 @@ class Verdict:
     measured throughput and server CPU; see harness/verdict/_capacity.py. None without components."""
     require_coverage: bool = False
     """Whether an in-scope objective left unjudged (no_data, not_exercised) fails the gate."""
+    capacity_run: str | None = None
+    """The capacity directory whose knee judged the throughput objectives the run could not
+    offer (`judged_by: capacity`); None when none was used."""
 
     @property
     def coverage(self) -> Coverage:
@@ -162,6 +172,7 @@ class Verdict:
             "headline": self.headline,
             "checks": [check.to_dict() for check in self.checks],
             "capacity": self.capacity,
+            "capacity_run": self.capacity_run,
         }
 
     @classmethod
@@ -176,6 +187,7 @@ class Verdict:
             run=data.get("run", {}),
             capacity=data.get("capacity"),
             require_coverage=bool(data.get("coverage", {}).get("required", False)),
+            capacity_run=data.get("capacity_run"),
         )
 
 

@@ -28,7 +28,7 @@ def test_console_script_lints_the_shipped_sla_against_every_scenario() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("sla.yaml: ok, 63 objectives (")
     assert (
-        "operations produced by capacity, endurance, k6-seed, normal, peak, smoke, spike, stress, volume"
+        "operations produced by capacity, endurance, k6-seed, normal, peak, smoke, spike, volume"
         in (done.stdout)
     )
 
@@ -142,7 +142,6 @@ def test_scenarios_list_names_every_scenario() -> None:
         "peak",
         "smoke",
         "spike",
-        "stress",
         "volume",
     ):
         assert name in outcome.stdout

@@ -162,7 +162,7 @@ class SyntheticRun:
 
 def open_plan(
     *,
-    scenario: str = "stress",
+    scenario: str = "capacity",
     stages: tuple[tuple[str, float, float, float], ...] = (("ramp", 100.0, 10.0, 110.0),),
     operations: tuple[str, ...] = ("search",),
     warmup_s: float = 0.0,

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.capacity import Knee, KneeBound, SearchPlan, StepResult, find_knee
+from harness.capacity import Knee, KneeBound, SearchPlan, find_knee
+from harness.rundir import CapacityStep
 
 
 class Target:
@@ -16,11 +17,11 @@ class Target:
         self.generator_rps = generator_rps
         self.offered: list[float] = []
 
-    def __call__(self, rate_per_s: float) -> StepResult:
+    def __call__(self, rate_per_s: float) -> CapacityStep:
         self.offered.append(rate_per_s)
         delivered = rate_per_s <= self.generator_rps
         held = rate_per_s < self.knee_rps
-        return StepResult(
+        return CapacityStep(
             rate_per_s=rate_per_s,
             held=held,
             delivered=delivered,

@@ -46,7 +46,6 @@ def test_a_step_holds_when_every_latency_and_error_objective_holds() -> None:
     assert step.held
     assert step.delivered
     assert step.limiting_objective == ""
-    assert step.achieved_rps == 412.5
     assert step.cpu_ratio == 0.93  # server KPIs are read, never judged by a step
     assert step.memory_ratio == 0.41
     assert step.run_id == "20261130T120000Z-capacity-400"
@@ -85,13 +84,8 @@ def test_a_step_that_judged_nothing_is_a_run_error_naming_the_objectives() -> No
         judge_step(10.0, verdict(check("cpu", "cpu", "pass", measured=0.2)))
 
 
-def test_without_components_the_achieved_rate_is_unknown() -> None:
-    step = judge_step(10.0, verdict(check("a.latency.p95", "latency", "pass"), rps=None))
-    assert step.achieved_rps is None
-
-
 def test_a_step_plan_is_the_scenarios_mix_held_at_one_rate_after_a_warmup() -> None:
-    base = plan_run("stress", profile="demo")
+    base = plan_run("capacity", profile="demo")
     plan = step_plan(base, rate_per_s=250.0, hold_s=20.0, warmup_s=5.0)
     assert [stage.name for stage in plan.stages] == [STEP_STAGE]
     (stage,) = plan.stages
@@ -106,8 +100,8 @@ def test_a_step_plan_is_the_scenarios_mix_held_at_one_rate_after_a_warmup() -> N
 
 
 def test_a_step_keeps_the_scenarios_own_concurrency_cap_not_the_profiles() -> None:
-    scaled = plan_run("stress", profile="ci")
-    unscaled = plan_run("stress")
+    scaled = plan_run("capacity", profile="ci")
+    unscaled = plan_run("capacity")
     assert scaled.max_concurrency < unscaled.max_concurrency
     plan = step_plan(scaled, 500.0, 10.0, 2.0, max_concurrency=unscaled.max_concurrency)
     assert plan.max_concurrency == unscaled.max_concurrency
@@ -119,7 +113,7 @@ def test_a_step_keeps_the_scenarios_own_concurrency_cap_not_the_profiles() -> No
 )
 def test_a_step_needs_a_positive_rate_and_hold(rate: float, hold: float, warmup: float) -> None:
     with pytest.raises(RunError, match="positive rate"):
-        step_plan(plan_run("stress", profile="demo"), rate, hold, warmup)
+        step_plan(plan_run("capacity", profile="demo"), rate, hold, warmup)
 
 
 def test_a_step_needs_an_open_model_scenario() -> None:

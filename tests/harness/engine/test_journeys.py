@@ -55,3 +55,27 @@ def test_an_aliased_journey_runs_the_entry_it_names() -> None:
     alias = JourneyPlan("quick_search", 1.0, "builtin", builtin="search")
     assert builtin_key(alias) == "search"
     assert builtin_key(JourneyPlan("checkout", 1.0, "builtin")) == "checkout"
+
+
+class _Answer:
+    def __init__(self, status: int, body: object) -> None:
+        self.status_code = status
+        self._body = body
+
+    def json(self) -> object:
+        if isinstance(self._body, Exception):
+            raise self._body
+        return self._body
+
+
+def test_a_cart_ordered_by_a_concurrent_session_is_an_answer_other_422s_fail() -> None:
+    from harness.engine._journeys import _unless_invalid
+
+    empty = {"error": {"code": "empty_cart", "message": "user 7 has an empty cart"}}
+    assert _unless_invalid(_Answer(422, empty), 3.0) is None
+    assert _unless_invalid(_Answer(201, {"order_id": 1}), 3.0) is None
+    too_large = {"error": {"code": "order_too_large", "message": "…"}}
+    assert _unless_invalid(_Answer(422, too_large), 3.0) == "HTTP 422 order_too_large"
+    assert _unless_invalid(_Answer(422, ValueError("not JSON")), 3.0) == (
+        "HTTP 422 without an error code"
+    )

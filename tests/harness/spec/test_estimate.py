@@ -12,12 +12,12 @@ from harness.spec._estimate import ASSUMED_LATENCY_S, estimated_rps
 
 
 def test_open_model_offers_arrivals_times_requests_per_journey() -> None:
-    plan = plan_run("stress")
+    plan = plan_run("capacity")
     weights = {j.name: j.weight for j in plan.journeys}
     requests = {"browse": 4, "search": 3, "add_to_cart": 2, "checkout": 3}
     mean = sum(w * requests.get(name, 1) for name, w in weights.items()) / sum(weights.values())
     last = plan.stages[-1]
-    assert estimated_rps(plan, last) == pytest.approx(75000 * mean)
+    assert estimated_rps(plan, last) == pytest.approx(5000 * mean)
 
 
 def test_closed_model_follows_users_and_think_time(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ def test_public_names_are_pinned() -> None:
             "load_sla",
             "objectives_for_plan",
             "parse_duration_s",
+            "parse_rate_per_s",
             "plan_run",
             "resolve_scenario_path",
             "scenario_operations",

@@ -25,7 +25,6 @@ SHIPPED = (
     "peak",
     "smoke",
     "spike",
-    "stress",
     "volume",
 )
 SEED_ACTIONS = {"browse", "search", "add_to_cart", "checkout"}
@@ -80,10 +79,9 @@ def test_full_profiles_are_the_seed_numbers_unchanged() -> None:
     endurance = plan_run("endurance")
     assert _steady(endurance, "soak")[1] == 1000
     assert endurance.duration_s >= 3 * 3600
-    stress = plan_run("stress")
-    assert stress.model == "open"
-    rates = [s.rate_end_per_s or 0.0 for s in stress.stages]
-    assert rates == sorted(rates)
+    capacity = plan_run("capacity")
+    assert capacity.model == "open"
+    assert capacity.max_concurrency == 2000
     assert plan_run("volume").catalog_size == 500000
 
 
@@ -136,9 +134,9 @@ def test_profile_scale_is_recorded_and_explicit() -> None:
     assert plan.scale.time == pytest.approx(60 / 1920)
     assert plan.scale.load("closed") == pytest.approx(0.04)
     assert [s.users_end for s in plan.stages] == [40, 40]
-    stress = plan_run("stress", "ci")
-    assert stress.scale.rate == pytest.approx(20 / 75000)
-    assert stress.stages[-1].rate_end_per_s == pytest.approx(20)
+    capacity = plan_run("capacity", "ci")
+    assert capacity.scale.rate == pytest.approx(20 / 5000)
+    assert capacity.stages[-1].rate_end_per_s == pytest.approx(20)
 
 
 def test_plan_round_trips_through_json() -> None:

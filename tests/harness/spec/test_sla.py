@@ -190,7 +190,10 @@ def test_drift_and_breaking_point_apply_only_to_their_scenarios(shipped: Sla) ->
     assert not drift.applies_to("normal")
     assert drift.limit is not None
     assert drift.limit.value == pytest.approx(0.10)
-    assert shipped.objective("stress.breaking_point").applies_to("stress")
+    breaking_point = shipped.objective("capacity.breaking_point")
+    assert breaking_point.applies_to("capacity")
+    assert not breaking_point.applies_to("normal")
+    assert not breaking_point.scales_with_load  # a knee is one instance's, whatever the profile
 
 
 # -- wrong files: the exact message -----------------------------------------------------------

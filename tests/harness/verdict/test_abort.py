@@ -124,7 +124,7 @@ def test_a_rule_for_other_scenarios_is_not_watched(tmp_path: Path) -> None:
     watch = _watch_of(
         tmp_path,
         '{operation: search, metric: latency, statistic: p95, limit: "< 300 ms", '
-        "scenarios: [stress], abort: {after: 5s}}",
+        "scenarios: [capacity], abort: {after: 5s}}",
         plan=PLAN,
     )
     assert not watch
