@@ -1,4 +1,5 @@
-"""HTML reports of runs: `RUN_DIR/index.html` per run and `reports/index.html` across runs.
+"""HTML reports of runs: `RUN_DIR/index.html` per run, `CAPACITY_DIR/report.html` per capacity
+search, and `reports/index.html` across runs and capacity searches.
 
 Pages are jinja2 templates (autoescape on) with plotly figures; plotly.js is one shared copy
 from the installed plotly package in the reports directory, so every page works offline. The
@@ -9,6 +10,8 @@ server series carry beyond the server's resources).
 Public names::
 
     render_run_report   write a run's page (and report.json), refresh the runs index beside it
+    write_capacity_report  write a capacity search's page (the knee of one instance, its
+                        steps, scaling, instances needed), refresh the runs index beside it
     serve_reports       `perfctl reports serve`: serve a reports directory until Ctrl-C
 """
 
@@ -30,4 +33,16 @@ def render_run_report(run_dir: Path) -> Path:
     return page
 
 
-__all__ = ["render_run_report", "serve_reports"]
+def write_capacity_report(capacity_dir: Path) -> Path:
+    """Write `capacity_dir/report.html` from its capacity.json, refresh the runs index of its
+    parent directory, and return the page's path (what `perfctl report CAPACITY_DIR` and the
+    end of `perfctl capacity` call); a RunDirError when capacity.json is missing or malformed."""
+    from harness.report._capacity_page import write_capacity_page
+    from harness.report._index_page import write_reports_index
+
+    page = write_capacity_page(capacity_dir)
+    write_reports_index(capacity_dir.resolve().parent)
+    return page
+
+
+__all__ = ["render_run_report", "serve_reports", "write_capacity_report"]

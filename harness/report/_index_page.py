@@ -1,5 +1,6 @@
 """The runs index: `reports/index.html`, every run with its verdict and headline figures,
-filterable by scenario, trends of the key objectives per scenario, and comparisons.
+filterable by scenario, every capacity search with its knee, trends of the key objectives per
+scenario, and comparisons.
 
 The runs come from `_run_entries` (small files per run, never a timeline), so refreshing the
 index stays instant however many runs the directory holds.
@@ -12,13 +13,14 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import RunDirError
+from harness.report._capacity_entries import collect_capacities
 from harness.report._html import PLOTLY_FILE, embed, ensure_plotly, render, write_atomically
 from harness.report._run_entries import INDEX_FILE, collect_runs
 from harness.report._trends import trend_figures
 
 
 def write_reports_index(reports_dir: Path) -> Path:
-    """Render `reports_dir/index.html` from the run directories it holds; its path."""
+    """Render `reports_dir/index.html` from the run and capacity directories it holds; its path."""
     if not reports_dir.is_dir():
         raise RunDirError(f"{reports_dir}: no such reports directory")
     runs, comparisons, skipped = collect_runs(reports_dir)
@@ -46,6 +48,7 @@ def write_reports_index(reports_dir: Path) -> Path:
         scenarios=scenarios,
         trends=trends,
         comparisons=comparisons,
+        capacities=collect_capacities(reports_dir),
         skipped=skipped,
     )
     path = reports_dir / INDEX_FILE

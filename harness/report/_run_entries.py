@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from harness.errors import RunDirError
 from harness.redaction import scrub, scrub_text
-from harness.rundir import RUN_FILE, RunRecord, read_run_record
+from harness.rundir import RUN_FILE, RunRecord, is_capacity_dir, read_run_record
 
 INDEX_FILE = "index.html"
 
@@ -82,7 +82,10 @@ def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntr
     runs: list[RunEntry] = []
     comparisons: list[ComparisonEntry] = []
     skipped = 0
-    children = sorted(p for p in reports_dir.iterdir() if (p / RUN_FILE).is_file())
+    # a capacity directory is listed by its knee (_capacity_entries), its steps inside it
+    children = sorted(
+        p for p in reports_dir.iterdir() if (p / RUN_FILE).is_file() and not is_capacity_dir(p)
+    )
     names = {child.name for child in children}
     for run_dir in children:
         try:

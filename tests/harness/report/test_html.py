@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from harness.report._capacity_entries import CapacityEntry
 from harness.report._html import embed, render
 
 
@@ -31,6 +32,10 @@ def test_templates_escape_every_substitution() -> None:
         scenarios=[],
         trends=[{"scenario": '"><img src=x onerror=alert(1)>', "runs": 1, "figures": []}],
         comparisons=[],
+        capacities=[
+            CapacityEntry(name="c", href="", knee_summary='"><img src=x onerror=alert(2)>'),
+            CapacityEntry(name="d", href="", error='"><img src=x onerror=alert(3)>'),
+        ],
         skipped=0,
     )
     assert "<img" not in page
