@@ -469,9 +469,11 @@ def capacity(
     console.print(f"scaling: {record.scaling.note}", highlight=False)
     if checks:
         print_capacity_checks(checks, console, f"Throughput judged from the knee ({len(checks)})")
-    report = write_capacity_report(capacity_dir)
     typer.echo(f"capacity: {capacity_dir / 'capacity.json'}")
-    typer.echo(f"report: {report}")
+    try:
+        typer.echo(f"report: {write_capacity_report(capacity_dir)}")
+    except PerfctlError as error:  # the measurement is written; a page that fails hides nothing
+        typer.echo(f"report: not written ({error.message})")
     statuses = {check.status for check in checks}
     if "fail" in statuses:
         return EXIT_SLA_FAILED
@@ -663,13 +665,20 @@ def scenarios_schema_command() -> None:
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory (reports/<run-id>).")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="Run directory (reports/<run-id>) or capacity directory.")
+    ],
 ) -> None:
     """Write RUN_DIR/index.html (the verdict first, then why) and refresh the runs index in
     RUN_DIR's parent. The report judges nothing: without verdict.json it says "not evaluated"
-    (`perfctl evaluate RUN_DIR` judges a run)."""
-    from harness.report import render_run_report
+    (`perfctl evaluate RUN_DIR` judges a run). A capacity directory (`perfctl capacity`) gets
+    its report.html: the knee, every step, the scaling and the instance table."""
+    from harness.report import render_run_report, write_capacity_report
+    from harness.rundir import is_capacity_dir
 
+    if is_capacity_dir(run_dir):
+        typer.echo(f"report: {write_capacity_report(run_dir)}")
+        return
     typer.echo(f"report: {render_run_report(run_dir)}")
 
 

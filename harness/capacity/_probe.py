@@ -16,8 +16,9 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.capacity._step import judge_step, step_figures, step_plan
-from harness.errors import EngineError
+from harness.errors import EngineError, PerfctlError
 from harness.plan import RunPlan
+from harness.report import render_run_report
 from harness.run import RunRequest, run
 from harness.rundir import CapacityStep, write_json_atomically
 from harness.verdict import AbortWatch, judge_run_dir, read_judged_run
@@ -83,6 +84,10 @@ class StepRunner:
         step = step_figures(
             judge_step(rate_per_s, verdict, run_id=run_dir.name), read_judged_run(run_dir)
         )
+        try:  # the step's own page, linked from the capacity report
+            render_run_report(run_dir)
+        except PerfctlError as error:
+            self.console.print(f"  {name}: report not written ({error.message})", highlight=False)
         self.console.print(_step_line(step))
         return step
 

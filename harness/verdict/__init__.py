@@ -13,7 +13,7 @@ Judging a run:
 
 Showing it:
     print_verdict    the verdict as a table at the terminal
-    print_capacity   the capacity plan at the terminal
+    print_capacity   the CPU capacity estimate (informational) at the terminal
 
 Judging throughput from a capacity search (`perfctl capacity`) instead of a run's load:
     capacity_checks  every throughput and breaking_point objective judged from a knee
@@ -35,9 +35,9 @@ Reading a run on the verdict's terms (compare and report read runs the same way)
 """
 
 from harness.verdict._abort import AbortWatch
-from harness.verdict._capacity import print_capacity
 from harness.verdict._capacity_checks import capacity_checks
 from harness.verdict._coverage import OutOfScope
+from harness.verdict._cpu_estimate import print_capacity
 from harness.verdict._evaluate import (
     JudgedRun,
     read_judged_run,

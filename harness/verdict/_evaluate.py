@@ -184,7 +184,7 @@ def _scoped(
 
 def _capacity(run: JudgedRun, sla: Sla) -> dict[str, Any] | None:
     """The capacity plan from the run's throughput and server CPU (informational)."""
-    from harness.verdict._capacity import plan_capacity
+    from harness.verdict._cpu_estimate import plan_capacity
 
     span = scope_span(run.plan, run.clock, "run")
     if isinstance(span, NoSpan):

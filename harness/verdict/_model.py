@@ -116,7 +116,7 @@ class Verdict:
     """What was run: run id, scenario, profile, scale, target, duration, workers."""
     capacity: dict[str, Any] | None = None
     """Capacity plan (informational, never judged): instances per component from the
-    measured throughput and server CPU; see harness/verdict/_capacity.py. None without components."""
+    measured throughput and server CPU; see harness/verdict/_cpu_estimate.py. None without components."""
     require_coverage: bool = False
     """Whether an in-scope objective left unjudged (no_data, not_exercised) fails the gate."""
     capacity_run: str | None = None

@@ -109,7 +109,7 @@ def test_serve_prometheus_run_evaluate(
     assert checks["kpi.cpu"]["status"] == "pass"
     assert checks["kpi.cpu"]["measured"] is not None
     assert checks["kpi.memory"]["status"] == "pass"
-    assert "Capacity plan" in judged.stdout
+    assert "Capacity estimate from this run's CPU" in judged.stdout
     assert verdict["capacity"]["components"][0]["name"] == "gateway"
     for path in run_dir.rglob("*"):
         if path.is_file():

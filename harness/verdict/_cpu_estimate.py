@@ -1,5 +1,7 @@
-"""Capacity planning from a run: instances each component needs for its target, peak and
-burst throughput, against the seed's scaling parameters.
+"""A capacity estimate from one run's CPU: instances each component would need for its target,
+peak and burst throughput, against the seed's scaling parameters, by extrapolating CPU
+linearly. Informational: the measured answer is a capacity search's knee
+(`perfctl capacity`, harness/verdict/_capacity_checks.py), which judges the objectives.
 
 One instance is the target as it ran. At the scaling row's target CPU it sustains
 
@@ -153,9 +155,9 @@ def print_capacity(capacity: dict[str, Any] | None, console: Console) -> None:
         return
     cpu = capacity["basis"].get("cpu_ratio")
     title = (
-        f"Capacity plan (informational; the run's instance at {cpu:.1%} CPU)"
+        f"Capacity estimate from this run's CPU (informational; the instance at {cpu:.1%} CPU)"
         if cpu is not None
-        else "Capacity plan (informational; no server CPU measured)"
+        else "Capacity estimate from this run's CPU (informational; no server CPU measured)"
     )
     table = Table(
         title=title,

@@ -12,7 +12,7 @@ import pytest
 import harness.verdict
 from harness.spec._sla import Component, load_sla
 from harness.spec._sla_models import ScalingSpec
-from harness.verdict._capacity import (
+from harness.verdict._cpu_estimate import (
     instances_needed,
     plan_capacity,
     print_capacity,
