@@ -107,6 +107,13 @@ class Knee:
             return f"at least {_rate(held)}, the generator's limit (no objective broke)"
         if self.bound is KneeBound.CEILING:
             return f"at least {_rate(held)}, the search's ceiling (no objective broke)"
+        if self.bound is KneeBound.STEPS and broke is None:
+            return f"at least {_rate(held)}: the step budget ran out before a step broke"
+        if self.bound is KneeBound.STEPS:
+            return (
+                f"between {_rate(held)} and {_rate(broke)} ({self.limiting_objective} broke): "
+                "the step budget ran out before the profile's precision"
+            )
         return f"between {_rate(held)} and {_rate(broke)}: {self.limiting_objective} broke first"
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.errors import RunError
-from harness.plan import RunPlan, StagePlan
+from harness.plan import RunPlan, Scale, StagePlan
 from harness.rundir import CapacityStep
 from harness.verdict import Check, JudgedRun, NoSpan, Verdict, scope_span
 
@@ -69,6 +69,8 @@ def step_plan(
         warmup_s=warmup_s,
         graceful_stop_s=min(base.graceful_stop_s, STEP_GRACEFUL_STOP_S),
         max_concurrency=max_concurrency if max_concurrency is not None else base.max_concurrency,
+        # the rate is the search's own, not a profile's share of the seed's: no limit scales
+        scale=Scale(),
     )
 
 

@@ -103,7 +103,9 @@ class CapacityKnee:
     @property
     def is_lower_bound(self) -> bool:
         """True when nothing broke: the capacity is at least the knee, not about it."""
-        return self.bound in ("generator", "ceiling")
+        return self.bound in ("generator", "ceiling") or (
+            self.bound == "steps" and self.broke_rate_per_s is None
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,3 +184,47 @@ def test_a_capacity_option_naming_no_capacity_run_is_a_usage_error(tmp_path: Pat
     done = perfctl("evaluate", str(tmp_path), "--capacity", str(tmp_path))
     assert done.returncode == 3
     assert "capacity.json: not valid JSON" in done.stderr
+
+
+@pytest.mark.slow
+def test_instances_two_measures_the_scaling_with_the_generators_cores_taken_out(
+    tmp_path: Path,
+) -> None:
+    # two short steps per search: enough to run both searches for real and compare their knees
+    done = perfctl(
+        "capacity",
+        "-p",
+        "ci",
+        "--instances",
+        "2",
+        "--start-rate",
+        "100/s",
+        "--max-steps",
+        "2",
+        "--hold",
+        "4s",
+        "--warmup",
+        "1s",
+        "--out",
+        str(tmp_path),
+        timeout_s=240,
+    )
+    assert done.returncode in (0, 1, 3), done.stderr
+    (capacity_dir,) = [path for path in tmp_path.iterdir() if path.is_dir()]
+    record = json.loads((capacity_dir / "capacity.json").read_text())
+    one, two = record["searches"]
+    assert (one["instances"], two["instances"]) == (1, 2)
+    assert [s["run_id"] for s in two["steps"]] == ["2x-step-01", "2x-step-02"]
+    assert (capacity_dir / "logs" / "backend-2x.log").is_file()
+    scaling = record["scaling"]
+    assert scaling["instances"] == 2
+    if scaling["measured"]:  # both searches found a rate that held below any lower bound
+        knee_1 = one["knee"]["achieved_rps"]
+        knee_2 = two["knee"]["achieved_rps"]
+        assert scaling["raw_efficiency"] == pytest.approx(knee_2 / (2 * knee_1))
+        assert set(scaling["target_cores"]) == {"1", "2"}
+        assert 0 < scaling["target_cores"]["2"] <= 2
+        assert "the generator shared the machine's" in scaling["note"]
+    else:
+        assert "assumed" in scaling["note"]
+    assert f"scaling: {scaling['note']}" in " ".join(done.stdout.split())

@@ -111,6 +111,7 @@ def test_the_step_budget_bounds_the_search_and_keeps_the_interval() -> None:
     assert knee.held_rate_per_s is not None
     assert knee.broke_rate_per_s is not None
     assert knee.held_rate_per_s < 437.0 <= knee.broke_rate_per_s
+    assert "the step budget ran out before the profile's precision" in knee.describe()
 
 
 @pytest.mark.parametrize(
@@ -148,3 +149,12 @@ def test_any_found_knee_brackets_the_true_one_within_the_precision(
     assert knee.held_rate_per_s < knee_rps <= knee.broke_rate_per_s
     assert knee.relative_half_width is not None
     assert knee.relative_half_width <= precision
+
+
+def test_a_step_budget_spent_before_anything_broke_is_only_a_lower_bound() -> None:
+    target = Target(knee_rps=10_000.0)
+    plan = SearchPlan(start_rate_per_s=50, ceiling_rate_per_s=100_000, max_steps=3)
+    knee = find_knee(plan, target)
+    assert knee.bound is KneeBound.STEPS
+    assert knee.broke_rate_per_s is None
+    assert knee.describe() == "at least 200/s: the step budget ran out before a step broke"

@@ -6,6 +6,7 @@ import pytest
 
 from harness.capacity._step import STEP_STAGE, judge_step, step_plan
 from harness.errors import RunError
+from harness.plan import Scale
 from harness.spec import plan_run
 from harness.verdict import Check, Verdict
 
@@ -97,6 +98,9 @@ def test_a_step_plan_is_the_scenarios_mix_held_at_one_rate_after_a_warmup() -> N
     assert plan.journeys == base.journeys
     assert plan.max_concurrency == base.max_concurrency
     assert plan.graceful_stop_s == 2.0  # an overloaded step does not wait the scenario's 30 s
+    # the rate is the search's own: no throughput limit is scaled as a profile's share of it
+    assert base.scale.rate < 1.0
+    assert plan.scale == Scale()
 
 
 def test_a_step_keeps_the_scenarios_own_concurrency_cap_not_the_profiles() -> None:
