@@ -105,13 +105,13 @@ class StepRow:
     """`held`, `broke <objective>` or `generator fell short`."""
 
 
-def _is_plain_name(name: str) -> bool:
+def is_plain_name(name: str) -> bool:
     """A single path component (a step's run id read from a file never leads elsewhere)."""
     return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
 
 
 def _step_link(capacity_dir: Path, run_id: str) -> tuple[str, str]:
-    if not _is_plain_name(run_id):
+    if not is_plain_name(run_id):
         return "", ""
     for page, label in ((RUN_PAGE_FILE, "report"), (VERDICT_FILE, VERDICT_FILE)):
         if (capacity_dir / run_id / page).is_file():

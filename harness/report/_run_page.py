@@ -14,6 +14,7 @@ from typing import Any
 
 from harness import __version__
 from harness.report._business_section import business_cards, business_figure
+from harness.report._capacity_checks_section import capacity_checks_section
 from harness.report._data import RunData, read_run_data
 from harness.report._distribution_figures import funnel_figure, journey_figure, spectrum_figure
 from harness.report._figures import (
@@ -112,6 +113,7 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "headline": headline(data, series),
         "urgent": urgent_checks(data),
         "checks_by_operation": checks_by_operation(data),
+        "capacity_checks": capacity_checks_section(data.verdict, data.run_dir),
         "operations": operation_rows(series.totals, journeys=False),
         "judged_note": _judged_note(data),
         "bin_width": series.bins.width_s,

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from harness.report._capacity_checks_section import judged_by_capacity
 from harness.report._data import RunData
 from harness.report._series import ALL_REQUESTS, PERCENTILES, OperationTotals, RunSeries
 from harness.rundir import ProcessRecord, RunRecord
@@ -77,12 +78,15 @@ def urgent_checks(data: RunData) -> list[CheckRow]:
 
 
 def checks_by_operation(data: RunData) -> list[tuple[str, list[CheckRow]]]:
-    """Every check grouped by operation (SLA order), most urgent first within a group."""
+    """Every check the run judged itself grouped by operation (SLA order), most urgent first
+    within a group; those judged from a capacity run have their own table."""
     if data.verdict is None:
         return []
     order = {status: index for index, status in enumerate(CHECK_STATUSES)}
     groups: dict[str, list[Check]] = {}
     for check in data.verdict.checks:
+        if judged_by_capacity(check):
+            continue
         groups.setdefault(check.operation, []).append(check)
     return [
         (op, [_row(c) for c in sorted(checks, key=lambda check: order[check.status])])

@@ -267,7 +267,9 @@ def test_a_run_whose_server_series_are_resources_only_has_no_business_view(
     assert "Server metrics, aligned with client latency" in _figures(page)
 
 
-def test_capacity_plan_from_the_verdict_is_shown(tmp_path: Path) -> None:
+def test_the_cpu_capacity_estimate_from_the_verdict_is_shown_as_informational(
+    tmp_path: Path,
+) -> None:
     capacity = {
         "target_cpu": 0.7,
         "cannot_meet_burst": [],
@@ -284,6 +286,9 @@ def test_capacity_plan_from_the_verdict_is_shown(tmp_path: Path) -> None:
     run_dir = rich_run(tmp_path, capacity=capacity)
     write_run_page(run_dir)
     section = _page(run_dir / "index.html").xpath('//section[@id="capacity"]')[0]
+    title = section.xpath("./h2")[0].text_content()
+    assert title == "Capacity estimate from this run's CPU (informational)"
+    assert "a capacity search (perfctl capacity) measures" in section.text_content()
     summary = {
         th.text_content(): th.getnext().text_content()
         for th in section.xpath('.//table[@class="pairs"]//th')
@@ -312,7 +317,7 @@ def test_a_run_without_verdict_is_not_evaluated_and_sections_say_what_is_missing
     assert "Not evaluated" in text["sla"]
     assert "No server metrics" in text["server"]
     assert "No business metrics" in text["business"]
-    assert "No capacity plan" in text["capacity"]
+    assert "No capacity estimate" in text["capacity"]
     titles = _figures(page)
     assert "Server metrics, aligned with client latency" not in titles
     assert "Every request: latency" in titles
