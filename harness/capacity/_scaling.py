@@ -36,9 +36,11 @@ def sigma_for(efficiency: float, instances: int) -> float:
     return (1 / efficiency - 1) / (instances - 1)
 
 
-def assumed(note: str) -> Scaling:
-    """Linear scaling, not measured, and why."""
-    return Scaling(measured=False, instances=1, efficiency=1.0, law=LAW, sigma=0.0, note=note)
+def assumed(note: str, instances: int = 1) -> Scaling:
+    """Linear scaling, not measured, and why (`instances`: of the second search, if it ran)."""
+    return Scaling(
+        measured=False, instances=instances, efficiency=1.0, law=LAW, sigma=0.0, note=note
+    )
 
 
 def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None) -> Scaling:
@@ -54,10 +56,11 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
     if one.knee.is_lower_bound:
         return assumed(
             "linear scaling assumed: the one-instance knee is only a lower bound "
-            f"({one.knee.summary}), so no efficiency can be measured from it"
+            f"({one.knee.summary}), so no efficiency can be measured from it",
+            count,
         )
     if single is None or scaled is None or not single.achieved_rps or not scaled.achieved_rps:
-        return assumed("linear scaling assumed: a search found no rate that held")
+        return assumed("linear scaling assumed: a search found no rate that held", count)
     raw = scaled.achieved_rps / (count * single.achieved_rps)
     lower = " (at least: the scaled knee is a lower bound)" if many.knee.is_lower_bound else ""
     if shared_cores is None:

@@ -110,8 +110,6 @@ def evaluate(
                     check, objective, run.plan, relative=True, baseline_given=baseline is not None
                 )
             )
-    if capacity is not None:
-        checks = [_from_capacity(check, sla, *capacity) for check in checks]
     # a span the generator fell short in judges nothing (pass included)
     checks, delivery_reasons = judge_delivery(
         checks,
@@ -121,6 +119,8 @@ def evaluate(
         run.data.events,
         sla.spec.defaults.generator_tolerance,
     )
+    if capacity is not None:  # measured by a capacity search, not by this run's delivery
+        checks = [_from_capacity(check, sla, *capacity) for check in checks]
     status, reasons = overall_status(
         tuple(checks),
         run.run_status,

@@ -32,7 +32,10 @@ def searched(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("capacity")
-    done = perfctl("capacity", "-p", "ci", "--out", str(out), timeout_s=300)
+    # the ci profile's search, started near the knee (the default 20/s adds three held steps)
+    done = perfctl(
+        "capacity", "-p", "ci", "--start-rate", "160/s", "--out", str(out), timeout_s=300
+    )
     assert done.returncode in (0, 1, 3), done.stderr
     (capacity_dir,) = [path for path in out.iterdir() if path.is_dir()]
     return capacity_dir, done
@@ -58,7 +61,11 @@ def test_the_ci_profile_finds_a_bounded_knee_from_judged_steps(
 
     # the climb doubles from the first rate until a step breaks or the generator falls short
     rates = [step["rate_per_s"] for step in steps]
-    assert rates[0] == 20.0
+    assert record["settings"]["start_rate_per_s"] == 160.0
+    assert record["settings"]["precision"] == 0.15  # the ci profile's
+    assert rates[0] == 160.0
+    climb = rates[: next((i for i, s in enumerate(steps) if not s["held"]), len(rates)) + 1]
+    assert climb == [160.0 * 2**i for i in range(len(climb))]
     assert len(steps) <= record["settings"]["max_steps"]
     for step in steps:  # every step is a run of its own, judged on its own, with its figures
         run_dir = capacity_dir / step["run_id"]
@@ -144,12 +151,24 @@ def test_a_later_verdict_judges_unoffered_throughput_from_the_capacity_run(
         judged.stdout.split()
     )
 
-    # the newest capacity run beside the run, same target and SLA, is found by itself
+    # the newest capacity run beside a run of the same target (the embedded backend) judged
+    # with the same SLA is found by itself
     shutil.copytree(capacity_dir, tmp_path / "runs" / capacity_dir.name)
+    record = json.loads((copy / "run.json").read_text())
+    (copy / "run.json").write_text(json.dumps({**record, "target_embedded": True}))
     found = perfctl("evaluate", str(copy))
     assert found.returncode == judged.returncode
     verdict = json.loads((copy / "verdict.json").read_text())
     assert verdict["capacity_run"] == capacity_dir.name
+
+    # a capacity run measured with another SLA does not judge this one
+    other = tmp_path / "other-sla.yaml"
+    other.write_text((REPO / "sla.yaml").read_text() + "\n# another SLA\n")
+    mismatched = perfctl(
+        "evaluate", str(copy), "--sla", str(other), "--capacity", str(capacity_dir)
+    )
+    assert mismatched.returncode == 2
+    assert "was judged with another SLA" in mismatched.stderr
 
 
 @pytest.mark.parametrize(
