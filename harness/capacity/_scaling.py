@@ -77,6 +77,8 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
     cores_many = _target_cores(count, shared_cores, scaled.generator_cpu_cores)
     efficiency = (scaled.achieved_rps / cores_many) / (single.achieved_rps / cores_one)
     generator = scaled.generator_cpu_cores or 0.0
+    per_request_s = scaled.generator_cpu_s_per_request
+    per_request = f", {per_request_s * 1000:.2f} ms per request" if per_request_s else ""
     return Scaling(
         measured=True,
         instances=count,
@@ -88,7 +90,7 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
         note=(
             f"measured: {efficiency:.0%} per available core at {count} instances{lower} "
             f"(raw {raw:.0%}); the generator shared the machine's {shared_cores} cores and "
-            f"used {generator:.2f} of them at the {count}-instance knee, leaving "
+            f"used {generator:.2f} of them at the {count}-instance knee{per_request}, leaving "
             f"{cores_many:.2f} to the target"
         ),
     )
