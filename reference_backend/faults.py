@@ -20,6 +20,15 @@ Latency models (per fault, in `latency`):
   the first `duration_ms` of each period is a stall, and a request arriving `t` ms into a
   stall waits `duration_ms - t`, so every request that arrives during a stall is released
   when the stall ends. Requests outside a stall are not delayed.
+- `rate`: `{"kind": "rate", "ms_per_rps": 0.2, "base_ms": 0}` adds
+  `base_ms + ms_per_rps * r`, where `r` is the request rate this worker received over the
+  last second (the requests this fault matched whose arrival lies within one second before
+  this one's, this one included, per second). Latency that rises with load, and
+  deterministically: on a target with this fault, an objective `latency p50 < L ms` breaks
+  at about `(L - own p50 - base_ms) / ms_per_rps` requests/s per worker, a known knee to
+  calibrate `perfctl capacity` against. The delay is a sleep, so it costs no CPU: the knee
+  lies where the objective breaks, not where the CPU runs out. Each worker counts its own
+  requests, so with N workers sharing the load evenly the knee is N times that rate.
 
 `cpu_burn_ms` spins the worker for that much CPU time per request (blocking its event
 loop, as a CPU-bound handler would). `error_rate` answers that fraction of matching requests
@@ -49,6 +58,7 @@ import os
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,7 +156,39 @@ class StallLatency(_Model):
         return self
 
 
-Latency = Annotated[FixedLatency | LognormalLatency | StallLatency, Field(discriminator="kind")]
+class RateLatency(_Model):
+    """Add `base_ms` plus `ms_per_rps` for every request/s this worker received in the last
+    second (of the requests this fault matches)."""
+
+    kind: Literal["rate"]
+    ms_per_rps: float = Field(gt=0, le=1_000)
+    base_ms: float = Field(default=0, ge=0, le=600_000)
+
+
+Latency = Annotated[
+    FixedLatency | LognormalLatency | StallLatency | RateLatency, Field(discriminator="kind")
+]
+
+RATE_WINDOW_S = 1.0
+"""The `rate` latency model counts the arrivals of this last span (seconds)."""
+
+
+class ArrivalRate:
+    """The arrivals per second of one fault's requests over the last `RATE_WINDOW_S`, in
+    one worker: a sliding window of arrival times (at most one second of them)."""
+
+    def __init__(self) -> None:
+        self._arrivals_s: deque[float] = deque()
+
+    def record(self, arrival_s: float) -> float:
+        """Count a request arriving at `arrival_s` (`time.perf_counter()`); return the
+        arrivals per second in (arrival_s - RATE_WINDOW_S, arrival_s], this one included."""
+        arrivals = self._arrivals_s
+        arrivals.append(arrival_s)
+        horizon_s = arrival_s - RATE_WINDOW_S
+        while arrivals[0] <= horizon_s:
+            arrivals.popleft()
+        return len(arrivals) / RATE_WINDOW_S
 
 
 class FaultSpec(_Model):
@@ -197,8 +239,9 @@ class ActiveFault:
         op_method, pattern = _OPERATION_PATTERNS[route]
         return op_method == method and pattern.fullmatch(path) is not None
 
-    def delay_s(self, rng: random.Random, now_unix_s: float) -> float:
-        """Sample the delay this fault adds to a request arriving now."""
+    def delay_s(self, rng: random.Random, now_unix_s: float, rate_per_s: float = 0.0) -> float:
+        """Sample the delay this fault adds to a request arriving now, when this worker
+        received `rate_per_s` of its requests over the last second (the `rate` model's input)."""
         latency = self.spec.latency
         if latency is None:
             return 0.0
@@ -206,6 +249,8 @@ class ActiveFault:
             return latency.ms / 1000
         if isinstance(latency, LognormalLatency):
             return latency.p50_ms * math.exp(latency.sigma * rng.gauss(0.0, 1.0)) / 1000
+        if isinstance(latency, RateLatency):
+            return (latency.base_ms + latency.ms_per_rps * rate_per_s) / 1000
         phase_s = (now_unix_s - self.set_at_s) % latency.every_s
         duration_s = latency.duration_ms / 1000
         return duration_s - phase_s if phase_s < duration_s else 0.0
@@ -235,6 +280,7 @@ class FaultInjector:
         self._faults: tuple[ActiveFault, ...] = ()
         self._checked_at = -math.inf
         self._file_stamp: tuple[int, int, int] | None = None
+        self._rates: dict[ActiveFault, ArrivalRate] = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -258,12 +304,27 @@ class FaultInjector:
                 return fault
         return None
 
+    def delay_s(self, fault: ActiveFault, arrival_s: float) -> float:
+        """Sample the delay `fault` adds to a request that entered the gateway at `arrival_s`
+        (`time.perf_counter()`), counting it in the fault's arrival rate when the fault's
+        latency depends on it."""
+        rate_per_s = 0.0
+        if isinstance(fault.spec.latency, RateLatency):
+            rate = self._rates.get(fault)
+            if rate is None:
+                # a fault replaced or removed takes its count with it
+                in_force = self.faults
+                self._rates = {f: r for f, r in self._rates.items() if f in in_force}
+                rate = self._rates[fault] = ArrivalRate()
+            rate_per_s = rate.record(arrival_s)
+        return fault.delay_s(self._rng, time.time(), rate_per_s)
+
     async def inflict(self, fault: ActiveFault, arrival_s: float) -> int | None:
         """Delay and burn CPU as `fault` says; return the error status to answer, or None.
 
         `arrival_s` is the request's `time.perf_counter()` when it entered the gateway.
         """
-        delay_s = fault.delay_s(self._rng, time.time())
+        delay_s = self.delay_s(fault, arrival_s)
         if delay_s > 0:
             deadline = arrival_s + delay_s
             # Loop timers tick in milliseconds and may wake a little early: sleep again.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import random
 import re
 import statistics
@@ -23,6 +24,7 @@ from reference_backend.faults import (
     OPERATIONS,
     Z99,
     ActiveFault,
+    ArrivalRate,
     FaultInjector,
     FaultSpec,
     admin_routes,
@@ -33,6 +35,9 @@ from tests.reference_backend._infra import ServeProcess
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+RATE_FAULT = {"kind": "rate", "ms_per_rps": 0.5, "base_ms": 2}
 
 
 def fault(**fields: object) -> ActiveFault:
@@ -65,6 +70,93 @@ def test_a_stall_holds_requests_until_it_ends(
     stall = fault(latency={"kind": "stall", "duration_ms": 500, "every_s": 5})
     delay_s = stall.delay_s(random.Random(), 1000.0 + seconds_after_set)
     assert delay_s == pytest.approx(expected_delay_s, abs=1e-6)
+
+
+def test_rate_latency_adds_its_base_and_slope_times_the_rate() -> None:
+    rate = fault(latency={"kind": "rate", "ms_per_rps": 0.2, "base_ms": 3})
+    assert rate.delay_s(random.Random(), 0.0, rate_per_s=250.0) == pytest.approx(0.053)
+    assert rate.delay_s(random.Random(), 0.0) == pytest.approx(0.003)
+
+
+def test_the_arrival_rate_counts_the_last_second_this_arrival_included() -> None:
+    window = ArrivalRate()
+    assert window.record(10.0) == 1.0
+    assert window.record(10.5) == 2.0
+    assert window.record(10.999) == 3.0
+    assert window.record(11.0) == 3.0  # the arrival at 10.0 is one second old: out
+    assert window.record(20.0) == 1.0  # after a pause the rate starts again from one
+
+
+def test_a_rate_fault_delays_by_the_rate_this_worker_received() -> None:
+    # arrival times are the injector's clock: a steady 200 requests/s, then a pause
+    injector = FaultInjector()
+    injector.replace([FaultSpec.model_validate({"route": "*", "latency": RATE_FAULT})])
+    (rate,) = injector.faults
+    delays_ms = [injector.delay_s(rate, 100.0 + n / 200) * 1000 for n in range(600)]
+    assert delays_ms[0] == pytest.approx(2 + 0.5 * 1)
+    assert delays_ms[99] == pytest.approx(2 + 0.5 * 100)  # half a second in: 100 arrivals
+    # a full second in, the window holds 200 arrivals: 2 + 0.5 x 200 ms from then on
+    assert delays_ms[200:] == pytest.approx([102.0] * 400)
+    assert injector.delay_s(rate, 200.0) * 1000 == pytest.approx(2.5)
+
+
+def test_a_rate_fault_counts_only_the_requests_it_matches() -> None:
+    injector = FaultInjector()
+    injector.replace(
+        [
+            FaultSpec.model_validate({"route": "product_search", "latency": RATE_FAULT}),
+            FaultSpec.model_validate({"route": "*", "latency": RATE_FAULT}),
+        ]
+    )
+    for n in range(300):  # 300 searches in a second, all on the first fault
+        search = injector.match("GET", "/api/products/search")
+        assert search is not None
+        injector.delay_s(search, 50.0 + n / 300)
+    other = injector.match("GET", "/api/categories")
+    assert other is not None
+    assert other.spec.route == "*"
+    assert injector.delay_s(other, 51.0) * 1000 == pytest.approx(2 + 0.5 * 1)
+
+
+def test_replacing_a_rate_fault_starts_its_count_again() -> None:
+    injector = FaultInjector()
+    spec = FaultSpec.model_validate({"route": "*", "latency": RATE_FAULT})
+    injector.replace([spec])
+    (first,) = injector.faults
+    for n in range(100):
+        injector.delay_s(first, 10.0 + n / 1000)
+    injector.replace([spec])
+    (second,) = injector.faults
+    assert injector.delay_s(second, 10.2) * 1000 == pytest.approx(2.5)
+
+
+def test_a_rate_fault_through_the_shared_file_keeps_its_count(tmp_path: Path) -> None:
+    # a worker re-reads the file into new, equal faults: the count must survive the re-read
+    path = tmp_path / "faults.json"
+    injector = FaultInjector(str(path), refresh_interval_s=0.0)
+    injector.replace([FaultSpec.model_validate({"route": "*", "latency": RATE_FAULT})])
+    delay_s = 0.0
+    for n in range(50):
+        os.utime(path, ns=(n, n))  # a new stamp: the next look re-reads the file
+        (rate,) = injector.faults
+        delay_s = injector.delay_s(rate, 5.0 + n / 100)
+    assert delay_s * 1000 == pytest.approx(2 + 0.5 * 50)
+
+
+def test_a_rate_fault_sleeps_the_delay_it_computed() -> None:
+    injector = FaultInjector()
+    injector.replace([FaultSpec.model_validate({"route": "*", "latency": RATE_FAULT})])
+    (rate,) = injector.faults
+
+    async def last_elapsed_ms() -> float:
+        arrival = time.perf_counter()
+        for _ in range(39):  # 39 earlier requests within the second
+            injector.delay_s(rate, arrival)
+        await injector.inflict(rate, arrival)
+        return (time.perf_counter() - arrival) * 1000
+
+    elapsed_ms = asyncio.run(last_elapsed_ms())
+    assert 2 + 0.5 * 40 <= elapsed_ms < 2 + 0.5 * 40 + 10
 
 
 @pytest.mark.parametrize(
@@ -111,6 +203,9 @@ def test_the_method_narrows_a_path_glob() -> None:
             "shorter",
         ),
         ({"route": "*", "latency": {"kind": "gamma"}}, "latency"),
+        ({"route": "*", "latency": {"kind": "rate", "ms_per_rps": 0}}, "ms_per_rps"),
+        ({"route": "*", "latency": {"kind": "rate", "base_ms": 5}}, "ms_per_rps"),
+        ({"route": "*", "latency": {"kind": "rate", "ms_per_rps": 1, "base_ms": -1}}, "base_ms"),
         ({"route": "*", "error_rate": 1.5}, "error_rate"),
         ({"route": "*", "error_status": 200}, "error_status"),
         ({"route": "*", "latency_ms": 5}, "latency_ms"),
@@ -164,7 +259,9 @@ def test_workers_sharing_the_file_see_each_others_changes(tmp_path: Path) -> Non
     worker_a = FaultInjector(path, refresh_interval_s=0.0)
     worker_b = FaultInjector(path, refresh_interval_s=0.0)
     worker_a.add(FaultSpec(route="product_search", error_rate=1.0))
-    worker_b.add(FaultSpec(route="/api/cart/*", latency={"kind": "fixed", "ms": 5}))
+    worker_b.add(
+        FaultSpec.model_validate({"route": "/api/cart/*", "latency": {"kind": "fixed", "ms": 5}})
+    )
     assert [f.spec.route for f in worker_a.faults] == ["product_search", "/api/cart/*"]
     assert worker_b.match("GET", "/api/products/search") is not None
     assert worker_a.remove("product_search") == 1
@@ -219,7 +316,10 @@ def test_the_admin_routes_need_the_token(header: str | None) -> None:
 def test_admin_api_sets_lists_and_clears_faults() -> None:
     injector = FaultInjector()
     search = {"route": "product_search", "latency": {"kind": "fixed", "ms": 25}}
+    loaded = {"route": "/api/pricing/*", "latency": RATE_FAULT}
     with admin_client(TOKEN, injector) as client:
+        put = client.put("/admin/faults", json={"faults": [search, loaded]}, headers=AUTH)
+        assert put.json()["faults"][1]["latency"] == RATE_FAULT
         put = client.put("/admin/faults", json={"faults": [search]}, headers=AUTH)
         assert put.status_code == 200
         post = client.post(
