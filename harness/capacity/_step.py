@@ -103,14 +103,19 @@ def step_figures(step: CapacityStep, run: JudgedRun) -> CapacityStep:
     """`step` with what its run measured over the judged span: requests per second (all and
     per operation), p95 and p99 of every request, the target's and the generator's CPU."""
     span = scope_span(run.plan, run.clock, "run")
+    # rates and CPU over the step's stage: the run scope may add the second the stop crossed
+    # (no arrivals in it); percentiles over the span the verdict judged (in-flight tail kept)
+    stage = scope_span(run.plan, run.clock, STEP_STAGE)
     if isinstance(span, NoSpan):
         return step
-    start_t, end_t, duration_s = span.start_t, span.end_t, span.duration_s
+    if isinstance(stage, NoSpan):
+        stage = span
+    start_t, end_t, duration_s = stage.start_t, stage.end_t, stage.duration_s
     by_operation = {
         operation: run.data.counts(operation, start_t, end_t).total / duration_s
         for operation in run.data.operations
     }
-    histogram = run.data.histogram(ALL_OPERATIONS, start_t, end_t)
+    histogram = run.data.histogram(ALL_OPERATIONS, span.start_t, span.end_t)
     server_cores = (
         run.server.values("cpu_cores", {}, start_t, end_t) if run.server is not None else []
     )
