@@ -99,7 +99,7 @@ def test_a_copied_sla_and_scenario_directory_are_used_first(tmp_path: Path) -> N
     assert done.stdout.rstrip().endswith("; operations produced by mine")
     # the copied SLA judges peak and burst throughput in stages `mine` does not have
     assert (
-        "warning: sla.yaml:126: api_gateway.throughput.peak: scope 'peak' is no stage of mine; "
+        "warning: sla.yaml:128: api_gateway.throughput.peak: scope 'peak' is no stage of mine; "
         "it will be not_exercised (stages: ramp-up, steady)\n"
     ) in done.stdout
 
