@@ -37,11 +37,11 @@ from typing import Any
 from harness.rundir import CapacityKnee, CapacityRecord
 from harness.spec import Component, Limit, Objective, Sla
 from harness.verdict._incident import actions_for
+from harness.verdict._measurements import ALL_OPERATIONS
 from harness.verdict._model import Check, CheckStatus
 
 CAPACITY_METRICS = frozenset({"throughput", "breaking_point"})
 """The metrics a capacity search judges."""
-ALL_OPERATIONS = "*"
 
 
 @dataclass(frozen=True, slots=True)
