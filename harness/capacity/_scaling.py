@@ -15,7 +15,14 @@ This per-core efficiency is what extrapolates to a platform whose instances each
 own cores. With the target elsewhere (not on loopback) the raw figure is the efficiency.
 Amdahl's law, C(n) = n / (1 + sigma (n - 1)), fitted to the efficiency at N, extrapolates it
 (harness/verdict/_capacity_checks.py); without a second search, linear scaling is assumed and
-the record says so.
+the record says so. sigma is at most 1 (the whole work serial: no gain from more instances);
+an efficiency below that (N instances delivered less than one) is judged as no gain, not
+extrapolated downwards from one point.
+
+Both searches offer the same doubling rates before refining, so the target's CPU time per
+request can be compared at the highest rate both held: a rise there is coordination the
+instances pay in CPU; none means the loss lies elsewhere (a lock, a shared database, the
+machine's cores).
 """
 
 from __future__ import annotations
@@ -26,14 +33,47 @@ from harness.rundir import CapacitySearch, Scaling
 
 MIN_TARGET_CORES = 0.1
 """Below this the cores left to the target are too few to divide by."""
+MAX_SIGMA = 1.0
+"""Amdahl's serial fraction when nothing parallelises: capacity flat in the instance count."""
+MATCHED_RATE_TOLERANCE = 0.01
+"""Two steps' offered rates within this fraction are the same rate."""
 LAW = "amdahl"
 
 
 def sigma_for(efficiency: float, instances: int) -> float:
-    """Amdahl's serial fraction giving `efficiency` at `instances` (0 for 1 or more)."""
+    """Amdahl's serial fraction giving `efficiency` at `instances`: 0 for an efficiency of 1
+    or more, at most MAX_SIGMA (an efficiency of 1/instances or less: no gain)."""
     if instances <= 1 or efficiency >= 1:
         return 0.0
-    return (1 / efficiency - 1) / (instances - 1)
+    return min(MAX_SIGMA, (1 / efficiency - 1) / (instances - 1))
+
+
+def cpu_cost_at_matched_rate(
+    one: CapacitySearch, many: CapacitySearch
+) -> tuple[float | None, dict[str, float]]:
+    """The highest offered rate both searches held, and the target's CPU ms per request there
+    ("1" and the instance count as keys); (None, {}) without such a rate or its CPU."""
+    best: tuple[float, float, float] | None = None
+    for single in one.steps:
+        if not single.held or not single.achieved_rps or single.server_cpu_cores is None:
+            continue
+        for scaled in many.steps:
+            if not scaled.held or not scaled.achieved_rps or scaled.server_cpu_cores is None:
+                continue
+            if abs(scaled.rate_per_s - single.rate_per_s) > MATCHED_RATE_TOLERANCE * (
+                single.rate_per_s
+            ):
+                continue
+            if best is None or single.rate_per_s > best[0]:
+                best = (
+                    single.rate_per_s,
+                    single.server_cpu_cores / single.achieved_rps * 1000,
+                    scaled.server_cpu_cores / scaled.achieved_rps * 1000,
+                )
+    if best is None:
+        return None, {}
+    rate, ms_one, ms_many = best
+    return rate, {"1": ms_one, str(many.instances): ms_many}
 
 
 def assumed(note: str, instances: int = 1) -> Scaling:
@@ -62,6 +102,8 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
     if single is None or scaled is None or not single.achieved_rps or not scaled.achieved_rps:
         return assumed("linear scaling assumed: a search found no rate that held", count)
     raw = scaled.achieved_rps / (count * single.achieved_rps)
+    matched_rate, cpu_ms = cpu_cost_at_matched_rate(one, many)
+    cost = _cost_text(matched_rate, cpu_ms, count)
     lower = " (at least: the scaled knee is a lower bound)" if many.knee.is_lower_bound else ""
     if shared_cores is None:
         return Scaling(
@@ -71,7 +113,12 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
             law=LAW,
             sigma=sigma_for(raw, count),
             raw_efficiency=raw,
-            note=f"measured: {raw:.0%} at {count} instances{lower}; the generator runs elsewhere",
+            matched_rate_per_s=matched_rate,
+            server_cpu_ms_per_request=cpu_ms,
+            note=(
+                f"measured: {raw:.0%} at {count} instances{lower}; the generator runs "
+                f"elsewhere{_no_gain_text(raw, count)}{cost}"
+            ),
         )
     cores_one = _target_cores(1, shared_cores, single.generator_cpu_cores)
     cores_many = _target_cores(count, shared_cores, scaled.generator_cpu_cores)
@@ -87,12 +134,35 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
         sigma=sigma_for(efficiency, count),
         raw_efficiency=raw,
         target_cores={"1": cores_one, str(count): cores_many},
+        matched_rate_per_s=matched_rate,
+        server_cpu_ms_per_request=cpu_ms,
         note=(
             f"measured: {efficiency:.0%} per available core at {count} instances{lower} "
             f"(raw {raw:.0%}); the generator shared the machine's {shared_cores} cores and "
             f"used {generator:.2f} of them at the {count}-instance knee{per_request}, leaving "
-            f"{cores_many:.2f} to the target"
+            f"{cores_many:.2f} to the target{_no_gain_text(efficiency, count)}{cost}"
         ),
+    )
+
+
+def _no_gain_text(efficiency: float, instances: int) -> str:
+    if sigma_for(efficiency, instances) < MAX_SIGMA:
+        return ""
+    return (
+        f"; {instances} instances gave no more than one, so capacity is judged as one "
+        "instance's at any count"
+    )
+
+
+def _cost_text(matched_rate: float | None, cpu_ms: dict[str, float], instances: int) -> str:
+    if matched_rate is None:
+        return ""
+    one, many = cpu_ms["1"], cpu_ms[str(instances)]
+    change = many / one - 1 if one else 0.0
+    return (
+        f"; at {matched_rate:,.0f} arrivals/s, held by both, the target spent "
+        f"{one:.2f} ms of CPU per request on 1 instance and {many:.2f} ms on {instances} "
+        f"({change:+.0%})"
     )
 
 

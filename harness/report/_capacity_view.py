@@ -169,11 +169,22 @@ def scaling_pairs(scaling: Scaling, machine_cores: int) -> list[tuple[str, str]]
         ("law", scaling.law),
         ("Amdahl σ (serial fraction)", f"{scaling.sigma:.3g}"),
         ("cores left to the target", cores or "—"),
+        ("target CPU per request", _cpu_cost(scaling)),
         ("machine cores", f"{machine_cores}"),
     ]
     if scaling.note:
         rows.append(("note", scaling.note))
     return rows
+
+
+def _cpu_cost(scaling: Scaling) -> str:
+    if scaling.matched_rate_per_s is None:
+        return "—"
+    costs = " · ".join(
+        f"{_instances(key, scaling)}: {value:.2f} ms"
+        for key, value in scaling.server_cpu_ms_per_request.items()
+    )
+    return f"{costs} (at {scaling.matched_rate_per_s:,.0f} arrivals/s, held by both)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,11 @@ class Scaling:
     """capacity_N / (N × capacity_1) as measured, before accounting for the generator."""
     target_cores: dict[str, Ratio] = field(default_factory=dict)
     """Cores left to the target at each search's knee ("1", "N"), after the generator's."""
+    matched_rate_per_s: Rate | None = None
+    """The highest arrival rate both searches held: where their CPU costs are compared."""
+    server_cpu_ms_per_request: dict[str, Ratio] = field(default_factory=dict)
+    """The target's CPU time per request at `matched_rate_per_s` ("1", "N"): a rise says the
+    instances' coordination costs CPU; none says the loss is elsewhere (locks, the machine)."""
     note: str = ""
     """What was assumed and why, for a person."""
 

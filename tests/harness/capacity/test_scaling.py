@@ -58,3 +58,45 @@ def test_a_lower_bound_single_knee_measures_no_efficiency() -> None:
     )
     assert not scaling.measured
     assert "lower bound" in scaling.note
+
+
+def test_n_instances_delivering_less_than_one_are_judged_as_no_gain() -> None:
+    # the 2-instance knee below the single one: sigma would exceed 1 (capacity falling with
+    # every instance), which one point cannot support; it stops at 1, flat, and says so
+    scaling = measure_scaling([search(1, 900.0, None), search(2, 600.0, None)], shared_cores=None)
+    assert scaling.efficiency == pytest.approx(600 / 1800)
+    assert scaling.sigma == 1.0
+    assert "no more than one" in scaling.note
+
+
+def step(rate: float, rps: float, server_cores: float, held: bool = True) -> CapacityStep:
+    return CapacityStep(
+        rate_per_s=rate,
+        held=held,
+        achieved_rps=rps,
+        server_cpu_cores=server_cores,
+        generator_cpu_cores=0.1,
+        run_id="step",
+    )
+
+
+def test_the_targets_cpu_per_request_is_compared_at_the_highest_rate_both_held() -> None:
+    knee = CapacityKnee(bound="found", summary="…", held_rate_per_s=200.0, achieved_rps=400.0)  # type: ignore[arg-type]
+    one = CapacitySearch(
+        instances=1,
+        knee=knee,
+        steps=(step(100, 200, 0.2), step(200, 400, 0.4), step(400, 700, 0.9, held=False)),
+    )
+    many = CapacitySearch(
+        instances=2,
+        knee=knee,
+        steps=(step(100, 200, 0.25), step(200, 400, 0.6), step(400, 800, 1.2)),
+    )
+    scaling = measure_scaling([one, many], shared_cores=None)
+    # 400/s held only by the 2-instance search: 200/s is the rate both held
+    assert scaling.matched_rate_per_s == 200
+    assert scaling.server_cpu_ms_per_request == {
+        "1": pytest.approx(1.0),
+        "2": pytest.approx(1.5),
+    }
+    assert "1.00 ms of CPU per request on 1 instance and 1.50 ms on 2 (+50%)" in scaling.note

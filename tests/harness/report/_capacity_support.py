@@ -99,6 +99,8 @@ SCALING = Scaling(
     sigma=0.22,
     raw_efficiency=0.71,
     target_cores={"1": 1.4, "N": 2.6},
+    matched_rate_per_s=160.0,
+    server_cpu_ms_per_request={"1": 0.44, "N": 0.55},
     note="the generator took 0.6 of the 4 cores at the 2-instance knee",
 )
 

@@ -180,6 +180,9 @@ def test_scaling_shows_the_measured_efficiency_and_its_inputs(capacity_dir: Path
     assert pairs["law"] == "amdahl"
     assert pairs["Amdahl σ (serial fraction)"] == "0.22"
     assert pairs["cores left to the target"] == "1 instance: 1.40 cores · 2 instances: 2.60 cores"
+    assert pairs["target CPU per request"] == (
+        "1 instance: 0.44 ms · 2 instances: 0.55 ms (at 160 arrivals/s, held by both)"
+    )
     assert pairs["note"].startswith("the generator took 0.6 of the 4 cores")
 
 
