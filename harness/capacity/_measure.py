@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
+from harness.capacity._machine import MachineCpu
 from harness.capacity._probe import StepRunner
 from harness.capacity._scaling import measure_scaling
 from harness.capacity._search import Knee, SearchPlan, find_knee
@@ -157,7 +158,7 @@ def measure_capacity(request: CapacityRequest, console: Console) -> tuple[Path, 
         f"capacity of {request.target or 'the embedded reference backend'}: {capacity_dir}"
     )
 
-    def search(instances: int, target: str | None) -> CapacitySearch:
+    def search(instances: int, target: str | None, machine: MachineCpu) -> CapacitySearch:
         console.print(f"search with {instances} instance{'s' if instances > 1 else ''}:")
         log = capacity_dir / "logs" / f"backend-{instances}x.log"
         with EmbeddedBackend(log, BackendOptions(workers=instances)) as backend:
@@ -171,15 +172,17 @@ def measure_capacity(request: CapacityRequest, console: Console) -> tuple[Path, 
                 max_concurrency=max_concurrency,
                 console=console,
                 instances=instances,
+                machine=machine,
             )
             knee = find_knee(settings.search_plan(), runner)
         console.print(f"  knee with {instances}: {knee.describe()}")
         return CapacitySearch(instances=instances, knee=knee_record(knee), steps=knee.steps)
 
-    searches = [search(1, request.target)]
-    if request.instances > 1:
-        scaled = request.scaled_target if request.target is not None else None
-        searches.append(search(request.instances, scaled))
+    with MachineCpu() as machine:
+        searches = [search(1, request.target, machine)]
+        if request.instances > 1:
+            scaled = request.scaled_target if request.target is not None else None
+            searches.append(search(request.instances, scaled, machine))
     shares_cores = request.target is None or _is_loopback(request.target)
     cores = _machine_cores()
     record = CapacityRecord(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.capacity._machine import MachineCpu
 from harness.capacity._step import judge_step, step_figures, step_plan
 from harness.errors import EngineError, PerfctlError
 from harness.plan import RunPlan
@@ -46,6 +47,8 @@ class StepRunner:
     """Where each step's one-line result is printed."""
     instances: int = 1
     """Instances of the target behind `target_url` (names the steps: `2x-step-01`)."""
+    machine: MachineCpu | None = None
+    """The machine's CPU sampler, running while the search does."""
     steps_run: int = 0
     """Steps run so far."""
 
@@ -82,7 +85,9 @@ class StepRunner:
             run_dir = error.run_dir
         verdict = judge_run_dir(run_dir, sla_path=self.sla_path, find_capacity=False)
         step = step_figures(
-            judge_step(rate_per_s, verdict, run_id=run_dir.name), read_judged_run(run_dir)
+            judge_step(rate_per_s, verdict, run_id=run_dir.name),
+            read_judged_run(run_dir),
+            self.machine,
         )
         try:  # the step's own page, linked from the capacity report
             render_run_report(run_dir)

@@ -8,8 +8,15 @@ one: the raw figure then measures the machine, not the target. The generator's C
 measured at every step (cores its Locust processes used), so the cores left to the target
 at each knee are known:
 
-    cores_I = min(I, machine cores - generator cores at the knee of the search on I instances)
+    cores_I = min(I, machine cores - generator cores - other cores, at the knee with I)
     efficiency = (knee_N / cores_N) / (knee_1 / cores_1)      (throughput per available core)
+
+Other cores are what the machine spent beside the target and the generator (a database or a
+cache on the same machine, the system): its busy cores are sampled through the search
+(harness/capacity/_machine.py). When the N-instance search broke with the machine's cores
+all busy but its instances' own not, the machine set that knee: the efficiency is then a
+lower bound (`efficiency_is_lower_bound`), and the verdict judges with it and with linear
+scaling, inconclusive where the two disagree.
 
 This per-core efficiency is what extrapolates to a platform whose instances each have their
 own cores. With the target elsewhere (not on loopback) the raw figure is the efficiency.
@@ -29,10 +36,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.rundir import CapacitySearch, Scaling
+from harness.rundir import CapacitySearch, CapacityStep, Scaling
 
 MIN_TARGET_CORES = 0.1
 """Below this the cores left to the target are too few to divide by."""
+SATURATED_SHARE = 0.9
+"""Busy cores at or above this share of all of them: nothing left to give."""
 MAX_SIGMA = 1.0
 """Amdahl's serial fraction when nothing parallelises: capacity flat in the instance count."""
 MATCHED_RATE_TOLERANCE = 0.01
@@ -120,12 +129,21 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
                 f"elsewhere{_no_gain_text(raw, count)}{cost}"
             ),
         )
-    cores_one = _target_cores(1, shared_cores, single.generator_cpu_cores)
-    cores_many = _target_cores(count, shared_cores, scaled.generator_cpu_cores)
+    others = {"1": _other_cores(single), str(count): _other_cores(scaled)}
+    cores_one = _target_cores(1, shared_cores, single, others["1"])
+    cores_many = _target_cores(count, shared_cores, scaled, others[str(count)])
     efficiency = (scaled.achieved_rps / cores_many) / (single.achieved_rps / cores_one)
     generator = scaled.generator_cpu_cores or 0.0
     per_request_s = scaled.generator_cpu_s_per_request
     per_request = f", {per_request_s * 1000:.2f} ms per request" if per_request_s else ""
+    other = others[str(count)]
+    beside = f" and {other:.2f} went to other processes (a database, a cache, the system)"
+    saturated = machine_ran_out(many, shared_cores)
+    if saturated:
+        lower = (
+            f" (at least: when {saturated} broke, the machine's cores were all busy while the "
+            f"{count} instances had not used theirs: the machine, not the target, set that knee)"
+        )
     return Scaling(
         measured=True,
         instances=count,
@@ -134,15 +152,35 @@ def measure_scaling(searches: Sequence[CapacitySearch], shared_cores: int | None
         sigma=sigma_for(efficiency, count),
         raw_efficiency=raw,
         target_cores={"1": cores_one, str(count): cores_many},
+        other_cpu_cores=others if any(others.values()) else {},
+        efficiency_is_lower_bound=many.knee.is_lower_bound or bool(saturated),
         matched_rate_per_s=matched_rate,
         server_cpu_ms_per_request=cpu_ms,
         note=(
             f"measured: {efficiency:.0%} per available core at {count} instances{lower} "
             f"(raw {raw:.0%}); the generator shared the machine's {shared_cores} cores and "
-            f"used {generator:.2f} of them at the {count}-instance knee{per_request}, leaving "
-            f"{cores_many:.2f} to the target{_no_gain_text(efficiency, count)}{cost}"
+            f"used {generator:.2f} of them at the {count}-instance knee{per_request}"
+            f"{beside if other else ''}, leaving {cores_many:.2f} to the target"
+            f"{_no_gain_text(efficiency, count)}{cost}"
         ),
     )
+
+
+def machine_ran_out(search: CapacitySearch, machine_cores: int) -> str:
+    """The step above the knee of `search` when the machine's cores were all busy there
+    (SATURATED_SHARE or more) while the target's instances used less of theirs; "" else."""
+    broke_rate = search.knee.broke_rate_per_s
+    for step in search.steps:
+        if step.held or broke_rate is None or step.rate_per_s != broke_rate:
+            continue
+        if step.machine_cpu_cores is None or step.server_cpu_cores is None:
+            return ""
+        machine_full = step.machine_cpu_cores >= SATURATED_SHARE * machine_cores
+        target_full = step.server_cpu_cores >= SATURATED_SHARE * min(
+            search.instances, machine_cores
+        )
+        return step.run_id if machine_full and not target_full else ""
+    return ""
 
 
 def _no_gain_text(efficiency: float, instances: int) -> str:
@@ -166,6 +204,16 @@ def _cost_text(matched_rate: float | None, cpu_ms: dict[str, float], instances: 
     )
 
 
-def _target_cores(instances: int, machine_cores: int, generator_cores: float | None) -> float:
-    left = machine_cores - (generator_cores or 0.0)
+def _other_cores(step: CapacityStep) -> float:
+    """Cores the machine spent beside the target and the generator during `step`."""
+    if step.machine_cpu_cores is None:
+        return 0.0
+    spent = (step.server_cpu_cores or 0.0) + (step.generator_cpu_cores or 0.0)
+    return max(0.0, step.machine_cpu_cores - spent)
+
+
+def _target_cores(
+    instances: int, machine_cores: int, step: CapacityStep, other_cores: float
+) -> float:
+    left = machine_cores - (step.generator_cpu_cores or 0.0) - other_cores
     return max(MIN_TARGET_CORES, min(float(instances), left))

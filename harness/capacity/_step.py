@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from harness.capacity._machine import MachineCpu
 from harness.errors import RunError
 from harness.plan import RunPlan, Scale, StagePlan
 from harness.rundir import CapacityStep
@@ -99,9 +100,12 @@ def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> Capacit
     )
 
 
-def step_figures(step: CapacityStep, run: JudgedRun) -> CapacityStep:
+def step_figures(
+    step: CapacityStep, run: JudgedRun, machine: MachineCpu | None = None
+) -> CapacityStep:
     """`step` with what its run measured over the judged span: requests per second (all and
-    per operation), p95 and p99 of every request, the target's and the generator's CPU."""
+    per operation), p95 and p99 of every request, the target's and the generator's CPU, and
+    the machine's busy cores when `machine` sampled them."""
     span = scope_span(run.plan, run.clock, "run")
     # rates and CPU over the step's stage: the run scope may add the second the stop crossed
     # (no arrivals in it); percentiles over the span the verdict judged (in-flight tail kept)
@@ -132,6 +136,7 @@ def step_figures(step: CapacityStep, run: JudgedRun) -> CapacityStep:
         latency_p99_ms=histogram.percentile_ms(99.0),
         server_cpu_cores=_mean([value for _, value in server_cores]),
         generator_cpu_cores=_mean(generator),
+        machine_cpu_cores=machine.busy_cores(start_t, end_t) if machine is not None else None,
     )
 
 

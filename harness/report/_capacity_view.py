@@ -158,23 +158,36 @@ def scaling_pairs(scaling: Scaling, machine_cores: int) -> list[tuple[str, str]]
         if scaling.measured
         else "assumed: no scaling search ran"
     )
-    cores = " · ".join(
-        f"{_instances(key, scaling)}: {value:,.2f} cores"
-        for key, value in scaling.target_cores.items()
-    )
+    cores = _cores(scaling.target_cores, scaling)
     rows = [
         ("scaling", how),
-        ("efficiency (used)", format_value(scaling.efficiency, "ratio")),
+        (
+            "efficiency (used)",
+            format_value(scaling.efficiency, "ratio")
+            + (
+                " (at least: the machine stopped the scaled search)"
+                if scaling.efficiency_is_lower_bound
+                else ""
+            ),
+        ),
         ("raw efficiency", format_value(scaling.raw_efficiency, "ratio")),
         ("law", scaling.law),
         ("Amdahl σ (serial fraction)", f"{scaling.sigma:.3g}"),
-        ("cores left to the target", cores or "—"),
+        ("cores left to the target", cores),
+        ("other processes' cores", _cores(scaling.other_cpu_cores, scaling)),
         ("target CPU per request", _cpu_cost(scaling)),
         ("machine cores", f"{machine_cores}"),
     ]
     if scaling.note:
         rows.append(("note", scaling.note))
     return rows
+
+
+def _cores(by_instances: dict[str, float], scaling: Scaling) -> str:
+    text = " · ".join(
+        f"{_instances(key, scaling)}: {value:,.2f} cores" for key, value in by_instances.items()
+    )
+    return text or "—"
 
 
 def _cpu_cost(scaling: Scaling) -> str:

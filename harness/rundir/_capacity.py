@@ -61,6 +61,9 @@ class CapacityStep:
     """Cores the target's processes used (mean over the step)."""
     generator_cpu_cores: Ratio | None = None
     """Cores the load generator's processes used (mean over the judged span)."""
+    machine_cpu_cores: Ratio | None = None
+    """Cores busy on the generator's machine over the step: the generator, the target when
+    it runs there, and everything else (a database, a cache, the system)."""
 
     __pydantic_config__ = ConfigDict(extra="forbid")
 
@@ -149,6 +152,12 @@ class Scaling:
     """Cores left to the target at each search's knee ("1", "N"), after the generator's."""
     matched_rate_per_s: Rate | None = None
     """The highest arrival rate both searches held: where their CPU costs are compared."""
+    other_cpu_cores: dict[str, Ratio] = field(default_factory=dict)
+    """Cores busy at each search's knee beside the target and the generator ("1", "N"): a
+    database, a cache, the system; taken out of the target's cores like the generator's."""
+    efficiency_is_lower_bound: bool = False
+    """True when the N-instance search ran out of something other than the target (the
+    machine's cores, the generator): the instances could have delivered more."""
     server_cpu_ms_per_request: dict[str, Ratio] = field(default_factory=dict)
     """The target's CPU time per request at `matched_rate_per_s` ("1", "N"): a rise says the
     instances' coordination costs CPU; none says the loss is elsewhere (locks, the machine)."""

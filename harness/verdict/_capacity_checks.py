@@ -22,8 +22,10 @@ engineers judge a capacity claim:
   serving every request). Without a row, one instance is all that may be counted.
 
 The knee is an interval: the figures above use the rate that held (conservative); the rate
-that broke gives the optimistic figure. A figure between the two is `inconclusive`, as is a
-figure above a knee that is only a lower bound (the generator's limit: nothing broke).
+that broke gives the optimistic figure, with linear scaling too when the measured efficiency
+is only a lower bound (the machine, not the instances, stopped the scaled search). A figure
+between the two is `inconclusive`, as is a figure above a knee that is only a lower bound
+(the generator's limit: nothing broke).
 `breaking_point` objectives are the knee itself (one instance, no extrapolation).
 """
 
@@ -174,7 +176,13 @@ def capacity_check(
         "instances_for": needed,
         "margin": at_max / limit.value - 1 if limit.value else None,
     }
-    status = _status(at_max, at_max * upper_scale, limit, objective.warn, knee)
+    # optimistic: the knee's upper end, and linear scaling when the measured efficiency is
+    # only a lower bound (the machine, not the instances, stopped the scaled search)
+    optimistic_sigma = 0.0 if record.scaling.efficiency_is_lower_bound else law.sigma
+    optimistic = Extrapolation(law.per_instance_rps * upper_scale, optimistic_sigma)
+    high = optimistic.capacity_rps(max_instances)
+    inputs["capacity_at_max_rps_optimistic"] = high
+    status = _status(at_max, high, limit, objective.warn, knee)
     message = _message(objective, limit, inputs, record, status)
     return _judged(base, inputs, at_max, status, message, objective, sla)
 
@@ -248,8 +256,10 @@ def _message(
     needed = inputs["instances_needed"]
     need = f"needs {needed}" if needed is not None else "no instance count reaches it"
     scaling = record.scaling
+    at_least = "at least " if scaling.efficiency_is_lower_bound else ""
     efficiency = (
-        f"scaling efficiency {scaling.efficiency:.0%} measured at {scaling.instances} instances"
+        f"scaling efficiency {at_least}{scaling.efficiency:.0%} measured at "
+        f"{scaling.instances} instances"
         if scaling.measured
         else "linear scaling assumed (not measured: `perfctl capacity --instances 2`)"
     )
@@ -264,6 +274,12 @@ def _message(
         knee = record.single.knee
         if knee.is_lower_bound:
             return f"{head}; the knee is a lower bound ({knee.summary}): at least this much"
+        if scaling.efficiency_is_lower_bound:
+            return (
+                f"{head}; the efficiency is a lower bound (the machine stopped the scaled "
+                f"search): with linear scaling it would be "
+                f"{inputs['capacity_at_max_rps_optimistic']:,.0f} rps"
+            )
         return f"{head}; the figure lies within the knee's uncertainty ({knee.summary})"
     return head
 

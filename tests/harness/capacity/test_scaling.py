@@ -100,3 +100,76 @@ def test_the_targets_cpu_per_request_is_compared_at_the_highest_rate_both_held()
         "2": pytest.approx(1.5),
     }
     assert "1.00 ms of CPU per request on 1 instance and 1.50 ms on 2 (+50%)" in scaling.note
+
+
+def knee_search(instances: int, steps: tuple[CapacityStep, ...]) -> CapacitySearch:
+    held = [s for s in steps if s.held]
+    broke = [s for s in steps if not s.held]
+    knee = CapacityKnee(
+        bound="found",
+        summary="…",
+        held_rate_per_s=held[-1].rate_per_s,
+        broke_rate_per_s=broke[-1].rate_per_s if broke else None,
+        achieved_rps=held[-1].achieved_rps,
+    )
+    return CapacitySearch(instances=instances, knee=knee, steps=steps)
+
+
+def machine_step(
+    rate: float, rps: float, server: float, generator: float, machine: float, held: bool
+) -> CapacityStep:
+    return CapacityStep(
+        rate_per_s=rate,
+        held=held,
+        achieved_rps=rps,
+        server_cpu_cores=server,
+        generator_cpu_cores=generator,
+        machine_cpu_cores=machine,
+        run_id=f"step-at-{rate:g}",
+    )
+
+
+def test_other_processes_cores_are_taken_out_like_the_generators() -> None:
+    # a database beside them took 0.3 cores at the 2-instance knee: 2 - 0.5 - 0.3 = 1.2 left
+    one = knee_search(
+        1,
+        (
+            machine_step(400, 800, 0.8, 0.3, 1.2, True),
+            machine_step(800, 900, 1.0, 0.4, 1.5, False),
+        ),
+    )
+    many = knee_search(
+        2,
+        (
+            machine_step(600, 1200, 1.1, 0.5, 1.9, True),
+            machine_step(800, 1300, 1.8, 0.55, 1.95, False),
+        ),
+    )
+    scaling = measure_scaling([one, many], shared_cores=2)
+    assert scaling.other_cpu_cores == {"1": pytest.approx(0.1), "2": pytest.approx(0.3)}
+    assert scaling.target_cores == {"1": pytest.approx(1.0), "2": pytest.approx(1.2)}
+    assert scaling.efficiency == pytest.approx((1200 / 1.2) / 800)
+    assert "0.30 went to other processes" in scaling.note
+    # the 2 instances used 1.8 of their 2 cores when they broke: their own limit
+    assert not scaling.efficiency_is_lower_bound
+
+
+def test_a_scaled_search_the_machine_stopped_gives_a_lower_bound() -> None:
+    one = knee_search(
+        1,
+        (
+            machine_step(400, 800, 0.8, 0.3, 1.2, True),
+            machine_step(800, 900, 1.0, 0.4, 1.5, False),
+        ),
+    )
+    # at 700/s every core was busy (1.95 of 2) but the instances used 1.2 of their 2
+    many = knee_search(
+        2,
+        (
+            machine_step(600, 1200, 1.0, 0.5, 1.7, True),
+            machine_step(700, 1250, 1.2, 0.55, 1.95, False),
+        ),
+    )
+    scaling = measure_scaling([one, many], shared_cores=2)
+    assert scaling.efficiency_is_lower_bound
+    assert "at least: when step-at-700 broke, the machine's cores were all busy" in scaling.note

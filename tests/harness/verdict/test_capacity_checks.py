@@ -157,6 +157,30 @@ def test_measured_scaling_efficiency_bends_the_extrapolation(shipped: Sla) -> No
     assert "scaling efficiency 80% measured at 2 instances" in check.message  # type: ignore[attr-defined]
 
 
+def test_an_efficiency_the_machine_bounded_fails_only_what_linear_scaling_misses(
+    shipped: Sla,
+) -> None:
+    # the scaled search was stopped by the machine: 80 % is at least the efficiency, so a
+    # figure reachable with linear scaling (10,000 ≤ 50,000) is inconclusive, not failed
+    scaling = Scaling(
+        measured=True,
+        instances=2,
+        efficiency=0.8,
+        law="amdahl",
+        sigma=0.25,
+        raw_efficiency=0.7,
+        efficiency_is_lower_bound=True,
+    )
+    checks = by_id(shipped, record(rps=1000.0, cpu=0.7, scaling=scaling))
+    target = checks["api_gateway.throughput.target"]
+    assert target.status == "inconclusive"  # type: ignore[attr-defined]
+    assert target.measured == pytest.approx(1000 * 50 / 13.25)  # type: ignore[attr-defined]
+    assert "efficiency is a lower bound" in target.message  # type: ignore[attr-defined]
+    assert "scaling efficiency at least 80%" in target.message  # type: ignore[attr-defined]
+    # 100,000: not even 50 instances scaling linearly from the knee's upper end (55,000)
+    assert checks["api_gateway.throughput.burst"].status == "fail"  # type: ignore[attr-defined]
+
+
 def test_the_breaking_point_is_the_knee_of_one_instance(shipped: Sla) -> None:
     checks = by_id(shipped, record(rps=1317.0))
     knee = checks["capacity.breaking_point"]
