@@ -35,6 +35,9 @@ _JUDGED_STATUSES = frozenset({"pass", "warn", "fail", "inconclusive"})
 
 
 STEP_GRACEFUL_STOP_S = 2.0
+TARGET_SATURATED_RATIO = 0.9
+"""Target CPU (share of its cores) at or above which it has nothing left: past its own limit,
+whatever else (the generator) was also short of."""
 """In-flight requests at a step's end get this long; later ones are recorded `interrupted`
 (an overloaded step must not add the scenario's 30 s to every probe)."""
 
@@ -88,13 +91,22 @@ def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> Capacit
             f"({names}): too few requests for their sample minimums; lengthen the step"
         )
     failed = [check for check in with_data if check.status == "fail"]
+    cpu_ratio = _measured(verdict, "cpu")
+    if not failed and cpu_ratio is not None and cpu_ratio >= TARGET_SATURATED_RATIO:
+        # the generator was short too (inconclusive checks), but the target had no CPU left:
+        # the objectives its measured figures miss broke at the target, not at the generator
+        failed = [
+            check
+            for check in with_data
+            if check.status == "inconclusive" and _misses_limit(check)
+        ]
     short = not failed and any(check.status == "inconclusive" for check in with_data)
     return CapacityStep(
         rate_per_s=rate_per_s,
         held=not failed,
         delivered=not short,
         limiting_objective=_limiting(failed),
-        cpu_ratio=_measured(verdict, "cpu"),
+        cpu_ratio=cpu_ratio,
         memory_ratio=_measured(verdict, "memory"),
         run_id=run_id,
     )
@@ -156,6 +168,18 @@ def _limiting(failed: list[Check]) -> str:
         return abs(check.measured - check.limit) / abs(check.limit)
 
     return max(failed, key=overshoot).id
+
+
+def _misses_limit(check: Check) -> bool:
+    if check.measured is None or check.limit is None:
+        return False
+    holds = {
+        "<": check.measured < check.limit,
+        "<=": check.measured <= check.limit,
+        ">": check.measured > check.limit,
+        ">=": check.measured >= check.limit,
+    }
+    return not holds.get(check.comparator, True)
 
 
 def _measured(verdict: Verdict, metric: str) -> float | None:

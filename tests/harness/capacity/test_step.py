@@ -78,6 +78,35 @@ def test_an_inconclusive_step_without_a_failure_is_the_generators_shortfall() ->
     assert not step.delivered
 
 
+def test_a_saturated_target_breaks_the_step_even_when_the_generator_was_short_too() -> None:
+    # both at their limit: the checks are inconclusive (generator saturated), but the target
+    # had no CPU left and the figures miss their limits: the target broke, whatever else did
+    step = judge_step(
+        1280.0,
+        verdict(
+            check("search.latency.p95", "latency", "inconclusive", measured=4800.0),
+            check("checkout.latency.p99", "latency", "inconclusive", measured=900.0),
+            check("search.errors", "error_rate", "inconclusive", measured=0.0, limit=0.01),
+            check("cpu", "cpu", "fail", measured=0.97, limit=0.7),
+        ),
+    )
+    assert not step.held
+    assert step.delivered
+    assert step.limiting_objective == "search.latency.p95"
+
+
+def test_a_short_generator_with_a_target_below_saturation_is_still_a_shortfall() -> None:
+    step = judge_step(
+        1280.0,
+        verdict(
+            check("search.latency.p95", "latency", "inconclusive", measured=4800.0),
+            check("cpu", "cpu", "pass", measured=0.6, limit=0.7),
+        ),
+    )
+    assert step.held
+    assert not step.delivered
+
+
 def test_a_step_that_judged_nothing_is_a_run_error_naming_the_objectives() -> None:
     with pytest.raises(RunError, match=r"judged no latency or error objective \(search"):
         judge_step(10.0, verdict(check("search.latency.p95", "latency", "no_data")))
