@@ -96,9 +96,7 @@ def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> Capacit
         # the generator was short too (inconclusive checks), but the target had no CPU left:
         # the objectives its measured figures miss broke at the target, not at the generator
         failed = [
-            check
-            for check in with_data
-            if check.status == "inconclusive" and _misses_limit(check)
+            check for check in with_data if check.status == "inconclusive" and _misses_limit(check)
         ]
     short = not failed and any(check.status == "inconclusive" for check in with_data)
     return CapacityStep(
