@@ -33,6 +33,7 @@ from reference_backend.db._types import (
     StockLevels,
     StockRow,
     availability,
+    co_purchase_pairs,
 )
 
 _PRODUCT_COLUMNS = """
@@ -87,12 +88,11 @@ WITH mine AS (
     WHERE o.user_id = $1 AND o.created_at >= $2
 )
 SELECT p.product_id, p.name, p.price_cents, p.image_url,
-       COUNT(DISTINCT other.order_id)::int AS total_purchased
-FROM order_items seed
-JOIN order_items other ON other.order_id = seed.order_id AND other.product_id <> seed.product_id
-JOIN products p ON p.product_id = other.product_id
-WHERE seed.product_id IN (SELECT product_id FROM mine)
-  AND other.product_id NOT IN (SELECT product_id FROM mine)
+       SUM(cp.orders)::int AS total_purchased
+FROM co_purchases cp
+JOIN products p ON p.product_id = cp.other_id
+WHERE cp.product_id IN (SELECT product_id FROM mine)
+  AND cp.other_id NOT IN (SELECT product_id FROM mine)
   AND p.status = 'active' AND p.stock > 0
 GROUP BY p.product_id, p.name, p.price_cents, p.image_url, p.popularity_score
 ORDER BY total_purchased DESC, p.popularity_score DESC
@@ -363,6 +363,12 @@ class PostgresDatabase:
                 "INSERT INTO order_items VALUES ($1, $2, $3, $4)",
                 [(order_id, p, q, price) for p, q, price in order.lines],
             )
+            # pairs in one sorted order: concurrent orders lock shared rows in the same order
+            await conn.executemany(
+                "INSERT INTO co_purchases VALUES ($1, $2, 1) ON CONFLICT (product_id, other_id) "
+                "DO UPDATE SET orders = co_purchases.orders + 1",
+                co_purchase_pairs(order),
+            )
             await conn.execute(
                 "DELETE FROM cart_items WHERE user_id = $1 AND product_id = ANY($2::int[])",
                 order.user_id,
@@ -435,6 +441,26 @@ class PostgresDatabase:
             if status == "INSERT 0 1":
                 return None
             return await _payment(conn, claim.idempotency_key or "")
+
+    async def take_over_payment(self, claim: PaymentClaim, claimed_before_s: float) -> bool:
+        """Re-claims a pending claim made before `claimed_before_s` (its process died).
+
+        Of concurrent takers, the first locks the row and refreshes its claim time; the
+        others wait on the row lock, re-check the WHERE on the new row (READ COMMITTED) and
+        match nothing. The new payment id fences off the old claimer, should it wake up.
+        """
+        async with self._conn() as conn:
+            status = await conn.execute(
+                "UPDATE payments SET payment_id = $1, created_at = $2 "
+                "WHERE idempotency_key = $3 AND request_hash = $4 AND status = 'pending' "
+                "AND created_at < $5",
+                claim.payment_id,
+                claim.created_at_s,
+                claim.idempotency_key,
+                claim.request_hash,
+                claimed_before_s,
+            )
+            return bool(status == "UPDATE 1")
 
     async def complete_payment(
         self, payment_id: str, status: str, response_status: int, response: dict[str, Any]
@@ -530,8 +556,8 @@ async def _restore_stock(conn: asyncpg.Connection, reservation_ids: list[str]) -
 
 async def _payment(conn: asyncpg.Connection, idempotency_key: str) -> PaymentRow | None:
     row = await conn.fetchrow(
-        "SELECT payment_id, idempotency_key, request_hash, status, response_status, response "
-        "FROM payments WHERE idempotency_key = $1",
+        "SELECT payment_id, idempotency_key, request_hash, status, response_status, response, "
+        "created_at AS created_at_s FROM payments WHERE idempotency_key = $1",
         idempotency_key,
     )
     return None if row is None else PaymentRow(**dict(row))  # type: ignore[typeddict-item]

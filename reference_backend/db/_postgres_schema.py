@@ -48,6 +48,15 @@ CREATE TABLE IF NOT EXISTS order_items (
     unit_price_cents INTEGER NOT NULL,
     PRIMARY KEY (order_id, product_id)
 );
+-- Orders that hold both products, per ordered pair (item-to-item co-occurrence): "bought
+-- together" reads a user's products' rows here instead of joining every order of those
+-- products with its other lines, a scan that grows with every order placed.
+CREATE TABLE IF NOT EXISTS co_purchases (
+    product_id INTEGER NOT NULL,
+    other_id INTEGER NOT NULL,
+    orders INTEGER NOT NULL CHECK (orders > 0),
+    PRIMARY KEY (product_id, other_id)
+);
 CREATE TABLE IF NOT EXISTS reservations (
     reservation_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -101,9 +110,16 @@ CREATE INDEX IF NOT EXISTS reservations_held ON reservations (status, created_at
 CREATE INDEX IF NOT EXISTS reservation_items_product ON reservation_items (product_id);
 """
 
+CO_PURCHASES_FROM_HISTORY = """
+INSERT INTO co_purchases
+SELECT a.product_id, b.product_id, COUNT(*)
+FROM order_items a JOIN order_items b ON b.order_id = a.order_id AND b.product_id <> a.product_id
+GROUP BY a.product_id, b.product_id
+"""
+
 DROP = """
 DROP TABLE IF EXISTS preferences, payments, cart_items, reservation_items, reservations,
-    order_items, orders, users, products, categories, meta CASCADE;
+    co_purchases, order_items, orders, users, products, categories, meta CASCADE;
 """
 
 

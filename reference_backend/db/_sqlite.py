@@ -42,6 +42,7 @@ from reference_backend.db._types import (
     StockLevels,
     StockRow,
     availability,
+    co_purchase_pairs,
     iso_from_epoch,
 )
 
@@ -100,12 +101,11 @@ WITH mine AS (
     WHERE o.user_id = ? AND o.created_at >= ?
 )
 SELECT p.product_id, p.name, p.price_cents, p.image_url,
-       COUNT(DISTINCT other.order_id) AS total_purchased
-FROM order_items seed
-JOIN order_items other ON other.order_id = seed.order_id AND other.product_id <> seed.product_id
-JOIN products p ON p.product_id = other.product_id
-WHERE seed.product_id IN (SELECT product_id FROM mine)
-  AND other.product_id NOT IN (SELECT product_id FROM mine)
+       SUM(cp.orders) AS total_purchased
+FROM co_purchases cp
+JOIN products p ON p.product_id = cp.other_id
+WHERE cp.product_id IN (SELECT product_id FROM mine)
+  AND cp.other_id NOT IN (SELECT product_id FROM mine)
   AND p.status = 'active' AND p.stock > 0
 GROUP BY p.product_id, p.name, p.price_cents, p.image_url
 ORDER BY total_purchased DESC, p.popularity_score DESC
@@ -409,6 +409,11 @@ class SqliteDatabase:
                 [(order_id, p, q, price) for p, q, price in order.lines],
             )
             c.executemany(
+                "INSERT INTO co_purchases VALUES (?, ?, 1) ON CONFLICT (product_id, other_id) "
+                "DO UPDATE SET orders = orders + 1",
+                co_purchase_pairs(order),
+            )
+            c.executemany(
                 "DELETE FROM cart_items WHERE user_id = ? AND product_id = ?",
                 [(order.user_id, p) for p, _, _ in order.lines],
             )
@@ -462,6 +467,27 @@ class SqliteDatabase:
             return _payment(c, claim.idempotency_key or "")
 
         return await self._write(run)
+
+    async def take_over_payment(self, claim: PaymentClaim, claimed_before_s: float) -> bool:
+        """Re-claims a pending claim made before `claimed_before_s` (its process died).
+
+        One statement, guarded on the claim still pending, still that old and for the same
+        body: of concurrent takers exactly one matches. The new payment id fences off the
+        old claimer, should it wake up: its `complete_payment` matches no row.
+        """
+        sql = (
+            "UPDATE payments SET payment_id = ?, created_at = ? "
+            "WHERE idempotency_key = ? AND request_hash = ? AND status = 'pending' "
+            "AND created_at < ?"
+        )
+        args = (
+            claim.payment_id,
+            claim.created_at_s,
+            claim.idempotency_key,
+            claim.request_hash,
+            claimed_before_s,
+        )
+        return await self._write(lambda c: c.execute(sql, args).rowcount == 1)
 
     async def complete_payment(
         self, payment_id: str, status: str, response_status: int, response: dict[str, Any]
@@ -609,8 +635,8 @@ def _orders(
 
 def _payment(c: sqlite3.Connection, idempotency_key: str) -> PaymentRow | None:
     row = c.execute(
-        "SELECT payment_id, idempotency_key, request_hash, status, response_status, response "
-        "FROM payments WHERE idempotency_key = ?",
+        "SELECT payment_id, idempotency_key, request_hash, status, response_status, response, "
+        "created_at FROM payments WHERE idempotency_key = ?",
         (idempotency_key,),
     ).fetchone()
     if row is None:
@@ -622,4 +648,5 @@ def _payment(c: sqlite3.Connection, idempotency_key: str) -> PaymentRow | None:
         status=row[3],
         response_status=row[4],
         response=None if row[5] is None else orjson.loads(row[5]),
+        created_at_s=row[6],
     )

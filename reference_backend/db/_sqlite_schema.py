@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS order_items (
 ) WITHOUT ROWID;
 -- Serves co-purchases (orders that contain a product) and units sold per product.
 CREATE INDEX IF NOT EXISTS order_items_product ON order_items (product_id, order_id);
+-- Orders that hold both products, per ordered pair (item-to-item co-occurrence): "bought
+-- together" reads a user's products' rows here instead of joining every order of those
+-- products with its other lines, a scan that grows with every order placed.
+CREATE TABLE IF NOT EXISTS co_purchases (
+    product_id INTEGER NOT NULL,
+    other_id INTEGER NOT NULL,
+    orders INTEGER NOT NULL CHECK (orders > 0),
+    PRIMARY KEY (product_id, other_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reservations (
     reservation_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -122,12 +131,20 @@ END
 """,
 )
 
+CO_PURCHASES_FROM_HISTORY = """
+INSERT INTO co_purchases
+SELECT a.product_id, b.product_id, COUNT(*)
+FROM order_items a JOIN order_items b ON b.order_id = a.order_id AND b.product_id <> a.product_id
+GROUP BY a.product_id, b.product_id
+"""
+
 TABLES = (
     "preferences",
     "payments",
     "cart_items",
     "reservation_items",
     "reservations",
+    "co_purchases",
     "order_items",
     "orders",
     "users",
@@ -151,6 +168,7 @@ def seed_sqlite(conn: sqlite3.Connection, data: SeedData, fingerprint: str) -> N
             data.orders,
         )
         conn.executemany("INSERT INTO order_items VALUES (?, ?, ?, ?)", data.order_items)
+        conn.execute(CO_PURCHASES_FROM_HISTORY)
         conn.execute("INSERT INTO products_fts (products_fts) VALUES ('rebuild')")
         for trigger in TRIGGERS:
             conn.execute(trigger)

@@ -93,6 +93,7 @@ class PaymentRow(TypedDict):
     status: str
     response_status: int | None
     response: dict[str, Any] | None
+    created_at_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,13 @@ class NewOrder:
     """Unix time of the checkout."""
 
 
+def co_purchase_pairs(order: NewOrder) -> list[tuple[int, int]]:
+    """Every ordered pair of distinct products of the order, sorted: the co_purchases rows it
+    adds one order to (both stores lock them in this order, so two orders never deadlock)."""
+    products = sorted({product_id for product_id, _, _ in order.lines})
+    return [(a, b) for a in products for b in products if a != b]
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentClaim:
     """A charge that is about to be made, recorded first so that one key charges once."""
@@ -166,7 +174,7 @@ class PaymentClaim:
     order_id: int | None
     """Order paid, when known."""
     created_at_s: float
-    """Unix time of the claim."""
+    """Unix time of the claim; a pending claim older than a lease may be taken over."""
 
 
 class PoolGauge(Protocol):
@@ -228,6 +236,7 @@ class Database(Protocol):
     async def count_orders(self) -> int: ...
 
     async def claim_payment(self, claim: PaymentClaim) -> PaymentRow | None: ...
+    async def take_over_payment(self, claim: PaymentClaim, claimed_before_s: float) -> bool: ...
     async def complete_payment(
         self, payment_id: str, status: str, response_status: int, response: dict[str, Any]
     ) -> None: ...

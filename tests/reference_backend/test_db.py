@@ -206,6 +206,38 @@ def test_recommendation_queries_use_recent_history(any_settings: Settings) -> No
     run(any_settings, body)
 
 
+def test_an_order_counts_once_toward_bought_together(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        since = time.time() - 30 * 86_400
+        buyers = [u for u in range(1, 61) if await db.top_purchased(u, since, 5)]
+        buyer = buyers[0]
+        mine = {r["product_id"] for r in await db.top_purchased(buyer, since, 50)}
+        bought = min(mine)
+        other = next(
+            p["product_id"]
+            for p in await db.popular_products(200)
+            if p["product_id"] not in mine
+        )
+
+        async def together() -> dict[int, int]:
+            rows = await db.co_purchased(buyer, since, 2_000)
+            return {r["product_id"]: r["total_purchased"] for r in rows}
+
+        before = await together()
+        await db.reserve("r-together", [(bought, 1), (other, 1)], time.time())
+        lines = ((bought, 1, 100), (other, 1, 100))
+        order = NewOrder(buyer + 1, "r-together", "pay-together", 200, lines, time.time())
+        assert (await db.create_order(order))[0] == "created"
+        after = await together()
+        # another customer bought `other` with one of the buyer's products: one more order
+        assert after[other] == before.get(other, 0) + 1
+        assert mine.isdisjoint(after)
+        unchanged = {p: n for p, n in after.items() if p != other}
+        assert unchanged == {p: n for p, n in before.items() if p != other and p in after}
+
+    run(any_settings, body)
+
+
 def test_preferences_round_trip(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         assert await db.get_preferences(1) is None
