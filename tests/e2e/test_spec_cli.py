@@ -79,7 +79,7 @@ def test_console_script_refuses_a_directory_and_an_unknown_scenario(tmp_path: Pa
     done = _perfctl("scenarios", "show", "normal", "--profile", "huge")
     assert (done.returncode, done.stderr) == (
         2,
-        "error: unknown profile 'huge' for scenario 'normal'; profiles: full, ci, demo, smoke\n",
+        "error: unknown profile 'huge' for scenario 'normal'; profiles: full, ci, demo, perf, smoke\n",
     )
 
 
@@ -162,7 +162,7 @@ def test_scenarios_show_prints_the_resolved_plan() -> None:
 def test_scenarios_lint_plans_every_profile() -> None:
     outcome = run_main("scenarios", "lint")
     assert outcome.code == 0, outcome.stderr
-    assert "k6-seed: ok (full, ci, demo, smoke)" in outcome.stdout
+    assert "k6-seed: ok (full, ci, demo, perf, smoke)" in outcome.stdout
 
 
 def test_schemas_validate_the_shipped_files() -> None:

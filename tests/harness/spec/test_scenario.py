@@ -10,6 +10,7 @@ import yaml
 from harness.errors import SpecError, UsageError
 from harness.plan import RunPlan
 from harness.spec import (
+    estimated_rps,
     list_scenario_names,
     load_scenario,
     plan_run,
@@ -139,6 +140,34 @@ def test_profile_scale_is_recorded_and_explicit() -> None:
     assert capacity.stages[-1].rate_end_per_s == pytest.approx(20)
 
 
+@pytest.mark.parametrize(
+    ("name", "stage", "users"), [("peak", "peak", 5000), ("spike", "spike", 10000)]
+)
+def test_perf_profile_runs_peak_and_spike_at_full_load_in_three_minutes(
+    name: str, stage: str, users: int
+) -> None:
+    full = plan_run(name)
+    perf = plan_run(name, "perf")
+    assert (perf.scale.users, perf.scale.rate) == (1.0, 1.0)
+    held, seed = (next(s for s in plan.stages if s.name == stage) for plan in (perf, full))
+    assert held.users_end == seed.users_end == users
+    assert estimated_rps(perf, held) == estimated_rps(full, seed)
+    assert perf.duration_s == pytest.approx(180, abs=0.01)
+    # only time shrinks, every stage by the same factor: the shape is the seed's
+    assert held.duration_s / perf.duration_s == pytest.approx(seed.duration_s / full.duration_s)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_perf_profile_never_scales_load_and_lasts_three_minutes_at_most(name: str) -> None:
+    full = plan_run(name)
+    perf = plan_run(name, "perf")
+    assert [(s.users_end, s.rate_end_per_s) for s in perf.stages] == [
+        (s.users_end, s.rate_end_per_s) for s in full.stages
+    ]
+    assert perf.catalog_size == full.catalog_size
+    assert perf.duration_s <= 180.01
+
+
 def test_plan_round_trips_through_json() -> None:
     plan = plan_run("k6-seed", "ci", target="http://user:secret@127.0.0.1:8000/", tags={"a": "b"})
     assert plan.target == "http://127.0.0.1:8000/"
@@ -174,7 +203,7 @@ def test_unknown_names_are_usage_errors() -> None:
         resolve_scenario_path("nope")
     with pytest.raises(
         UsageError,
-        match=r"^unknown profile 'huge' for scenario 'normal'; profiles: full, ci, demo, smoke$",
+        match=r"^unknown profile 'huge' for scenario 'normal'; profiles: full, ci, demo, perf, smoke$",
     ):
         plan_run("normal", "huge")
     with pytest.raises(
