@@ -56,11 +56,12 @@ class CartService:
         product = await self._catalog.product(product_id)
         if product["status"] != "active":
             raise ApiError(422, "product_unavailable", f"product {product_id} is not for sale")
-        lines = await self._db.cart_items(user_id)
-        if len(lines) >= MAX_LINES and all(line["product_id"] != product_id for line in lines):
+        added = await self._db.add_cart_item(
+            user_id, product_id, quantity, MAX_ITEM_QUANTITY, MAX_LINES
+        )
+        if added == "cart_full":
             raise ApiError(409, "cart_full", f"a cart holds at most {MAX_LINES} products")
-        total = await self._db.add_cart_item(user_id, product_id, quantity, MAX_ITEM_QUANTITY)
-        if total is None:
+        if added == "quantity_limit":
             raise ApiError(
                 409,
                 "quantity_limit",

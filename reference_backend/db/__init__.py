@@ -19,6 +19,7 @@ from reference_backend.db._prepare import (
 )
 from reference_backend.db._sqlite import SqliteDatabase
 from reference_backend.db._types import (
+    CartAdd,
     CartRow,
     CategoryRow,
     Database,
@@ -42,6 +43,7 @@ from reference_backend.db._types import (
 from reference_backend.settings import Settings
 
 __all__ = [
+    "CartAdd",
     "CartRow",
     "CategoryRow",
     "Database",

@@ -15,6 +15,7 @@ import asyncpg
 import orjson
 
 from reference_backend.db._types import (
+    CartAdd,
     CartRow,
     CategoryRow,
     NewOrder,
@@ -310,19 +311,30 @@ class PostgresDatabase:
         )
 
     async def add_cart_item(
-        self, user_id: int, product_id: int, quantity: int, max_quantity: int
-    ) -> int | None:
-        value = await self._fetchval(
-            "INSERT INTO cart_items AS ci VALUES ($1, $2, $3) "
+        self, user_id: int, product_id: int, quantity: int, max_quantity: int, max_lines: int
+    ) -> CartAdd:
+        # one statement: the line count, the insert and why nothing was inserted, without
+        # reading the cart back row by row
+        row = await self._fetchrow(
+            "WITH present AS (SELECT 1 FROM cart_items WHERE user_id = $1 AND product_id = $2), "
+            "added AS (INSERT INTO cart_items AS ci SELECT $1, $2, $3 "
+            "WHERE EXISTS (SELECT 1 FROM present) "
+            "OR (SELECT COUNT(*) FROM cart_items WHERE user_id = $1) < $5 "
             "ON CONFLICT (user_id, product_id) DO UPDATE "
             "SET quantity = ci.quantity + excluded.quantity "
-            "WHERE ci.quantity + excluded.quantity <= $4 RETURNING quantity",
+            "WHERE ci.quantity + excluded.quantity <= $4 RETURNING quantity) "
+            "SELECT (SELECT quantity FROM added) AS quantity, "
+            "EXISTS (SELECT 1 FROM present) AS present",
             user_id,
             product_id,
             quantity,
             max_quantity,
+            max_lines,
         )
-        return None if value is None else int(value)
+        assert row is not None
+        if row["quantity"] is not None:
+            return int(row["quantity"])
+        return "quantity_limit" if row["present"] else "cart_full"
 
     async def remove_cart_item(self, user_id: int, product_id: int) -> bool:
         async with self._conn() as conn:

@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 
 from reference_backend.db._types import (
+    CartAdd,
     CartRow,
     CategoryRow,
     NewOrder,
@@ -356,9 +357,21 @@ class SqliteDatabase:
         return await self._lookup(lambda c: _dicts(c.execute(sql, (user_id,))))
 
     async def add_cart_item(
-        self, user_id: int, product_id: int, quantity: int, max_quantity: int
-    ) -> int | None:
-        def run(c: sqlite3.Connection) -> int | None:
+        self, user_id: int, product_id: int, quantity: int, max_quantity: int, max_lines: int
+    ) -> CartAdd:
+        # one write transaction: the line count and the insert cannot interleave with another
+        # add to the same cart (the single writer), and the cart is not read back row by row
+        def run(c: sqlite3.Connection) -> CartAdd:
+            present = c.execute(
+                "SELECT 1 FROM cart_items WHERE user_id = ? AND product_id = ?",
+                (user_id, product_id),
+            ).fetchone()
+            if present is None:
+                lines = c.execute(
+                    "SELECT COUNT(*) FROM cart_items WHERE user_id = ?", (user_id,)
+                ).fetchone()[0]
+                if lines >= max_lines:
+                    return "cart_full"
             row = c.execute(
                 "INSERT INTO cart_items VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id, product_id) DO UPDATE "
@@ -366,7 +379,7 @@ class SqliteDatabase:
                 "WHERE quantity + excluded.quantity <= ? RETURNING quantity",
                 (user_id, product_id, quantity, max_quantity),
             ).fetchone()
-            return None if row is None else int(row[0])
+            return "quantity_limit" if row is None else int(row[0])
 
         return await self._write(run)
 

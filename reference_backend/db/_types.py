@@ -148,6 +148,11 @@ class NewOrder:
     """Unix time of the checkout."""
 
 
+CartAdd = int | Literal["quantity_limit", "cart_full"]
+"""The product's quantity in the cart after adding; or why nothing was added: the line would
+pass `max_quantity`, or the product is new to a cart that already has `max_lines` lines."""
+
+
 def co_purchase_pairs(order: NewOrder) -> list[tuple[int, int]]:
     """Every ordered pair of distinct products of the order, sorted: the co_purchases rows it
     adds one order to (both stores lock them in this order, so two orders never deadlock)."""
@@ -226,8 +231,8 @@ class Database(Protocol):
 
     async def cart_items(self, user_id: int) -> list[CartRow]: ...
     async def add_cart_item(
-        self, user_id: int, product_id: int, quantity: int, max_quantity: int
-    ) -> int | None: ...
+        self, user_id: int, product_id: int, quantity: int, max_quantity: int, max_lines: int
+    ) -> CartAdd: ...
     async def remove_cart_item(self, user_id: int, product_id: int) -> bool: ...
 
     async def create_order(self, order: NewOrder) -> OrderOutcome: ...

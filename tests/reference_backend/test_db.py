@@ -151,8 +151,9 @@ def test_expired_reservations_are_released(any_settings: Settings) -> None:
 
 def test_order_commits_reservation_and_clears_cart(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
-        assert await db.add_cart_item(5, 6, 2, 100) == 2
-        assert await db.add_cart_item(5, 6, 99, 100) is None  # would exceed the limit
+        assert await db.add_cart_item(5, 6, 2, 100, 50) == 2
+        # would pass the line's limit
+        assert await db.add_cart_item(5, 6, 99, 100, 50) == "quantity_limit"
         await db.reserve("r-order", [(6, 2)], time.time())
         order = NewOrder(5, "r-order", "pay-1", 500, ((6, 2, 250),), time.time())
         status, order_id = await db.create_order(order)
@@ -189,6 +190,52 @@ def test_payment_claim_is_unique_per_key(any_settings: Settings) -> None:
     run(any_settings, body)
 
 
+def test_a_stale_pending_claim_is_taken_over_once(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        now_s = time.time()
+        lease_s = 30.0
+        stale = PaymentClaim("pay-dead", "key-s", "hash", 100, "USD", 1, None, now_s - 3600)
+        assert await db.claim_payment(stale) is None
+        other_body = PaymentClaim("pay-x", "key-s", "other", 100, "USD", 1, None, now_s)
+        assert not await db.take_over_payment(other_body, now_s - lease_s)
+        taker = PaymentClaim("pay-new", "key-s", "hash", 100, "USD", 1, None, now_s)
+        assert await db.take_over_payment(taker, now_s - lease_s)
+        row = await db.get_payment("key-s")
+        assert row is not None
+        assert (row["payment_id"], row["status"]) == ("pay-new", "pending")
+        assert row["created_at_s"] == pytest.approx(now_s)
+        late = PaymentClaim("pay-late", "key-s", "hash", 100, "USD", 1, None, now_s)
+        assert not await db.take_over_payment(late, now_s - lease_s)  # now a live claim
+        await db.complete_payment("pay-dead", "approved", 201, {"payment_id": "pay-dead"})
+        row = await db.get_payment("key-s")
+        assert row is not None
+        assert (row["payment_id"], row["status"]) == ("pay-new", "pending")  # fenced off
+        await db.complete_payment("pay-new", "approved", 201, {"payment_id": "pay-new"})
+        assert not await db.take_over_payment(late, now_s + 1)  # done claims stay done
+        assert await db.count_payments("key-s") == 1
+
+    run(any_settings, body)
+
+
+def test_concurrent_takeovers_of_one_stale_claim_let_exactly_one_win(
+    any_settings: Settings,
+) -> None:
+    async def body(db: Database) -> None:
+        now_s = time.time()
+        stale = PaymentClaim("pay-dead", "key-c", "hash", 100, "USD", 1, None, now_s - 3600)
+        assert await db.claim_payment(stale) is None
+        takers = [
+            PaymentClaim(f"pay-{n}", "key-c", "hash", 100, "USD", 1, None, now_s) for n in range(20)
+        ]
+        won = await asyncio.gather(*(db.take_over_payment(t, now_s - 30) for t in takers))
+        assert won.count(True) == 1
+        row = await db.get_payment("key-c")
+        assert row is not None
+        assert row["payment_id"] == takers[won.index(True)].payment_id
+
+    run(any_settings, body)
+
+
 def test_recommendation_queries_use_recent_history(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         since = time.time() - 30 * 86_400
@@ -206,6 +253,18 @@ def test_recommendation_queries_use_recent_history(any_settings: Settings) -> No
     run(any_settings, body)
 
 
+def test_a_full_cart_takes_more_of_its_products_but_no_new_one(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        assert await db.add_cart_item(9, 1, 1, 100, 2) == 1
+        assert await db.add_cart_item(9, 2, 1, 100, 2) == 1
+        assert await db.add_cart_item(9, 3, 1, 100, 2) == "cart_full"
+        assert await db.add_cart_item(9, 2, 4, 100, 2) == 5  # a product already in it
+        assert [row["product_id"] for row in await db.cart_items(9)] == [1, 2]
+        assert await db.add_cart_item(10, 3, 1, 100, 2) == 1  # another user's cart
+
+    run(any_settings, body)
+
+
 def test_an_order_counts_once_toward_bought_together(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         since = time.time() - 30 * 86_400
@@ -214,9 +273,7 @@ def test_an_order_counts_once_toward_bought_together(any_settings: Settings) -> 
         mine = {r["product_id"] for r in await db.top_purchased(buyer, since, 50)}
         bought = min(mine)
         other = next(
-            p["product_id"]
-            for p in await db.popular_products(200)
-            if p["product_id"] not in mine
+            p["product_id"] for p in await db.popular_products(200) if p["product_id"] not in mine
         )
 
         async def together() -> dict[int, int]:
