@@ -49,6 +49,7 @@ import psutil
 
 from harness.plan import RunPlan, Scale, StagePlan
 from harness.processes import die_with_parent, raise_open_files_limit, stop_process_group
+from harness.rundir import EndCause
 from harness.spec import OPERATION_ALL, estimated_rps, parse_duration_s, plan_run
 from harness.verdict import JudgedRun, Span, read_judged_run, scope_span
 
@@ -61,6 +62,13 @@ TREND_WINDOW_S = 60
 FLATNESS_GOAL = 1.10
 VERDICTS = {0: "pass", 1: "fail", 3: "inconclusive"}
 """`perfctl run` exit codes a finished run can have; anything else is an error here."""
+ENDINGS = {EndCause.PLAN_FINISHED: "", EndCause.ABORT_ON_BREACH: "aborted on breach"}
+"""How a run may end and still be measured: an objective's abort rule (sla.yaml's error-rate
+KPI after 30 s) stops an overloaded run, and that is the configuration's result."""
+
+
+class BenchError(Exception):
+    """One configuration could not be measured; the others still are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +154,9 @@ class Row:
     """Length of both trend windows: a minute, or half the stage when shorter than two."""
     verdict: str
     """The run's verdict against sla.yaml: pass, fail or inconclusive."""
+    ended: str
+    """Empty when the plan finished; `aborted on breach` when an abort rule stopped it (the
+    figures then cover the held stage up to that moment)."""
     generator_saturated: bool
     """The engine reported the generator saturated or behind plan."""
     machine_cores: int
@@ -252,7 +263,7 @@ class CpuSampler:
     def _at(self, t: float) -> CpuSample:
         samples = self.samples
         if not samples or not samples[0].t <= t <= samples[-1].t:
-            raise SystemExit(f"error: the CPU readings do not cover unix time {t:.0f}")
+            raise BenchError(f"the CPU readings do not cover unix time {t:.0f}")
         after = next(index for index, sample in enumerate(samples) if sample.t >= t)
         low, high = samples[max(after - 1, 0)], samples[after]
         share = (t - low.t) / (high.t - low.t) if high.t > low.t else 1.0
@@ -321,14 +332,14 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, deadline_s
     give_up_at = time.monotonic() + deadline_s
     while time.monotonic() < give_up_at:
         if process.poll() is not None:
-            raise SystemExit(f"error: the backend exited with {process.returncode} (log: {log})")
+            raise BenchError(f"the backend exited with {process.returncode} (log: {log})")
         try:
             with urllib.request.urlopen(f"{url}/ready", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"error: {url}/ready did not answer within {deadline_s:.0f} s (log: {log})")
+    raise BenchError(f"{url}/ready did not answer within {deadline_s:.0f} s (log: {log})")
 
 
 def run_config(config: Config, args: argparse.Namespace, out: Path) -> Row:
@@ -358,13 +369,13 @@ def run_config(config: Config, args: argparse.Namespace, out: Path) -> Row:
             try:
                 code = runner.wait(timeout=deadline_s)
             except subprocess.TimeoutExpired:
-                raise SystemExit(f"error: {run_id} overran {deadline_s:.0f} s") from None
+                raise BenchError(f"{run_id} overran {deadline_s:.0f} s") from None
     finally:
         if runner is not None:
             stop_process_group(runner, grace_s=20)
         stop_process_group(backend, grace_s=20)
     if code not in VERDICTS:
-        raise SystemExit(f"error: perfctl run exited {code} (log: {run_log})")
+        raise BenchError(f"perfctl run exited {code} (log: {run_log})")
     return figures(config, args, read_judged_run(out / run_id), sampler, VERDICTS[code])
 
 
@@ -372,11 +383,13 @@ def figures(
     config: Config, args: argparse.Namespace, run: JudgedRun, sampler: CpuSampler, verdict: str
 ) -> Row:
     """The row of `run`, over its held stage, with the CPU the sampler read during it."""
+    cause = run.record.end_cause
+    if run.run_status not in ("completed", "degraded", "aborted") or cause not in ENDINGS:
+        raise BenchError(f"{run.run_dir}: the run ended {run.run_status}: {run.record.exit_reason}")
     span = scope_span(run.plan, run.clock, HELD_STAGE)
-    if not isinstance(span, Span):
-        raise SystemExit(f"error: {run.run_dir}: {span.reason}")
-    if run.run_status not in ("completed", "degraded"):
-        raise SystemExit(f"error: {run.run_dir}: the run ended {run.run_status}")
+    if not isinstance(span, Span) or span.duration_s < 2:
+        reason = span.reason if not isinstance(span, Span) else "it lasted under 2 s"
+        raise BenchError(f"{run.run_dir}: no held stage to measure ({reason})")
     counts = run.data.counts(OPERATION_ALL, span.start_t, span.end_t)
     requests = max(counts.total, 1)
     latency = run.data.histogram(OPERATION_ALL, span.start_t, span.end_t)
@@ -409,6 +422,7 @@ def figures(
         backend_last_us_per_request=backend_us_per_request(run, sampler, last),
         trend_window_s=window_s,
         verdict=verdict,
+        ended=ENDINGS[cause],
         generator_saturated=run.saturated,
         machine_cores=len(os.sched_getaffinity(0)),
         busy_cores=cpu.machine_busy_s / span.duration_s,
@@ -431,18 +445,19 @@ def print_table(rows: list[Row]) -> None:
         return "-" if value is None else f"{value:,.0f}"
 
     print(
-        f"\n{'configuration':<22} {'offered':>8} {'achieved':>9} {'p95 ms':>7} {'p99 ms':>7} "
+        f"\n{'configuration':<24} {'offered':>8} {'achieved':>9} {'p95 ms':>7} {'p99 ms':>7} "
         f"{'errors':>7} {'backend':>8} {'generator':>9}   {'backend µs/req trend':<24} verdict"
     )
-    print(f"{'':<22} {'rps':>8} {'rps':>9} {'':>7} {'':>7} {'':>7} {'µs/req':>8} {'µs/req':>9}")
+    print(f"{'':<24} {'rps':>8} {'rps':>9} {'':>7} {'':>7} {'':>7} {'µs/req':>8} {'µs/req':>9}")
     for row in rows:
         trend = (
             f"{row.backend_first_us_per_request:,.0f} -> {row.backend_last_us_per_request:,.0f}"
             f" ({row.trend_ratio:.2f})"
         )
         saturated = ", generator saturated" if row.generator_saturated else ""
+        saturated += f", {row.ended} ({row.held_s} s held)" if row.ended else ""
         print(
-            f"{row.config:<22} {row.offered_rps:>8,.0f} {row.achieved_rps:>9,.0f} "
+            f"{row.config:<24} {row.offered_rps:>8,.0f} {row.achieved_rps:>9,.0f} "
             f"{ms(row.p95_ms):>7} {ms(row.p99_ms):>7} {row.error_ratio:>7.3%} "
             f"{row.backend_us_per_request:>8,.0f} {row.generator_us_per_request:>9,.0f}   "
             f"{trend:<24} {row.verdict}{saturated}"
@@ -510,26 +525,34 @@ def main() -> None:
     raise_open_files_limit()
     print_machine()
     rows: list[Row] = []
+    failed: list[str] = []
+    interrupted = False
     with tempfile.TemporaryDirectory(prefix="perfctl-peak-bench-") as scratch:
         out = (args.out or Path(scratch)).resolve()
         out.mkdir(parents=True, exist_ok=True)
-        try:
-            for config in configs:
+        for config in configs:
+            try:
                 rows.append(run_config(config, args, out))
-        except KeyboardInterrupt:
-            interrupted = True
-            print("interrupted: the backend and the load were stopped", file=sys.stderr)
-        else:
-            interrupted = False
+            except BenchError as error:
+                failed.append(f"{config.label}: {error}")
+                print(f"error: {failed[-1]}", file=sys.stderr)
+            except KeyboardInterrupt:
+                interrupted = True
+                print("interrupted: the backend and the load were stopped", file=sys.stderr)
+                break
         if rows:
             print_table(rows)
         if args.json:
             written = [dataclasses.asdict(row) | {"trend_ratio": row.trend_ratio} for row in rows]
             args.json.write_text(json.dumps(written, indent=2) + "\n")
+    for failure in failed:
+        print(f"not measured: {failure}")
     if args.out:
         print(f"run directories: {args.out}")
     if interrupted:
         raise SystemExit(130)
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
