@@ -12,6 +12,7 @@ what every module reads; each imports only modules below it:
     agents/     one module per agent of the seed platform: its service and its routes
     clients     how agents call each other: in process, or over HTTP behind a circuit breaker
     messages    the values agents exchange (payment request and outcome, price quote)
+    coordination  what the workers share through Redis: rate limit, checkout lock
     cache       an in-process LRU/TTL tier, in front of Redis when a URL is given
     resilience  the circuit breaker and the token-bucket rate limiter
     metrics     Prometheus metrics, correct with one or many workers

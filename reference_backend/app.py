@@ -41,6 +41,7 @@ from reference_backend.api import (
 )
 from reference_backend.cache import Cache, open_cache
 from reference_backend.clients import AgentClients, RemoteAgents, remote_agents
+from reference_backend.coordination import open_coordination
 from reference_backend.db import (
     Database,
     ProductQuery,
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
     """Builds the backend; nothing is opened until the lifespan starts."""
     metrics = get_metrics()
     injector = FaultInjector()
+    coordination = open_coordination(settings, metrics)  # connects on first use, in the loop
     routes: list[BaseRoute] = [
         Route("/health", health, methods=["GET"], name="health"),
         Route("/ready", ready, methods=["GET"], name="ready"),
@@ -92,7 +94,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=gateway_middleware(settings, metrics, injector),
+        middleware=gateway_middleware(settings, metrics, injector, coordination),
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,
@@ -103,6 +105,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.injector = injector
+    app.state.coordination = coordination
     app.state.openapi = build_openapi()
     return app
 
@@ -130,6 +133,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             await maintenance
         await remote.aclose()
         await cache.aclose()
+        if app.state.coordination is not None:
+            await app.state.coordination.aclose()
         await db.close()
         metrics.db_pool_size.dec(db.pool_size)
 
@@ -163,7 +168,9 @@ def _wire_services(app: Starlette, db: Database, cache: Cache, remote: RemoteAge
         cart=remote.cart or state.cart,
         payments=remote.payments or state.payments,
     )
-    state.orders = orders.OrderService(db, users, clients, state.metrics)
+    state.orders = orders.OrderService(
+        db, users, clients, state.metrics, state.settings, state.coordination
+    )
     clients.orders = remote.orders or state.orders
     state.support = support.SupportService(users, clients)
     state.clients = clients

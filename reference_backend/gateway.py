@@ -27,9 +27,9 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_backend.api import error_body
+from reference_backend.coordination import Coordination, rate_limiter
 from reference_backend.faults import FaultInjector
 from reference_backend.metrics import BackendMetrics
-from reference_backend.resilience import TokenBucket
 from reference_backend.settings import Settings
 
 GZIP_MINIMUM_SIZE = 1024
@@ -42,10 +42,21 @@ _JSON = (b"content-type", b"application/json")
 
 
 def gateway_middleware(
-    settings: Settings, metrics: BackendMetrics, injector: FaultInjector
+    settings: Settings,
+    metrics: BackendMetrics,
+    injector: FaultInjector,
+    coordination: Coordination | None = None,
 ) -> list[Middleware]:
     """Return the gateway's middleware stack for `Starlette(middleware=...)`, outermost first."""
-    return [Middleware(Gateway, settings=settings, metrics=metrics, injector=injector)]
+    return [
+        Middleware(
+            Gateway,
+            settings=settings,
+            metrics=metrics,
+            injector=injector,
+            coordination=coordination,
+        )
+    ]
 
 
 class Gateway:
@@ -58,6 +69,7 @@ class Gateway:
         settings: Settings,
         metrics: BackendMetrics,
         injector: FaultInjector,
+        coordination: Coordination | None = None,
     ) -> None:
         self.app = app
         # Starlette's gzip layer costs microseconds even when the client does not accept
@@ -68,11 +80,8 @@ class Gateway:
         self.injector = injector
         self.timeout_s = settings.request_timeout_s
         self.watchdog = Watchdog(settings.request_timeout_s)
-        self.limiter = (
-            TokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
-            if settings.rate_limit_per_s > 0
-            else None
-        )
+        # One bucket per client key across every worker with Redis, else per process.
+        self.limiter = rate_limiter(settings, coordination)
         self._metrics = metrics
         self._rate_limited = metrics.rate_limited_total.inc
         self._in_flight = metrics.requests_in_flight
@@ -106,7 +115,7 @@ class Gateway:
             else:
                 client = scope.get("client")
                 key = client[0] if client else "unknown"
-            decision = self.limiter.take(key)
+            decision = await self.limiter.admit(key)
             extra_headers += (
                 (b"ratelimit-limit", b"%d" % decision.limit),
                 (b"ratelimit-remaining", b"%d" % decision.remaining),

@@ -97,6 +97,8 @@ class BackendMetrics:
     """Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open (worst worker)."""
     rate_limited_total: Counter
     """Requests the gateway refused with 429."""
+    coordination_fallbacks_total: Counter
+    """Shared primitives (rate limit, checkout lock) answered in-process: Redis failed."""
     requests_in_flight: Gauge
     """Requests being served now, summed over live workers."""
     request_duration_seconds: Histogram
@@ -176,6 +178,12 @@ def _build_metrics() -> BackendMetrics:
         ),
         rate_limited_total=Counter(
             "rate_limited", "Requests refused with 429 by the gateway.", registry=registry
+        ),
+        coordination_fallbacks_total=Counter(
+            "coordination_fallbacks",
+            "Shared primitives answered in-process because Redis failed, by primitive and reason.",
+            ["primitive", "reason"],
+            registry=registry,
         ),
         requests_in_flight=Gauge(
             "http_requests_in_flight",

@@ -330,7 +330,7 @@ OPERATIONS: tuple[Operation, ...] = (
             201: ("Order placed", OrderRow),
             402: ("Payment declined; the reservation was released", Error),
             404: ("Unknown user or product", Error),
-            409: ("Out of stock", Error),
+            409: ("Out of stock, or another checkout of the user still running", Error),
             **_BODY_ERRORS,
         },
         body=CheckoutRequest,

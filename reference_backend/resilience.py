@@ -8,7 +8,10 @@ again for another `reset_timeout_s`.
 
 The token bucket holds `burst` tokens per client key and refills `rate_per_s` tokens a
 second; a request takes one token or is refused with the time until one is available.
-Buckets live in the process: with N workers a client may get up to N times the rate.
+`TokenBucket` keeps its buckets in the process: exact for one process, but with N workers a
+client may get up to N times the rate. `reference_backend.coordination.SharedTokenBucket`
+keeps them in Redis, one per key across every worker; both answer the gateway's
+`RateLimiter.admit` with the same `RateDecision` arithmetic (`rate_decision`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from reference_backend.metrics import BREAKER_STATE_VALUE
 
@@ -163,8 +166,23 @@ class RateDecision:
     """Seconds until one token is available, rounded up (Retry-After); 0 when allowed."""
 
 
+def rate_decision(allowed: bool, tokens: float, rate_per_s: float, burst: int) -> RateDecision:
+    """The decision and its headers, from the tokens left in the bucket after the request."""
+    retry_after_s = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate_per_s))
+    reset_s = math.ceil((burst - tokens) / rate_per_s)
+    return RateDecision(allowed, burst, int(tokens), reset_s, retry_after_s)
+
+
+class RateLimiter(Protocol):
+    """What the gateway asks before it serves a request."""
+
+    async def admit(self, key: str) -> RateDecision:
+        """Take one token from `key`'s bucket if there is one."""
+        ...
+
+
 class TokenBucket:
-    """Per-key token buckets: `burst` capacity, refilled at `rate_per_s` tokens a second."""
+    """Per-key token buckets in this process: `burst` capacity, refilled at `rate_per_s` a second."""
 
     def __init__(
         self,
@@ -198,14 +216,11 @@ class TokenBucket:
             bucket[0] = min(float(self.burst), bucket[0] + (now - bucket[1]) * self.rate_per_s)
             bucket[1] = now
         self._buckets[key] = bucket
-        tokens = bucket[0]
-        if tokens >= 1.0:
-            tokens -= 1.0
-            bucket[0] = tokens
-            allowed = True
-            retry_after_s = 0
-        else:
-            allowed = False
-            retry_after_s = max(1, math.ceil((1.0 - tokens) / self.rate_per_s))
-        reset_s = math.ceil((self.burst - tokens) / self.rate_per_s)
-        return RateDecision(allowed, self.burst, int(tokens), reset_s, retry_after_s)
+        allowed = bucket[0] >= 1.0
+        if allowed:
+            bucket[0] -= 1.0
+        return rate_decision(allowed, bucket[0], self.rate_per_s, self.burst)
+
+    async def admit(self, key: str) -> RateDecision:
+        """`take`, as the gateway's `RateLimiter` (it never waits)."""
+        return self.take(key)

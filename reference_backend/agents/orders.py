@@ -5,6 +5,18 @@ Checkout turns the user's cart into an order in one consistent flow: reserve eve
 idempotency key so a retry never charges twice), then persist the order, its lines, the
 reservation's commit and the cart's clean-up in one transaction. When anything fails after
 the reservation (a declined card, a failing agent), the reservation is released exactly once.
+
+One checkout per user runs at a time, so a double-clicked checkout does not order (and
+charge) the same cart twice: a second one waits for the first, then finds the cart ordered
+(422 `empty_cart`). In a process an asyncio lock per user queues them. With Redis a
+`SharedLock` behind it holds across worker processes: the asyncio lock's holder alone polls
+Redis, so same-process waiters cost Redis nothing. Its TTL is `CHECKOUT_LOCK_TTL_TIMEOUTS`
+request timeouts (30 s by default): a live checkout holds the lock at most one request
+timeout, since the gateway cancels the request then and the lock is released on the way
+out; the margin covers a stalled event loop and the release itself. So a lock whose process
+died frees itself within 30 s. A checkout waits up to `CHECKOUT_WAIT_S` for another process's
+checkout of the same user (the payments agent waits as long for a running charge), then
+gets 409 `checkout_in_progress`.
 """
 
 from __future__ import annotations
@@ -22,11 +34,15 @@ from reference_backend.agents.payments import idempotency_key
 from reference_backend.agents.users import UserDirectory
 from reference_backend.api import MAX_ID, ApiError, json_response, path_id, query_int, read_model
 from reference_backend.clients import AgentClients
+from reference_backend.coordination import Coordination, LockBusyError, Primitive, SharedLock
 from reference_backend.db import Database, NewOrder, OrderRow
 from reference_backend.messages import MAX_AMOUNT_CENTS, CardToken, PaymentRequest
 from reference_backend.metrics import BackendMetrics
+from reference_backend.settings import Settings
 
 MAX_HISTORY = 100
+CHECKOUT_WAIT_S = 5.0
+CHECKOUT_LOCK_TTL_TIMEOUTS = 3.0
 
 
 class CheckoutRequest(BaseModel):
@@ -47,6 +63,8 @@ class OrderService:
         users: UserDirectory,
         clients: AgentClients,
         metrics: BackendMetrics,
+        settings: Settings,
+        coordination: Coordination | None = None,
     ) -> None:
         self._db = db
         self._users = users
@@ -54,20 +72,42 @@ class OrderService:
         self._orders_total = metrics.orders_total.inc
         self._revenue = metrics.revenue_cents_total.inc
         self._checkouts: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        self._shared_lock = (
+            None
+            if coordination is None
+            else SharedLock(
+                coordination,
+                Primitive.CHECKOUT_LOCK,
+                ttl_s=CHECKOUT_LOCK_TTL_TIMEOUTS * settings.request_timeout_s,
+                wait_s=CHECKOUT_WAIT_S,
+            )
+        )
 
     async def checkout(
         self, user_id: int, card_token: CardToken, key: str | None
     ) -> tuple[OrderRow, bool]:
         """Places the order for the user's cart; returns it and whether it was replayed.
 
-        One checkout per user at a time (in this process): a second one waits and then
-        finds the cart already ordered, instead of ordering the same cart twice.
+        One checkout per user at a time, in this process and (with Redis) in every other:
+        a second one waits and then finds the cart already ordered.
         """
         lock, users = self._checkouts.setdefault(user_id, (asyncio.Lock(), [0]))
         users[0] += 1
         try:
             async with lock:
-                return await self._checkout(user_id, card_token, key)
+                if self._shared_lock is None:
+                    return await self._checkout(user_id, card_token, key)
+                try:
+                    async with self._shared_lock.hold(str(user_id)):
+                        return await self._checkout(user_id, card_token, key)
+                except LockBusyError as busy:
+                    raise ApiError(
+                        409,
+                        "checkout_in_progress",
+                        f"another checkout of user {user_id} is still running after "
+                        f"{busy.waited_s:g} s; retry in a moment",
+                        headers={"Retry-After": "1"},
+                    ) from None
         finally:
             users[0] -= 1
             if users[0] == 0:

@@ -9,17 +9,30 @@ across worker processes). A later request with the same key and the same body re
 recorded response; with another body it is rejected with 422. A request that arrives while
 the first is still running waits for it (up to `WAIT_FOR_FIRST_S`), then replays it or, if
 it is still running, gets 409. So one key charges the card at most once.
+
+A claim stays pending only while its charge runs, and a live process never runs one longer
+than a request timeout: the gateway cancels the request then and the claim is recorded as
+failed on the way out. A claim still pending after `CLAIM_LEASE_TIMEOUTS` request timeouts
+(30 s by default; the provider answers in 40 ms median, 200 ms p99) was left by a process
+that died, and its key would answer 409 forever. So the next request with that key and body
+takes the claim over (one conditional UPDATE on the claim being pending and that old: of
+concurrent takers one wins, the others wait for its charge) and charges under a new payment
+id, which fences off the old claimer should it wake up. The simulated provider keeps no
+record of the dead process's charge; a real one would be asked for it first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
+import logging
 import math
 import random
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import orjson
@@ -34,8 +47,11 @@ from reference_backend.messages import PaymentOutcome, PaymentRequest
 from reference_backend.metrics import BackendMetrics
 from reference_backend.settings import Settings
 
+log = logging.getLogger(__name__)
+
 WAIT_FOR_FIRST_S = 5.0
 POLL_INTERVAL_S = 0.02
+CLAIM_LEASE_TIMEOUTS = 3.0
 MAX_IDEMPOTENCY_KEY_CHARS = 255
 _Z99 = 2.3263478740408408  # 0.99 quantile of the standard normal
 
@@ -52,6 +68,7 @@ class PaymentService:
         p99_s = max(settings.payment_latency_p99_ms / 1000.0, self._median_s)
         self._sigma = math.log(p99_s / self._median_s) / _Z99 if self._median_s > 0 else 0.0
         self._decline_rate = settings.payment_decline_rate
+        self.claim_lease_s = CLAIM_LEASE_TIMEOUTS * settings.request_timeout_s
         self._rng = random.Random()
         self._running: dict[str, asyncio.Event] = {}
         self._approved = metrics.payments_total.labels("approved").inc
@@ -61,13 +78,10 @@ class PaymentService:
     async def charge(self, request: PaymentRequest, idempotency_key: str | None) -> PaymentOutcome:
         """Charges once per key; replays, waits, or rejects a reused key as documented above."""
         await self._users.require(request.user_id)
-        body_hash = hashlib.sha256(
-            orjson.dumps(request.model_dump(), option=orjson.OPT_SORT_KEYS)
-        ).hexdigest()
         claim = PaymentClaim(
             payment_id=f"pay_{uuid.uuid4().hex}",
             idempotency_key=idempotency_key,
-            request_hash=body_hash,
+            request_hash=request_hash(request),
             amount_cents=request.amount_cents,
             currency=request.currency,
             user_id=request.user_id,
@@ -77,18 +91,33 @@ class PaymentService:
         if idempotency_key is None:
             await self._db.claim_payment(claim)
             return await self._execute(claim, request)
-        done = asyncio.Event()
-        self._running.setdefault(idempotency_key, done)
-        try:
+        with self._announcing(idempotency_key) as own:
             existing = await self._db.claim_payment(claim)
             if existing is None:
-                self._running[idempotency_key] = done
+                own()
                 return await self._execute(claim, request)
+        return await self._replay(existing, claim, request, idempotency_key)
+
+    @contextlib.contextmanager
+    def _announcing(self, key: str) -> Iterator[Callable[[], None]]:
+        """Lets requests with `key` in this process wait on this one instead of polling.
+
+        The event is offered before the claim is written (a request arriving meanwhile
+        waits on it rather than polling), kept if another request here already offered
+        one, and made this key's by calling the yielded function once the claim is ours.
+        """
+        done = asyncio.Event()
+        self._running.setdefault(key, done)
+
+        def own() -> None:
+            self._running[key] = done
+
+        try:
+            yield own
         finally:
-            if self._running.get(idempotency_key) is done:
-                del self._running[idempotency_key]
+            if self._running.get(key) is done:
+                del self._running[key]
                 done.set()
-        return await self._replay(existing, body_hash, idempotency_key)
 
     async def _execute(self, claim: PaymentClaim, request: PaymentRequest) -> PaymentOutcome:
         try:
@@ -112,12 +141,12 @@ class PaymentService:
         return PaymentOutcome(status, body, replayed=False)
 
     async def _replay(
-        self, existing: PaymentRow | None, body_hash: str, key: str
+        self, existing: PaymentRow | None, claim: PaymentClaim, request: PaymentRequest, key: str
     ) -> PaymentOutcome:
         deadline = time.monotonic() + WAIT_FOR_FIRST_S
         while True:
             if existing is not None:
-                if existing["request_hash"] != body_hash:
+                if existing["request_hash"] != claim.request_hash:
                     raise ApiError(
                         422,
                         "idempotency_key_reused",
@@ -127,6 +156,10 @@ class PaymentService:
                     return PaymentOutcome(
                         existing["response_status"] or 200, existing["response"], replayed=True
                     )
+                if existing["status"] == "pending":
+                    outcome = await self._take_over_if_stale(existing, claim, request, key)
+                    if outcome is not None:
+                        return outcome
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ApiError(
@@ -141,6 +174,30 @@ class PaymentService:
             else:  # it runs in another worker process: poll its record
                 await asyncio.sleep(min(POLL_INTERVAL_S, remaining))
             existing = await self._db.get_payment(key)
+
+    async def _take_over_if_stale(
+        self, existing: PaymentRow, claim: PaymentClaim, request: PaymentRequest, key: str
+    ) -> PaymentOutcome | None:
+        """Charges under a claim whose lease ran out; None when it is live or another took it."""
+        now_s = time.time()
+        claimed_before_s = now_s - self.claim_lease_s
+        if existing["created_at_s"] >= claimed_before_s:
+            return None
+        taken = dataclasses.replace(claim, created_at_s=now_s)
+        with self._announcing(key) as own:
+            if not await self._db.take_over_payment(taken, claimed_before_s):
+                return None  # another request took it over first: wait for its charge
+            own()
+            log.warning(
+                "payment %s for Idempotency-Key %r was pending for %.0f s (lease %g s): "
+                "its process died; charging again as %s",
+                existing["payment_id"],
+                key,
+                now_s - existing["created_at_s"],
+                self.claim_lease_s,
+                taken.payment_id,
+            )
+            return await self._execute(taken, request)
 
     def _latency_s(self) -> float:
         if self._median_s <= 0:
@@ -166,6 +223,12 @@ def _approved_body(claim: PaymentClaim, request: PaymentRequest) -> dict[str, An
         "user_id": request.user_id,
         "order_id": request.order_id,
     }
+
+
+def request_hash(request: PaymentRequest) -> str:
+    """SHA-256 of the canonical body: the same key with another body is a misuse (422)."""
+    canonical = orjson.dumps(request.model_dump(), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def idempotency_key(request: Request) -> str | None:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -59,15 +59,21 @@ def running_uvicorn(app: ASGIApp, *, deadline_s: float = 15.0) -> Iterator[str]:
 
 
 class ServeProcess:
-    """`perfctl serve` as a subprocess, waited on until it prints its ready line."""
+    """`perfctl serve` as a subprocess, waited on until it prints its ready line.
 
-    def __init__(self, *args: str, deadline_s: float = 90.0) -> None:
+    `program` replaces `perfctl serve`, e.g. by `serve_backend` with settings the CLI has no
+    option for; it gets `--port N` and `args` after it all the same.
+    """
+
+    def __init__(
+        self, *args: str, deadline_s: float = 90.0, program: Sequence[str] = (PERFCTL, "serve")
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # stderr goes to a file: a pipe nobody reads could fill up and block the server
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (lives as long as self)
         self.process = subprocess.Popen(
-            [PERFCTL, "serve", "--port", str(self.port), *args],
+            [*program, "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,

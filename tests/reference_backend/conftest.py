@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import redis
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -20,6 +21,8 @@ from reference_backend.app import create_app
 from reference_backend.settings import Settings
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_COORDINATION_URL = "redis://127.0.0.1:6379/13"
+"""The Redis database of the coordination tests: their keys never meet the cache tests'."""
 # Small but real: every agent has data to find, and seeding takes a few milliseconds.
 TEST_SETTINGS = Settings(
     catalog_size=400,
@@ -52,6 +55,24 @@ def postgres_database() -> Iterator[str]:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def unlink_redis_keys(url: str, pattern: str) -> int:
+    """Unlink every key matching `pattern` (SCAN, never KEYS); return how many."""
+    client = redis.Redis.from_url(url)
+    try:
+        doomed = list(client.scan_iter(match=pattern, count=500))
+        return int(client.unlink(*doomed)) if doomed else 0
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test alone in REDIS_COORDINATION_URL, unlinked afterwards."""
+    key_prefix = f"perfctl-test:{uuid.uuid4().hex[:12]}:"
+    yield key_prefix
+    unlink_redis_keys(REDIS_COORDINATION_URL, f"{key_prefix}*")
 
 
 @pytest.fixture

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
+from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from reference_backend.agents import payments
+from reference_backend.agents.payments import request_hash
 from reference_backend.app import create_app
+from reference_backend.db import PaymentClaim
+from reference_backend.messages import PaymentRequest
+from reference_backend.metrics import get_metrics
 from reference_backend.settings import Settings
 from tests.reference_backend.conftest import error_code, running_app
 
@@ -103,3 +111,84 @@ def test_fifty_concurrent_payments_with_one_key_charge_once(any_settings: Settin
     # A slow provider, so that the other 49 arrive while the first charge is running.
     slow = dataclasses.replace(any_settings, payment_latency_ms=100.0, payment_latency_p99_ms=150.0)
     _concurrent_payments(slow)
+
+
+async def _claim_left_by_a_dead_process(
+    app: Starlette, key: str, age_s: float, body: dict[str, Any] = CHARGE
+) -> None:
+    stale = PaymentClaim(
+        payment_id="pay_of_a_dead_process",
+        idempotency_key=key,
+        request_hash=request_hash(PaymentRequest.model_validate(body)),
+        amount_cents=body["amount_cents"],
+        currency=body["currency"],
+        user_id=body["user_id"],
+        order_id=None,
+        created_at_s=time.time() - age_s,
+    )
+    assert await app.state.db.claim_payment(stale) is None
+
+
+def _approved_charges() -> float:
+    labels = {"outcome": "approved"}
+    return get_metrics().registry.get_sample_value("payments_total", labels) or 0.0
+
+
+def test_a_claim_pending_past_its_lease_is_taken_over_and_charged_once(
+    any_settings: Settings,
+) -> None:
+    async def main() -> None:
+        async with running_app(any_settings) as (app, http):
+            lease_s = app.state.payments.claim_lease_s
+            assert lease_s == 3 * any_settings.request_timeout_s == 30.0
+            await _claim_left_by_a_dead_process(app, "died-mid-charge", 2 * lease_s)
+            charged_before = _approved_charges()
+            headers = {"Idempotency-Key": "died-mid-charge"}
+            responses = await asyncio.gather(
+                *(http.post("/api/payments", json=CHARGE, headers=headers) for _ in range(20))
+            )
+            assert {r.status_code for r in responses} == {201}
+            payment_ids = {r.json()["payment_id"] for r in responses}
+            assert len(payment_ids) == 1
+            assert payment_ids != {"pay_of_a_dead_process"}
+            assert _approved_charges() - charged_before == 1
+            assert sum("Idempotent-Replayed" not in r.headers for r in responses) == 1
+            assert await app.state.db.count_payments("died-mid-charge") == 1
+            again = await http.post("/api/payments", json=CHARGE, headers=headers)
+            assert again.headers["Idempotent-Replayed"] == "true"
+            assert again.json()["payment_id"] in payment_ids
+
+    asyncio.run(main())
+
+
+def test_a_claim_pending_within_its_lease_still_answers_409(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(payments, "WAIT_FOR_FIRST_S", 0.2)
+
+    async def main() -> None:
+        async with running_app(sqlite_settings) as (app, http):
+            await _claim_left_by_a_dead_process(app, "still-running", 1.0)
+            headers = {"Idempotency-Key": "still-running"}
+            answer = await http.post("/api/payments", json=CHARGE, headers=headers)
+            assert answer.status_code == 409
+            assert error_code(answer) == "idempotency_key_in_use"
+            row = await app.state.db.get_payment("still-running")
+            assert row["payment_id"] == "pay_of_a_dead_process"
+
+    asyncio.run(main())
+
+
+def test_a_stale_claim_is_not_taken_over_with_another_body(sqlite_settings: Settings) -> None:
+    async def main() -> None:
+        async with running_app(sqlite_settings) as (app, http):
+            await _claim_left_by_a_dead_process(app, "stale-other-body", 3600.0)
+            headers = {"Idempotency-Key": "stale-other-body"}
+            other = {**CHARGE, "amount_cents": 2999}
+            answer = await http.post("/api/payments", json=other, headers=headers)
+            assert answer.status_code == 422
+            assert error_code(answer) == "idempotency_key_reused"
+            row = await app.state.db.get_payment("stale-other-body")
+            assert (row["payment_id"], row["status"]) == ("pay_of_a_dead_process", "pending")
+
+    asyncio.run(main())
