@@ -22,18 +22,16 @@ from typing import Any
 
 import orjson
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_backend.api import error_body
+from reference_backend.compression import GzipMemo, GzipSender
 from reference_backend.coordination import Coordination, rate_limiter
 from reference_backend.faults import FaultInjector
 from reference_backend.metrics import BackendMetrics
 from reference_backend.settings import Settings
 
-GZIP_MINIMUM_SIZE = 1024
-GZIP_LEVEL = 5
 METRICS_PATH = "/metrics"
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:/+=-]{1,128}")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -72,11 +70,9 @@ class Gateway:
         coordination: Coordination | None = None,
     ) -> None:
         self.app = app
-        # Starlette's gzip layer costs microseconds even when the client does not accept
-        # gzip; the gateway reads Accept-Encoding anyway and routes only those through it.
-        self.gzip_app = GZipMiddleware(
-            app, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL
-        )
+        # the gateway reads Accept-Encoding anyway; bodies served again (cached pages) are
+        # compressed once (reference_backend.compression)
+        self.gzip_memo = GzipMemo()
         self.injector = injector
         self.timeout_s = settings.request_timeout_s
         self.watchdog = Watchdog(settings.request_timeout_s)
@@ -97,14 +93,14 @@ class Gateway:
         arrival_s = time.perf_counter()
         request_id: bytes | None = None
         client_key: bytes | None = None
-        app = self.app
+        accepts_gzip = False
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value
             elif name == b"x-client-key":
                 client_key = value
             elif name == b"accept-encoding" and b"gzip" in value:
-                app = self.gzip_app
+                accepts_gzip = True
         if request_id is None or _REQUEST_ID.fullmatch(request_id) is None:
             request_id = f"{self._id_prefix}{next(self._id_counter):x}".encode()
         extra_headers = [(b"x-request-id", request_id)]
@@ -131,6 +127,7 @@ class Gateway:
 
         status = 500
         started = False
+        downstream = GzipSender(send, self.gzip_memo) if accepts_gzip else send
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status, started
@@ -138,7 +135,7 @@ class Gateway:
                 status = message["status"]
                 started = True
                 message = {**message, "headers": [*message.get("headers", ()), *extra_headers]}
-            await send(message)
+            await downstream(message)
 
         routed = True
         self._in_flight.inc()
@@ -149,7 +146,7 @@ class Gateway:
             if fault is not None:
                 error_status = await self.injector.inflict(fault, arrival_s)
             if fault is None or error_status is None:
-                await app(scope, receive, send_with_headers)
+                await self.app(scope, receive, send_with_headers)
             else:
                 routed = False
                 status = error_status
