@@ -63,7 +63,11 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind (0: any free).")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes behind the port.")] = 1,
     redis_url: Annotated[
-        str | None, typer.Option(help="Redis URL for the shared cache tier (else in-process).")
+        str | None,
+        typer.Option(
+            help="Redis URL (Redis 5 or later) shared by every worker: the cache tier, the rate "
+            "limit and the checkout lock (else each is per process)."
+        ),
     ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="postgresql:// URL (else embedded SQLite).")
@@ -74,6 +78,15 @@ def serve(
         str | None,
         typer.Option(help="Enables the /admin fault-injection routes, guarded by this token."),
     ] = None,
+    rate_limit_per_s: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Requests per second each client key may send (0: no rate limit)."
+        ),
+    ] = 5000.0,
+    rate_limit_burst: Annotated[
+        int, typer.Option(min=1, help="Requests a client key may send at once (bucket size).")
+    ] = 10000,
     agent_url: Annotated[
         list[str] | None,
         typer.Option(
@@ -100,6 +113,8 @@ def serve(
         catalog_size=catalog_size,
         seed=seed,
         admin_token=_check_admin_token(admin_token),
+        rate_limit_per_s=rate_limit_per_s,
+        rate_limit_burst=rate_limit_burst,
         agent_urls=_parse_agent_urls(agent_url or []),
     )
     try:
