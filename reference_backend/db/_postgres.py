@@ -35,6 +35,8 @@ from reference_backend.db._types import (
     StockRow,
     availability,
     co_purchase_pairs,
+    sales_day,
+    sales_rows,
 )
 
 _PRODUCT_COLUMNS = """
@@ -292,11 +294,10 @@ class PostgresDatabase:
     async def units_sold_since(self, product_id: int, since_s: float) -> int:
         return int(
             await self._fetchval(
-                "SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi "
-                "JOIN orders o ON o.order_id = oi.order_id "
-                "WHERE oi.product_id = $1 AND o.created_at >= $2",
+                "SELECT COALESCE(SUM(units), 0) FROM product_sales "
+                "WHERE product_id = $1 AND day >= $2",
                 product_id,
-                _dt(since_s),
+                sales_day(since_s),
             )
         )
 
@@ -380,6 +381,11 @@ class PostgresDatabase:
                 "INSERT INTO co_purchases VALUES ($1, $2, 1) ON CONFLICT (product_id, other_id) "
                 "DO UPDATE SET orders = co_purchases.orders + 1",
                 co_purchase_pairs(order),
+            )
+            await conn.executemany(
+                "INSERT INTO product_sales VALUES ($1, $2, $3) ON CONFLICT (product_id, day) "
+                "DO UPDATE SET units = product_sales.units + excluded.units",
+                sales_rows(order),
             )
             await conn.execute(
                 "DELETE FROM cart_items WHERE user_id = $1 AND product_id = ANY($2::int[])",

@@ -57,6 +57,14 @@ CREATE TABLE IF NOT EXISTS co_purchases (
     orders INTEGER NOT NULL CHECK (orders > 0),
     PRIMARY KEY (product_id, other_id)
 );
+-- Units sold per product and UTC day: pricing's demand window sums at most 8 rows here
+-- instead of every order line of the product in the window (which grows with each order).
+CREATE TABLE IF NOT EXISTS product_sales (
+    product_id INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    units INTEGER NOT NULL CHECK (units > 0),
+    PRIMARY KEY (product_id, day)
+);
 CREATE TABLE IF NOT EXISTS reservations (
     reservation_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -117,9 +125,16 @@ FROM order_items a JOIN order_items b ON b.order_id = a.order_id AND b.product_i
 GROUP BY a.product_id, b.product_id
 """
 
+PRODUCT_SALES_FROM_HISTORY = """
+INSERT INTO product_sales
+SELECT oi.product_id, FLOOR(EXTRACT(EPOCH FROM o.created_at) / 86400)::int, SUM(oi.quantity)
+FROM order_items oi JOIN orders o ON o.order_id = oi.order_id
+GROUP BY 1, 2
+"""
+
 DROP = """
 DROP TABLE IF EXISTS preferences, payments, cart_items, reservation_items, reservations,
-    co_purchases, order_items, orders, users, products, categories, meta CASCADE;
+    co_purchases, product_sales, order_items, orders, users, products, categories, meta CASCADE;
 """
 
 

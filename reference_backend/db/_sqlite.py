@@ -45,6 +45,8 @@ from reference_backend.db._types import (
     availability,
     co_purchase_pairs,
     iso_from_epoch,
+    sales_day,
+    sales_rows,
 )
 
 T = TypeVar("T")
@@ -339,12 +341,9 @@ class SqliteDatabase:
         return await self._write(run)
 
     async def units_sold_since(self, product_id: int, since_s: float) -> int:
-        sql = (
-            "SELECT COALESCE(SUM(oi.quantity), 0) FROM order_items oi "
-            "JOIN orders o ON o.order_id = oi.order_id "
-            "WHERE oi.product_id = ? AND o.created_at >= ?"
-        )
-        return await self._read(lambda c: int(c.execute(sql, (product_id, since_s)).fetchone()[0]))
+        sql = "SELECT COALESCE(SUM(units), 0) FROM product_sales WHERE product_id = ? AND day >= ?"
+        args = (product_id, sales_day(since_s))
+        return await self._lookup(lambda c: int(c.execute(sql, args).fetchone()[0]))
 
     # -- cart ----------------------------------------------------------------------------------
 
@@ -425,6 +424,11 @@ class SqliteDatabase:
                 "INSERT INTO co_purchases VALUES (?, ?, 1) ON CONFLICT (product_id, other_id) "
                 "DO UPDATE SET orders = orders + 1",
                 co_purchase_pairs(order),
+            )
+            c.executemany(
+                "INSERT INTO product_sales VALUES (?, ?, ?) ON CONFLICT (product_id, day) "
+                "DO UPDATE SET units = units + excluded.units",
+                sales_rows(order),
             )
             c.executemany(
                 "DELETE FROM cart_items WHERE user_id = ? AND product_id = ?",

@@ -67,6 +67,14 @@ CREATE TABLE IF NOT EXISTS co_purchases (
     orders INTEGER NOT NULL CHECK (orders > 0),
     PRIMARY KEY (product_id, other_id)
 ) WITHOUT ROWID;
+-- Units sold per product and UTC day: pricing's demand window sums at most 8 rows here
+-- instead of every order line of the product in the window (which grows with each order).
+CREATE TABLE IF NOT EXISTS product_sales (
+    product_id INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    units INTEGER NOT NULL CHECK (units > 0),
+    PRIMARY KEY (product_id, day)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reservations (
     reservation_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -138,6 +146,13 @@ FROM order_items a JOIN order_items b ON b.order_id = a.order_id AND b.product_i
 GROUP BY a.product_id, b.product_id
 """
 
+PRODUCT_SALES_FROM_HISTORY = """
+INSERT INTO product_sales
+SELECT oi.product_id, CAST(o.created_at / 86400 AS INTEGER), SUM(oi.quantity)
+FROM order_items oi JOIN orders o ON o.order_id = oi.order_id
+GROUP BY 1, 2
+"""
+
 TABLES = (
     "preferences",
     "payments",
@@ -145,6 +160,7 @@ TABLES = (
     "reservation_items",
     "reservations",
     "co_purchases",
+    "product_sales",
     "order_items",
     "orders",
     "users",
@@ -169,6 +185,7 @@ def seed_sqlite(conn: sqlite3.Connection, data: SeedData, fingerprint: str) -> N
         )
         conn.executemany("INSERT INTO order_items VALUES (?, ?, ?, ?)", data.order_items)
         conn.execute(CO_PURCHASES_FROM_HISTORY)
+        conn.execute(PRODUCT_SALES_FROM_HISTORY)
         conn.execute("INSERT INTO products_fts (products_fts) VALUES ('rebuild')")
         for trigger in TRIGGERS:
             conn.execute(trigger)

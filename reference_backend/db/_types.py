@@ -153,6 +153,20 @@ CartAdd = int | Literal["quantity_limit", "cart_full"]
 pass `max_quantity`, or the product is new to a cart that already has `max_lines` lines."""
 
 
+DAY_S = 86_400
+
+
+def sales_day(at_s: float) -> int:
+    """The UTC day (days since the epoch) of Unix time `at_s`: product_sales' bucket."""
+    return int(at_s // DAY_S)
+
+
+def sales_rows(order: NewOrder) -> list[tuple[int, int, int]]:
+    """(product_id, day, units) the order adds to product_sales, sorted by product."""
+    day = sales_day(order.created_at_s)
+    return sorted((product_id, day, quantity) for product_id, quantity, _ in order.lines)
+
+
 def co_purchase_pairs(order: NewOrder) -> list[tuple[int, int]]:
     """Every ordered pair of distinct products of the order, sorted: the co_purchases rows it
     adds one order to (both stores lock them in this order, so two orders never deadlock)."""
@@ -227,7 +241,10 @@ class Database(Protocol):
     async def release(self, reservation_id: str) -> tuple[ReleaseOutcome, StockLevels]: ...
     async def release_expired(self, older_than_s: float) -> StockLevels: ...
     async def restock(self, below: int, quantity: int) -> StockLevels: ...
-    async def units_sold_since(self, product_id: int, since_s: float) -> int: ...
+    async def units_sold_since(self, product_id: int, since_s: float) -> int:
+        """Units of the product ordered from the UTC day of `since_s` on (whole days: a
+        window of N days counts between N and N + 1 days of sales)."""
+        ...
 
     async def cart_items(self, user_id: int) -> list[CartRow]: ...
     async def add_cart_item(

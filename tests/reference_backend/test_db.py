@@ -265,6 +265,22 @@ def test_a_full_cart_takes_more_of_its_products_but_no_new_one(any_settings: Set
     run(any_settings, body)
 
 
+def test_units_sold_count_orders_from_the_windows_first_day_on(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        now = time.time()
+        week_ago = now - 7 * 86_400
+        before = await db.units_sold_since(6, week_ago)
+        await db.reserve("r-sold", [(6, 3)], now)
+        order = NewOrder(11, "r-sold", "pay-sold", 300, ((6, 3, 100),), now)
+        assert (await db.create_order(order))[0] == "created"
+        assert await db.units_sold_since(6, week_ago) == before + 3
+        assert await db.units_sold_since(6, now + 2 * 86_400) == 0  # a window after it
+        # the seeded history (90 days) sold more in 90 days than in the last 7
+        assert await db.units_sold_since(6, now - 90 * 86_400) >= before + 3
+
+    run(any_settings, body)
+
+
 def test_an_order_counts_once_toward_bought_together(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         since = time.time() - 30 * 86_400
