@@ -87,7 +87,10 @@ def profile_scale(spec: ScenarioFile, profile: ProfileSpec | None) -> Scale:
     total_s = sum(stage.duration for stage in spec.stages)
     users = _factor(profile.users, profile.max_users, peak_users)
     rate = _factor(profile.rate, profile.max_rate, peak_rate)
-    time = profile.time or (profile.duration / total_s if profile.duration and total_s else 1.0)
+    # a duration bounds the run like max_users bounds the users: it shortens, never stretches
+    time = profile.time or (
+        min(1.0, profile.duration / total_s) if profile.duration and total_s else 1.0
+    )
     if spec.model == "closed":
         rate = users
     else:

@@ -166,6 +166,8 @@ def test_perf_profile_never_scales_load_and_lasts_three_minutes_at_most(name: st
     ]
     assert perf.catalog_size == full.catalog_size
     assert perf.duration_s <= 180.01
+    # a duration shortens a longer scenario and never stretches a shorter one (smoke: 1 min)
+    assert perf.duration_s == pytest.approx(min(180.0, full.duration_s), abs=0.01)
 
 
 def test_plan_round_trips_through_json() -> None:
