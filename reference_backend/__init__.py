@@ -8,6 +8,7 @@ what every module reads; each imports only modules below it:
     app         builds the Starlette app: every agent's routes behind the gateway, its lifespan
     openapi     the OpenAPI 3.1 document of every route
     gateway     the ASGI middleware in front of every agent (rate limit, timeout, metrics)
+    compression gzip for clients that accept it, each served body compressed once
     faults      fault injection for calibration (the /admin routes)
     agents/     one module per agent of the seed platform: its service and its routes
     clients     how agents call each other: in process, or over HTTP behind a circuit breaker
