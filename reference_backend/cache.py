@@ -64,7 +64,7 @@ DEFAULT_KEY_PREFIX = "perfctl:"
 LOCAL_MAX_ENTRIES = 20_000
 REDIS_MAXMEMORY = "256mb"
 _SHARED_LOCAL_TTL_S = 1.0
-_REDIS_TIMEOUT_S = 0.5
+REDIS_TIMEOUT_S = 0.5
 _REDIS_POOL_SIZE = 64
 _SCAN_BATCH = 500
 _REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
@@ -274,7 +274,7 @@ class Cache:
         if self.redis is None:
             return True
         try:
-            return bool(await asyncio.wait_for(self.redis.ping(), _REDIS_TIMEOUT_S))
+            return bool(await asyncio.wait_for(self.redis.ping(), REDIS_TIMEOUT_S))
         except _REDIS_FAILURES:
             return False
 
@@ -346,18 +346,9 @@ async def open_cache(
     local_ttl_cap_s = _SHARED_LOCAL_TTL_S if shared else None
     if settings.redis_url is None:
         return Cache(metrics, key_prefix=key_prefix, local_ttl_cap_s=local_ttl_cap_s)
-    redis = aioredis.Redis(
-        connection_pool=aioredis.BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=_REDIS_POOL_SIZE,
-            timeout=_REDIS_TIMEOUT_S,
-            socket_timeout=_REDIS_TIMEOUT_S,
-            socket_connect_timeout=_REDIS_TIMEOUT_S,
-            # One immediate retry on a fresh connection covers pooled connections that died
-            # with a Redis restart; more would only delay the breaker while Redis hangs.
-            retry=Retry(NoBackoff(), 1),
-        )
-    )
+    # One immediate retry on a fresh connection covers pooled connections that died with a
+    # Redis restart; more would only delay the breaker while Redis hangs.
+    redis = redis_client(settings.redis_url, pool_size=_REDIS_POOL_SIZE, retries=1)
     try:
         await _configure_lru(redis)
     except _REDIS_FAILURES as error:
@@ -368,4 +359,21 @@ async def open_cache(
         breaker=breaker,
         key_prefix=key_prefix,
         local_ttl_cap_s=local_ttl_cap_s,
+    )
+
+
+def redis_client(url: str, *, pool_size: int, retries: int) -> aioredis.Redis:
+    """A Redis client on a blocking pool of `pool_size` connections whose every wait (for a
+    connection, a connect, an answer) is bounded by REDIS_TIMEOUT_S, with `retries`
+    immediate retries: the breaker in front of it, not the client, decides when to give up.
+    Nothing connects until first use."""
+    return aioredis.Redis(
+        connection_pool=aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=pool_size,
+            timeout=REDIS_TIMEOUT_S,
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+            retry=Retry(NoBackoff(), retries),
+        )
     )

@@ -40,11 +40,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from reference_backend.cache import dataset_key_prefix
+from reference_backend.cache import dataset_key_prefix, redis_client
 from reference_backend.resilience import (
     CircuitBreaker,
     CircuitOpenError,
@@ -63,7 +61,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 BREAKER_NAME = "redis_coordination"
-_REDIS_TIMEOUT_S = 0.5
 # Every request takes a connection for one round trip when the rate limit is shared; a
 # pool this size serves tens of thousands of requests a second per worker.
 _REDIS_POOL_SIZE = 128
@@ -172,16 +169,7 @@ def open_coordination(
     """
     if settings.redis_url is None:
         return None
-    redis = aioredis.Redis(
-        connection_pool=aioredis.BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=_REDIS_POOL_SIZE,
-            timeout=_REDIS_TIMEOUT_S,
-            socket_timeout=_REDIS_TIMEOUT_S,
-            socket_connect_timeout=_REDIS_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-        )
-    )
+    redis = redis_client(settings.redis_url, pool_size=_REDIS_POOL_SIZE, retries=0)
     prefix = dataset_key_prefix(settings) if key_prefix is None else key_prefix
     return Coordination(redis, metrics, key_prefix=prefix, breaker=breaker)
 
