@@ -26,8 +26,13 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The unit and backend tests on both cores, then alone what measures time or CPU under load
+# (marked slow, and every end-to-end test: see tests/conftest.py); both parts always run.
 test: install services
-	@ulimit -n 65536 2>/dev/null || true; $(BIN)/pytest
+	@ulimit -n 65536 2>/dev/null || true; status=0; \
+	$(BIN)/pytest -n 2 -m "not slow and not e2e" || status=$$?; \
+	$(BIN)/pytest -m "slow or e2e" || status=$$?; \
+	exit $$status
 
 bench: install services
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -29,7 +29,13 @@ cores were shared.
 
     .venv/bin/python benchmarks/peak_bench.py [--configs 1000,5000,10000x2] [--duration 2m]
         [--spawn-rate 250] [--backend-workers 1] [--redis-url URL] [--database-url URL]
-        [--long] [--json PATH] [--out DIR]
+        [--long] [--json PATH] [--out DIR] [--profile]
+
+`--profile` also samples the backend's and the generator's Python stacks with py-spy (50 Hz,
+without pausing them) for the whole run, writes them beside the run directory
+(`RUN.backend.pyspy.txt`, `RUN.generator.pyspy.txt`: py-spy's raw format, one stack and its
+sample count a line, for flame graph tools) and prints each one's functions that hold the
+most samples, by self and by inclusive share. The sampler takes a few percent of a core.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -64,6 +71,9 @@ PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 SCENARIO = "peak"
 PROFILE = "perf"
 HELD_STAGE = "peak"
+PROFILE_RATE_HZ = 50
+PROFILE_TOP = 12
+"""Functions printed per profile, by self and by inclusive share."""
 TREND_WINDOW_S = 60
 FLATNESS_GOAL = 1.10
 VERDICTS = {0: "pass", 1: "fail", 3: "inconclusive"}
@@ -371,9 +381,15 @@ def run_config(config: Config, args: argparse.Namespace, out: Path) -> Row:
     print(f"  {config.label}: {plan.duration_s:.0f} s of load (log: {run_log})", file=sys.stderr)
     backend = start(serve, backend_log)
     runner: subprocess.Popen[bytes] | None = None
+    profiles: list[Profiling] = []
     try:
         wait_ready(url, backend, backend_log, deadline_s=180)
         runner = start(command, run_log)
+        profiles = [
+            profile(pid, out / f"{run_id}.{name}.pyspy.txt")
+            for name, pid in (("backend", backend.pid), ("generator", runner.pid))
+            if args.profile
+        ]
         with CpuSampler(backend.pid, runner.pid) as sampler:
             try:
                 code = runner.wait(timeout=deadline_s)
@@ -383,9 +399,77 @@ def run_config(config: Config, args: argparse.Namespace, out: Path) -> Row:
         if runner is not None:
             stop_process_group(runner, grace_s=20)
         stop_process_group(backend, grace_s=20)
+        for sampling in profiles:
+            sampling.finish()
+    for sampling in profiles:
+        print_profile(sampling.path, f"{config.label}, {sampling.path.name.split('.')[-3]}")
     if code not in VERDICTS:
         raise BenchError(f"perfctl run exited {code} (log: {run_log})")
     return figures(config, args, read_judged_run(out / run_id), sampler, VERDICTS[code])
+
+
+@dataclass(frozen=True, slots=True)
+class Profiling:
+    """A py-spy process sampling one process tree into `path`."""
+
+    process: subprocess.Popen[bytes]
+    path: Path
+
+    def finish(self) -> None:
+        """py-spy writes its file when the sampled process exits, or on Ctrl-C."""
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGINT)
+            stop_process_group(self.process, grace_s=30)
+
+
+def profile(pid: int, path: Path) -> Profiling:
+    """Samples the stacks of `pid` and its children with py-spy until stopped."""
+    command = [str(Path(sys.executable).with_name("py-spy")), "record", "--nonblocking"]
+    command += ["--subprocesses", "--rate", str(PROFILE_RATE_HZ), "--format", "raw"]
+    command += ["--output", str(path), "--pid", str(pid)]
+    return Profiling(start(command, path.with_suffix(".log")), path)
+
+
+def top_functions(path: Path) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """Samples in a raw py-spy file; the functions holding the most, by self and inclusive."""
+    own: Counter[str] = Counter()
+    within: Counter[str] = Counter()
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [frame.split(" (", 1)[0] + _where(frame) for frame in stack.split(";")]
+        frames = [frame for frame in frames if not frame.startswith("process ")]
+        if not frames:
+            continue
+        samples += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            within[frame] += count
+    return samples, own.most_common(PROFILE_TOP), within.most_common(PROFILE_TOP)
+
+
+def _where(frame: str) -> str:
+    """` (file.py:line)` of a py-spy frame `function (path/file.py:line)`, file name only."""
+    _, _, location = frame.partition(" (")
+    return f" ({Path(location.rstrip(')')).name})" if location else ""
+
+
+def print_profile(path: Path, label: str) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        print(f"profile of {label}: py-spy wrote nothing (log: {path.with_suffix('.log')})")
+        return
+    samples, own, within = top_functions(path)
+    print(f"\nprofile of {label}: {samples:,} samples ({path})")
+    for title, rows in (("self", own), ("inclusive", within)):
+        print(f"  {title}:")
+        for name, count in rows:
+            print(f"    {count / max(samples, 1):6.1%}  {name}")
 
 
 def figures(
@@ -527,6 +611,7 @@ def main() -> None:
     parser.add_argument("--long", action="store_true", help="one 15-minute 5,000-user run")
     parser.add_argument("--out", type=Path, help="keep the run directories here")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--profile", action="store_true", help="py-spy the backend and generator")
     args = parser.parse_args()
     configs = [Config(5000)] if args.long else parse_configs(args.configs)
     try:

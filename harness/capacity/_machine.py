@@ -67,7 +67,8 @@ class MachineCpu:
         last = bisect.bisect_left(times, end_t)
         if first < 0 or last >= len(times) or times[last] <= times[first]:
             return None
-        return (busy[last] - busy[first]) / (times[last] - times[first])
+        busy_cores = (busy[last] - busy[first]) / (times[last] - times[first])
+        return max(0.0, busy_cores)  # an idle span's difference of two sums can be -1e-12
 
     def _sample_forever(self) -> None:
         while not self._stop.wait(self._interval_s):

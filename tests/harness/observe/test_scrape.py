@@ -106,6 +106,7 @@ def _on_synthetic_clock(scraped: Path, run_dir: Path, started_t: float) -> None:
     (run_dir / "server.jsonl").write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow  # judges the server's CPU: alone on the machine
 def test_a_cpu_burning_fault_is_judged_a_cpu_breach(tmp_path: Path, backend_url: str) -> None:
     verdicts = {}
     for name, burn_ms, clients in (("calm", 0, 1), ("burning", 30, 4)):
