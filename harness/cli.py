@@ -166,6 +166,15 @@ _RequireCoverageOption = Annotated[
     ),
 ]
 
+_StrictOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--strict/--no-strict",
+        help="Fail the gate (exit 1) on a warning or a check too close to call (marginal: its "
+        "95 % interval straddles the limit) (default: the SLA's defaults.strict).",
+    ),
+]
+
 _CapacityOption = Annotated[
     Path | None,
     typer.Option(
@@ -287,6 +296,7 @@ def run(
         ),
     ] = None,
     require_coverage: _RequireCoverageOption = None,
+    strict: _StrictOption = None,
     capacity: _CapacityOption = None,
 ) -> int:
     """Drive the target with a scenario, judge it against the SLA, write the HTML report.
@@ -331,6 +341,7 @@ def run(
             observe=ObserveOptions(prometheus=source),
         ),
         require_coverage=require_coverage,
+        strict=strict,
         capacity_dir=capacity,
     )
 
@@ -369,14 +380,15 @@ def evaluate(
         Path | None,
         typer.Option(help="Run directory of a baseline, for the SLA's relative objectives."),
     ] = None,
-    strict: Annotated[bool, typer.Option(help="A warning fails the gate.")] = False,
+    strict: _StrictOption = None,
     require_coverage: _RequireCoverageOption = None,
     capacity: _CapacityOption = None,
 ) -> int:
     """Judge a run against the SLA: writes verdict.json, junit.xml and summary.md.
 
-    Exits 0 on pass (warnings allowed unless --strict), 1 when an objective failed or the
-    run was aborted, 3 when the run cannot be judged or could not tell (generator saturated).
+    Exits 0 on pass (warnings and checks too close to call allowed unless --strict), 1 when
+    an objective failed or the run was aborted, 3 when the run cannot be judged or could not
+    tell (generator saturated).
     """
     from rich.console import Console
 

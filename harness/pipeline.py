@@ -21,6 +21,7 @@ def run_judge_report(
     console: Console | None = None,
     *,
     require_coverage: bool | None = None,
+    strict: bool | None = None,
     capacity_dir: Path | None = None,
 ) -> int:
     """`perfctl run`: the verdict's exit code for a finished or aborted run; 130 when
@@ -33,14 +34,22 @@ def run_judge_report(
         if error.run_dir is None:
             raise
         code = judge_and_report(
-            error.run_dir, console, require_coverage=require_coverage, capacity_dir=capacity_dir
+            error.run_dir,
+            console,
+            require_coverage=require_coverage,
+            strict=strict,
+            capacity_dir=capacity_dir,
         )
         aborted_on_breach = isinstance(error, EngineError) and code == 1 and _aborted(error.run_dir)
         if aborted_on_breach:
             return code  # the SLA stopped the run: a failed verdict, not an infrastructure error
         raise
     return judge_and_report(
-        result.run_dir, console, require_coverage=require_coverage, capacity_dir=capacity_dir
+        result.run_dir,
+        console,
+        require_coverage=require_coverage,
+        strict=strict,
+        capacity_dir=capacity_dir,
     )
 
 
@@ -55,6 +64,7 @@ def judge_and_report(
     console: Console,
     *,
     require_coverage: bool | None = None,
+    strict: bool | None = None,
     capacity_dir: Path | None = None,
 ) -> int:
     """Evaluate and render `run_dir`, print the verdict and the report path; the verdict's
@@ -64,7 +74,9 @@ def judge_and_report(
     from harness.report import render_run_report
     from harness.verdict import judge_run_dir, print_verdict
 
-    verdict = judge_run_dir(run_dir, require_coverage=require_coverage, capacity_dir=capacity_dir)
+    verdict = judge_run_dir(
+        run_dir, require_coverage=require_coverage, strict=strict, capacity_dir=capacity_dir
+    )
     console.print()
     print_verdict(verdict, console, all_checks=False)
     try:

@@ -31,7 +31,7 @@ STEP_STAGE = "step"
 """The name of a step's one stage."""
 JUDGED_METRICS = frozenset({"latency", "error_rate", "availability"})
 """The objectives a step is judged on: every one must hold for the rate to count."""
-_JUDGED_STATUSES = frozenset({"pass", "warn", "fail", "inconclusive"})
+_JUDGED_STATUSES = frozenset({"pass", "warn", "fail", "marginal", "inconclusive"})
 
 
 STEP_GRACEFUL_STOP_S = 2.0
@@ -90,7 +90,13 @@ def judge_step(rate_per_s: float, verdict: Verdict, run_id: str = "") -> Capacit
             f"the capacity step at {rate_per_s:g}/s judged no latency or error objective "
             f"({names}): too few requests for their sample minimums; lengthen the step"
         )
-    failed = [check for check in with_data if check.status == "fail"]
+    # a step is read on its measured figures: a check too close to call breaks the step when
+    # its value misses the limit (the search brackets the knee by rate, not by interval)
+    failed = [
+        check
+        for check in with_data
+        if check.status == "fail" or (check.status == "marginal" and _misses_limit(check))
+    ]
     cpu_ratio = _measured(verdict, "cpu")
     if not failed and cpu_ratio is not None and cpu_ratio >= TARGET_SATURATED_RATIO:
         # the generator was short too (inconclusive checks), but the target had no CPU left:

@@ -40,6 +40,7 @@ from harness.report._sections import (
 )
 from harness.report._series import ALL_REQUESTS, PERCENTILES, RunSeries, build_series
 from harness.report._server_section import server_figure
+from harness.spec import CONFIDENCE
 from harness.timeline import JOURNEY_PREFIX
 
 PAGE_FILE = "index.html"
@@ -64,6 +65,8 @@ def verdict_label(data: RunData) -> tuple[str, str]:
     """(css status, words) of the banner."""
     if data.verdict is None:
         return "not_evaluated", "NOT EVALUATED"
+    if data.verdict.status == "marginal":
+        return "marginal", "MARGINAL: TOO CLOSE TO CALL"
     return data.verdict.status, data.verdict.status.upper()
 
 
@@ -112,6 +115,7 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "what_was_run": what_was_run(data),
         "headline": headline(data, series),
         "urgent": urgent_checks(data),
+        "confidence_percent": f"{CONFIDENCE:.0%}",
         "checks_by_operation": checks_by_operation(data),
         "capacity_checks": capacity_checks_section(data.verdict, data.run_dir),
         "operations": operation_rows(series.totals, journeys=False),

@@ -16,6 +16,7 @@ from harness.verdict import (
     Check,
     OutOfScope,
     format_limit,
+    format_measured,
     format_value,
     format_windows,
 )
@@ -32,6 +33,7 @@ class CheckRow:
     what: str
     limit: str
     measured: str
+    """The measured value with its confidence interval: `477 ms [471, 484]`."""
     status: str
     windows: str
     scope: str
@@ -50,7 +52,7 @@ def _row(check: Check) -> CheckRow:
         operation=check.operation,
         what=f"{check.metric}{statistic}{kind}",
         limit=format_limit(check) + warn,
-        measured=format_value(check.measured, check.unit),
+        measured=format_measured(check),
         status=check.status,
         windows=format_windows(check),
         scope=check.scope if check.window == "run" else f"{check.scope}, {check.window} windows",
@@ -69,11 +71,13 @@ def _scoped_message(check: Check) -> str:
 
 
 def urgent_checks(data: RunData) -> list[CheckRow]:
-    """Failed, then warned checks, for the banner."""
+    """Checks too close to call, then failed, then warned ones, for the banner."""
     if data.verdict is None:
         return []
     order = {status: index for index, status in enumerate(CHECK_STATUSES)}
-    urgent = [check for check in data.verdict.checks if check.status in ("fail", "warn")]
+    urgent = [
+        check for check in data.verdict.checks if check.status in ("marginal", "fail", "warn")
+    ]
     return [_row(check) for check in sorted(urgent, key=lambda check: order[check.status])]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from harness.report._plot import Figure, base_layout, colour, finish, limit_line, text
 from harness.report._run_entries import RunEntry
 
-_STATUS_COLOURS = {"pass": "#1a7f37", "warn": "#bf8700", "fail": "#cf222e"}
+_STATUS_COLOURS = {"pass": "#1a7f37", "warn": "#bf8700", "fail": "#cf222e", "marginal": "#0969da"}
 _HEADLINES = (
     ("p95_ms", "p95 latency, every request", "ms", 1.0),
     ("requests_per_s", "Throughput, every request", "requests per second", 1.0),

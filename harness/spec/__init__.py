@@ -28,6 +28,9 @@ SLA and objectives:
     Component                     a component's throughput figures and its scaling row (capacity)
     Objective                     one resolved objective: operation, metric, limit, scope
     OPERATION_ALL                 the operation name of objectives over every request
+    CONFIDENCE                    the confidence (0.95) of the verdict's intervals
+    percentile_sample_minimum(percentile) -> int  the fewest samples whose interval for the
+                                                  percentile has both ends inside the sample
     Limit, RelativeLimit          a limit (`< 500 ms`) and a change against a baseline (`+10 %`)
     load_sla(path=None) -> Sla                    sla.yaml validated, tables expanded into objectives
     default_sla_path() -> Path                    the sla.yaml a run uses when none is given
@@ -54,8 +57,10 @@ from harness.spec._crosscheck import (
 )
 from harness.spec._estimate import estimated_rps
 from harness.spec._objective import (
+    CONFIDENCE,
     OPERATION_ALL,
     Objective,
+    percentile_sample_minimum,
 )
 from harness.spec._planning import (
     LocustOptions,
@@ -97,6 +102,7 @@ from harness.spec._units import (
 )
 
 __all__ = [
+    "CONFIDENCE",
     "FULL_PROFILE",
     "OPERATION_ALL",
     "Component",
@@ -120,6 +126,7 @@ __all__ = [
     "objectives_for_plan",
     "parse_duration_s",
     "parse_rate_per_s",
+    "percentile_sample_minimum",
     "plan_run",
     "resolve_scenario_path",
     "scenario_operations",

@@ -77,6 +77,11 @@ class Sla:
         """`defaults.require_coverage`: an in-scope objective left unjudged fails the gate."""
         return self.spec.defaults.require_coverage
 
+    @property
+    def strict(self) -> bool:
+        """`defaults.strict`: a warning or a check too close to call fails the gate."""
+        return self.spec.defaults.strict
+
     def incident_response(self, severity: Severity) -> IncidentResponseSpec | None:
         """The seed's response and recommended actions for a breach of this severity."""
         return self.spec.incident_response.get(severity)

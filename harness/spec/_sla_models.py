@@ -109,7 +109,7 @@ class ObjectiveOptions(StrictModel):
     min_samples: int | None = Field(
         default=None,
         ge=1,
-        description="Fewer samples than this is no_data (default: 1/(1-q) for a q-percentile).",
+        description="Fewer samples than this is no_data (default for a q-percentile: the fewest whose 95 % interval has both ends inside the sample, ln(0.025)/ln(q): p95 72, p99 368).",
     )
     abort: AbortRule | None = Field(
         default=None, description="Stop the run when the objective fails for this long."
@@ -249,6 +249,11 @@ class DefaultsSpec(StrictModel):
         default=False,
         description="Fail the gate when an objective in scope for the run ends no_data or "
         "not_exercised (as `--require-coverage` does).",
+    )
+    strict: bool = Field(
+        default=False,
+        description="Fail the gate on a warning or a check too close to call (marginal), as "
+        "`--strict` does.",
     )
     generator_tolerance: Ratio = Field(
         default=0.01,

@@ -19,6 +19,8 @@ Judging throughput from a capacity search (`perfctl capacity`) instead of a run'
     capacity_checks  every throughput and breaking_point objective judged from a knee
     print_capacity_checks   those checks as a table under their own heading
     format_value     a measured value as a person reads it, in its unit
+    format_measured  a check's measured value with its confidence interval: `477 ms [471, 484]`
+    format_interval  a check's confidence interval alone (`[471, 484]`; "" when it has none)
     format_limit     a check's limit as a person reads it
     format_windows   the windows a check passed ("k/n"), or "run" when judged as a whole
 
@@ -43,7 +45,9 @@ from harness.verdict._evaluate import (
     read_judged_run,
 )
 from harness.verdict._format import (
+    format_interval,
     format_limit,
+    format_measured,
     format_value,
     format_windows,
 )
@@ -78,7 +82,9 @@ __all__ = [
     "Span",
     "Verdict",
     "capacity_checks",
+    "format_interval",
     "format_limit",
+    "format_measured",
     "format_value",
     "format_windows",
     "judge_run_dir",

@@ -40,7 +40,7 @@ least this many times the samples the objective needs. The per-operation estimat
 total of 21.3 rps was met), and a count of ~20 varies by ±20 % from run to run; a factor of
 3 keeps both from deciding whether the objective was in scope."""
 
-JUDGED_STATUSES = ("pass", "warn", "fail")
+JUDGED_STATUSES = ("pass", "warn", "fail", "marginal")
 """Statuses that judged the objective: a value was measured and compared with the limit."""
 UNJUDGED_STATUSES = ("not_exercised", "no_data")
 """Statuses of an objective the run did not judge (inconclusive is measured, not trusted)."""
@@ -145,6 +145,9 @@ class Coverage:
     """Judged objectives that met their limit (pass or warn)."""
     failed: int
     """Judged objectives that failed."""
+    marginal: int = 0
+    """Judged objectives too close to call (neither met nor failed: the interval straddles
+    the limit)."""
     unjudged: dict[str, int] = field(default_factory=dict)
     """In-scope objectives not judged, by status (no_data, not_exercised, inconclusive)."""
     out_of_scope: dict[str, int] = field(default_factory=dict)
@@ -171,6 +174,8 @@ class Coverage:
         notes = []
         if self.failed:
             notes.append(f"{self.failed} failed")
+        if self.marginal:
+            notes.append(f"{self.marginal} too close to call")
         if self.unjudged_total:
             detail = ", ".join(f"{n} {status}" for status, n in sorted(self.unjudged.items()))
             notes.append(f"{self.unjudged_total} not judged ({detail})")
@@ -194,6 +199,7 @@ class Coverage:
             "judged": self.judged,
             "met": self.met,
             "failed": self.failed,
+            "marginal": self.marginal,
             "ratio": self.ratio,
             "unjudged": dict(self.unjudged),
             "out_of_scope": dict(self.out_of_scope),
@@ -211,6 +217,7 @@ def measure_coverage(statuses: list[tuple[str, str | None]], *, required: bool =
         judged=sum(tally[s] for s in JUDGED_STATUSES),
         met=tally["pass"] + tally["warn"],
         failed=tally["fail"],
+        marginal=tally["marginal"],
         unjudged={s: n for s, n in tally.items() if s not in JUDGED_STATUSES and n},
         out_of_scope=dict(Counter(reason for _, reason in statuses if reason is not None)),
         required=required,

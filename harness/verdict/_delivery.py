@@ -223,7 +223,7 @@ def _linear_users(stage: StagePlan, offset_s: float) -> float:
     return start + (end - start) * fraction
 
 
-_LOAD_DEPENDENT: tuple[CheckStatus, ...] = ("pass", "warn", "fail")
+_LOAD_DEPENDENT: tuple[CheckStatus, ...] = ("pass", "warn", "fail", "marginal")
 """Check statuses a shortfall overrides: every judged one (no_data and not_exercised say
 already that nothing was judged)."""
 

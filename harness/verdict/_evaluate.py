@@ -86,7 +86,7 @@ def evaluate(
     sla: Sla,
     *,
     baseline: JudgedRun | None = None,
-    strict: bool = False,
+    strict: bool | None = None,
     require_coverage: bool | None = None,
     capacity: tuple[CapacityRecord, str] | None = None,
 ) -> Verdict:
@@ -94,10 +94,13 @@ def evaluate(
     scenario opted out with `sla: false`), then the scenario's own thresholds.
 
     `require_coverage` (None: the SLA's `defaults.require_coverage`) fails the gate on an
-    in-scope objective left unjudged. `capacity` (a capacity record and its directory's
+    in-scope objective left unjudged; `strict` (None: the SLA's `defaults.strict`) on a
+    warning or a check too close to call. `capacity` (a capacity record and its directory's
     name) judges the throughput objectives the run could not offer from a measured knee."""
     if require_coverage is None:
         require_coverage = sla.require_coverage
+    if strict is None:
+        strict = sla.strict
     checks: list[Check] = []
     for objective in objectives_for_plan(sla, run.plan):
         if objective.limit is not None:
@@ -315,12 +318,13 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         if saturated:
             status = "inconclusive"
             message += f"; the load generator saturated ({saturated[0].detail})"
-    if objective.metric == "latency" and status in ("pass", "warn", "no_data"):
+    if objective.metric == "latency" and status in ("pass", "warn", "marginal", "no_data"):
         breach = failed_requests_breach(
             objective, run.data.counts(objective.operation, span.start_t, span.end_t)
         )
         if breach is not None and not _errors_judged(objective, run, sla):
             status, message = "fail", f"{message}; {breach}"
+    interval = judgement.interval
     return Check(
         **base,
         status=status,
@@ -330,6 +334,10 @@ def _check(objective: Objective, written_limit: Limit, run: JudgedRun, sla: Sla)
         samples=judgement.samples,
         message=message,
         actions=actions_for(objective, sla, status),
+        ci_low=interval.low if interval is not None else None,
+        ci_high=interval.high if interval is not None else None,
+        confidence=interval.confidence if interval is not None else None,
+        ci_method=interval.method.value if interval is not None else None,
     )
 
 

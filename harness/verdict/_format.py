@@ -11,15 +11,38 @@ def format_value(value: float | None, unit: str) -> str:
     """`value` in `unit` as a person reads it: ratios as percent, ms without noise."""
     if value is None:
         return "—"
+    number, suffix = _number(value, unit)
+    return f"{number} {suffix}".strip()
+
+
+def _number(value: float, unit: str) -> tuple[str, str]:
+    """The number as `format_value` writes it, and the unit it writes after it."""
     if unit in _RATIO_UNITS:
-        return f"{_trimmed(value * 100)} %"
+        return _trimmed(value * 100), "%"
     if unit == "percent":
-        return f"{_trimmed(value)} %"
+        return _trimmed(value), "%"
     if unit == "ms":
-        return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+        return (f"{value:,.1f}" if value < 100 else f"{value:,.0f}"), "ms"
     if unit == "rps":
-        return f"{value:,.1f} rps"
-    return f"{value:.4g} {unit}".strip()
+        return f"{value:,.1f}", "rps"
+    return f"{value:.4g}", unit
+
+
+def format_interval(check: Check) -> str:
+    """The check's confidence interval in its unit's numbers, `[471, 484]`; an unbounded end
+    is `∞`; "" when the check has no interval (`ci_method` None)."""
+    if check.ci_method is None:
+        return ""
+    low = _number(check.ci_low, check.unit)[0] if check.ci_low is not None else "-∞"
+    high = _number(check.ci_high, check.unit)[0] if check.ci_high is not None else "∞"
+    return f"[{low}, {high}]"
+
+
+def format_measured(check: Check) -> str:
+    """The measured value with its interval, `477 ms [471, 484]`, or the value alone."""
+    interval = format_interval(check)
+    value = format_value(check.measured, check.unit)
+    return f"{value} {interval}" if interval and check.measured is not None else value
 
 
 def format_limit(check: Check) -> str:

@@ -37,14 +37,15 @@ def judge_run_dir(
     *,
     sla_path: Path | None = None,
     baseline_dir: Path | None = None,
-    strict: bool = False,
+    strict: bool | None = None,
     require_coverage: bool | None = None,
     capacity_dir: Path | None = None,
     find_capacity: bool = True,
 ) -> Verdict:
     """Read the run (and baseline), judge every objective, write verdict.json, junit.xml, summary.md.
 
-    `require_coverage` None takes the SLA's `defaults.require_coverage`. Throughput
+    `require_coverage` None takes the SLA's `defaults.require_coverage`, `strict` None its
+    `defaults.strict` (a warning or a marginal check fails the gate). Throughput
     objectives the run could not offer are judged from a capacity search: `capacity_dir`,
     else (with `find_capacity`) the newest one beside the run measured on the same target
     with the same SLA."""

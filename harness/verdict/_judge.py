@@ -1,12 +1,28 @@
-"""Judging one objective on one run: the measured value per window and the check it makes."""
+"""Judging one objective on one run: the measured value per window and the check it makes.
+
+Each window's value comes with its confidence interval (harness/verdict/_intervals.py), and
+the check is graded three times: on the values, on the best end of every interval and on the
+worst end. When the best ends pass and the worst do not, the data cannot tell whether the
+objective held: the check is `marginal` (too close to call). It passes the gate unless the
+gate is strict; a longer run narrows the interval and settles it. An interval that only
+straddles the alert threshold (`warn`) leaves the value's own grade: the warning band is
+already the SLA's margin.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.spec import Limit, Objective
+from harness.spec import CONFIDENCE, Limit, Objective
 from harness.timeline import Outcome, OutcomeCounts
 from harness.verdict._format import format_value
+from harness.verdict._intervals import (
+    Interval,
+    mean_interval,
+    percentile_interval,
+    proportion_interval,
+    rate_interval,
+)
 from harness.verdict._measurements import Measurements
 from harness.verdict._model import CheckStatus
 from harness.verdict._scope import Span, windows
@@ -41,6 +57,8 @@ class Reading:
     """Measured value in the objective's unit; None without data."""
     samples: int
     """Requests the value rests on."""
+    interval: Interval | None = None
+    """The value's confidence interval; None when the statistic has none (min, max)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +77,8 @@ class Judgement:
     """Windows that met the limit."""
     message: str
     """One line: what was measured against what."""
+    interval: Interval | None = None
+    """The interval around `measured` (the worst window's); None when it has none."""
 
 
 def read(objective: Objective, data: Measurements, span: Span, *, service: bool = False) -> Reading:
@@ -68,19 +88,29 @@ def read(objective: Objective, data: Measurements, span: Span, *, service: bool 
         histogram = data.histogram(op, span.start_t, span.end_t, service=service)
         statistic = objective.statistic
         percentile = objective.percentile
+        interval: Interval | None = None
         if percentile is not None:
             value = histogram.percentile_ms(percentile)
+            interval = percentile_interval(histogram, percentile)
         elif statistic == "mean":
             value = histogram.mean_ms
+            interval = mean_interval(histogram)
         elif statistic == "max":
             value = histogram.max_ms
         else:
             value = histogram.min_ms
-        return Reading(value, histogram.count)
+        return Reading(value, histogram.count, interval)
     counts = data.counts(op, span.start_t, span.end_t)
     if objective.metric == "throughput":
-        return Reading(counts.total / span.duration_s, counts.total)
-    return Reading(request_ratio(objective, counts), counts.total)
+        per_second = data.requests_per_second(op, span.start_t, span.end_t)
+        return Reading(counts.total / span.duration_s, counts.total, rate_interval(per_second))
+    ratio = request_ratio(objective, counts)
+    ratio_interval = (
+        proportion_interval(round(ratio * counts.total), counts.total)
+        if ratio is not None
+        else None
+    )
+    return Reading(ratio, counts.total, ratio_interval)
 
 
 def request_ratio(objective: Objective, counts: OutcomeCounts) -> float | None:
@@ -141,6 +171,49 @@ def grade(value: float, limit: Limit, warn: Limit | None) -> CheckStatus:
     return "fail"
 
 
+def plausible_grades(
+    value: float, interval: Interval | None, limit: Limit, warn: Limit | None
+) -> tuple[CheckStatus, CheckStatus]:
+    """The best and the worst grade the interval allows (an unbounded end reaches every
+    grade on its side); both the value's own grade without an interval."""
+    if interval is None:
+        own = grade(value, limit, warn)
+        return own, own
+    favourable, unfavourable = (
+        (interval.low, interval.high) if limit.is_upper else (interval.high, interval.low)
+    )
+    best = grade(favourable, limit, warn) if favourable is not None else "pass"
+    worst = grade(unfavourable, limit, warn) if unfavourable is not None else "fail"
+    return best, worst
+
+
+def windows_status(grades: list[CheckStatus], required: float) -> CheckStatus:
+    """pass when enough windows passed, warn when enough at least warned, else fail."""
+    passed = grades.count("pass")
+    if passed >= required:
+        return "pass"
+    if passed + grades.count("warn") >= required:
+        return "warn"
+    return "fail"
+
+
+def call(
+    readings: list[tuple[float, Interval | None]],
+    limit: Limit,
+    warn: Limit | None,
+    required: float,
+) -> CheckStatus:
+    """The status of judged windows (value, interval): the values' own status, or `marginal`
+    when the intervals' best ends pass the objective and their worst ends do not."""
+    own = windows_status([grade(value, limit, warn) for value, _ in readings], required)
+    plausible = [plausible_grades(value, interval, limit, warn) for value, interval in readings]
+    best = windows_status([b for b, _ in plausible], required)
+    worst = windows_status([w for _, w in plausible], required)
+    if best == "pass" and worst != "pass":
+        return "marginal"
+    return own
+
+
 def judge(
     objective: Objective,
     limit: Limit,
@@ -155,7 +228,7 @@ def judge(
     readings = [read(objective, data, part, service=service) for part in parts]
     scope_samples = sum(reading.samples for reading in readings)
     judged = [
-        reading
+        (reading.value, reading.interval)
         for reading in readings
         if reading.value is not None and reading.samples >= objective.min_samples
     ]
@@ -170,18 +243,11 @@ def judge(
             0,
             f"{scope_samples} samples; {objective.min_samples} needed in {where}",
         )
-    values = [reading.value for reading in judged if reading.value is not None]
-    grades = [grade(value, limit, warn) for value in values]
-    worst = max(values) if limit.is_upper else min(values)
+    grades = [grade(value, limit, warn) for value, _ in judged]
+    worst, interval = (max if limit.is_upper else min)(judged, key=lambda item: item[0])
     passed = grades.count("pass")
-    acceptable = passed + grades.count("warn")
     required = objective.windows_required * len(judged)
-    if passed >= required:
-        status: CheckStatus = "pass"
-    elif acceptable >= required:
-        status = "warn"
-    else:
-        status = "fail"
+    status = call(judged, limit, warn, required)
     label = "worst window " if len(judged) > 1 else ""
     message = f"{label}{format_value(worst, unit)} vs {limit.text}"
     if warn is not None:
@@ -190,4 +256,6 @@ def judge(
         message += f"; {passed}/{len(judged)} windows passed"
         if objective.windows_required < 1:
             message += f", {objective.windows_required:.0%} required"
-    return Judgement(status, worst, scope_samples, len(judged), passed, message)
+    if status == "marginal":
+        message += f"; too close to call at {CONFIDENCE:.0%}: the interval straddles the limit"
+    return Judgement(status, worst, scope_samples, len(judged), passed, message, interval)

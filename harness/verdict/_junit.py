@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.verdict._coverage import UNJUDGED_STATUSES, OutOfScope
-from harness.verdict._format import format_limit, format_value
+from harness.verdict._format import format_limit, format_measured
 from harness.verdict._model import Verdict
 
 _SKIPPED = {"not_exercised", "no_data", "inconclusive"}
@@ -49,7 +49,7 @@ def render_junit(verdict: Verdict) -> str:
         case = ET.SubElement(
             suite, "testcase", classname=f"sla.{check.operation}", name=check.id, time="0"
         )
-        measured = format_value(check.measured, check.unit)
+        measured = format_measured(check)
         summary = (
             f"{check.statistic} {check.metric}: measured {measured}, limit {format_limit(check)}"
         )
@@ -70,6 +70,10 @@ def render_junit(verdict: Verdict) -> str:
             ET.SubElement(case, "skipped", message=f"{check.status}: {scope}{check.message}")
         elif check.status == "warn":
             ET.SubElement(case, "system-out").text = f"warning: {summary}. {check.message}"
+        elif check.status == "marginal":
+            ET.SubElement(
+                case, "system-out"
+            ).text = f"too close to call: {summary}. {check.message}"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
 

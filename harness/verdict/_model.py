@@ -7,16 +7,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from harness.errors import EXIT_INTERRUPTED, EXIT_PASS, EXIT_RUN, EXIT_SLA_FAILED
+from harness.spec import CONFIDENCE
 from harness.verdict._coverage import UNJUDGED_STATUSES, Coverage, measure_coverage
 
 VERDICT_SCHEMA = 1
 
-CheckStatus = Literal["pass", "warn", "fail", "not_exercised", "no_data", "inconclusive"]
-VerdictStatus = Literal["pass", "warn", "fail", "aborted", "inconclusive"]
+CheckStatus = Literal[
+    "pass", "warn", "fail", "marginal", "not_exercised", "no_data", "inconclusive"
+]
+VerdictStatus = Literal["pass", "warn", "fail", "marginal", "aborted", "inconclusive"]
 Severity = Literal["critical", "high", "medium", "low"]
 JudgedBy = Literal["run", "capacity"]
 
 CHECK_STATUSES: tuple[CheckStatus, ...] = (
+    "marginal",
     "fail",
     "warn",
     "inconclusive",
@@ -24,7 +28,9 @@ CHECK_STATUSES: tuple[CheckStatus, ...] = (
     "not_exercised",
     "pass",
 )
-"""Every check status, most urgent first (the order tables and reports list them in)."""
+"""Every check status, most urgent first (the order tables and reports list them in).
+`marginal` (too close to call: the interval straddles the limit) comes first: a failure is
+settled, a marginal check is the one a person has to decide on (run longer, or accept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,17 @@ class Check:
     basis: dict[str, Any] | None = None
     """For a capacity check, the measured inputs and the extrapolation: capacity run, knee
     bound, rps per instance, CPU at the knee, efficiency, law, instances needed, max instances."""
+    ci_low: float | None = None
+    """Lower end of the interval around `measured` (same unit); None when there is no
+    interval (see `ci_method`) or the lower end is unbounded (too few samples)."""
+    ci_high: float | None = None
+    """Upper end of the interval around `measured`; None as for `ci_low`."""
+    confidence: float | None = None
+    """The interval's confidence (0.95); None when the check has no interval."""
+    ci_method: str | None = None
+    """How the interval was computed (an `IntervalMethod` value: order_statistics, wilson,
+    t_per_second, normal_mean); None when the figure has no sampling interval (unjudged, a
+    min or max, a drift slope, a server-side figure, a baseline comparison, a capacity knee)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -101,7 +118,7 @@ class Verdict:
     """All checks of a run and the overall status they add up to."""
 
     status: VerdictStatus
-    """Overall: fail beats aborted beats inconclusive beats warn beats pass."""
+    """Overall: fail beats aborted beats inconclusive beats marginal beats warn beats pass."""
     checks: tuple[Check, ...]
     """One per objective, in SLA order."""
     run_status: str = "completed"
@@ -109,7 +126,7 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     """Why the status is not simply the checks' (aborted run, degraded run, nothing judged)."""
     strict: bool = False
-    """Whether warnings fail the gate."""
+    """Whether warnings and marginal checks fail the gate."""
     baseline: str | None = None
     """Run directory of the baseline relative objectives were judged against."""
     run: dict[str, Any] = field(default_factory=dict)
@@ -143,13 +160,13 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        """The CI gate: 0 pass (and warn unless strict), 1 fail, 3 inconclusive or a run whose
-        perfctl was killed (the run failed, whatever it measured), 130 interrupted."""
+        """The CI gate: 0 pass (and warn or marginal unless strict), 1 fail, 3 inconclusive or a
+        run whose perfctl was killed (the run failed, whatever it measured), 130 interrupted."""
         if self.run_status == "interrupted":
             return EXIT_INTERRUPTED
         if self.run_status == "killed":
             return EXIT_RUN
-        if self.status == "pass" or (self.status == "warn" and not self.strict):
+        if self.status == "pass" or (self.status in ("warn", "marginal") and not self.strict):
             return EXIT_PASS
         if self.status in ("inconclusive", "aborted"):
             # aborted without a failed objective: the run failed (deadline, lost workers, a
@@ -219,7 +236,7 @@ def overall_status(
         reasons.append(
             "the run was degraded (a load generator was lost): it never counts as a pass"
         )
-    judged = statuses & {"pass", "warn", "fail"}
+    judged = statuses & {"pass", "warn", "fail", "marginal"}
     if not checks:
         reasons.append("no objective applies to this run: name an SLA with --sla")
     elif not judged:
@@ -238,6 +255,13 @@ def overall_status(
                 "deliver the plan"
             )
         return "inconclusive", tuple(reasons)
+    if "marginal" in statuses:
+        count = sum(check.status == "marginal" for check in checks)
+        reasons.append(
+            f"{count} check(s) too close to call: the {CONFIDENCE:.0%} interval straddles the "
+            + ("limit; --strict: fails the gate" if strict else "limit (passes unless --strict)")
+        )
+        return "marginal", tuple(reasons)
     if "warn" in statuses:
         if strict:
             reasons.append("--strict: a warning fails the gate")

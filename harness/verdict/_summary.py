@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from harness.markdown import literal_text
+from harness.spec import CONFIDENCE
 from harness.verdict._coverage import UNJUDGED_STATUSES
-from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict._format import format_limit, format_measured, format_windows
 from harness.verdict._model import CHECK_STATUSES, Check, Verdict
 
 _BADGE = {
     "pass": "✅ PASS",
     "warn": "⚠️ PASS WITH WARNINGS",
     "fail": "❌ FAIL",
+    "marginal": "⚖️ PASS, TOO CLOSE TO CALL",
     "aborted": "⛔ ABORTED",
     "inconclusive": "❔ INCONCLUSIVE",
 }
@@ -21,7 +23,7 @@ def _row(check: Check) -> str:
         literal_text(check.status),
         literal_text(check.id),
         literal_text(check.severity),
-        literal_text(format_value(check.measured, check.unit)),
+        literal_text(format_measured(check)),
         literal_text(format_limit(check)),
         literal_text(format_windows(check)),
         literal_text(check.message),
@@ -30,7 +32,9 @@ def _row(check: Check) -> str:
 
 
 def render_summary(verdict: Verdict) -> str:
-    """Markdown: the verdict, what was run, the checks that need attention, then the counts."""
+    """Markdown: the verdict, what was run, the counts, then the checks that need attention
+    (too close to call first, then failed, warned, in scope and not judged), each measured
+    value with its confidence interval."""
     run = verdict.run
     lines = [f"## perfctl: {_BADGE[verdict.status]}", ""]
     what = ", ".join(
@@ -50,14 +54,15 @@ def render_summary(verdict: Verdict) -> str:
     attention = [
         check
         for check in verdict.checks
-        if check.status in ("fail", "warn")
+        if check.status in ("marginal", "fail", "warn")
         or (check.status in UNJUDGED_STATUSES and check.out_of_scope is None)
     ]
     if attention:
         order = {status: index for index, status in enumerate(CHECK_STATUSES)}
         attention.sort(key=lambda check: order[check.status])
         lines += [
-            "| status | check | severity | measured | limit | windows | note |",
+            f"| status | check | severity | measured [{CONFIDENCE:.0%} interval] | limit | windows "
+            "| note |",
             "|---|---|---|---:|---|---|---|",
             *(_row(check) for check in attention),
             "",

@@ -9,20 +9,22 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.spec import CONFIDENCE
 from harness.verdict._coverage import UNJUDGED_STATUSES, OutOfScope
-from harness.verdict._format import format_limit, format_value, format_windows
+from harness.verdict._format import format_limit, format_measured, format_value, format_windows
 from harness.verdict._model import CHECK_STATUSES, Check, Verdict
 
 _STYLE = {
     "pass": "green",
     "warn": "yellow",
     "fail": "bold red",
+    "marginal": "bold cyan",
     "not_exercised": "dim",
     "no_data": "dim",
     "inconclusive": "magenta",
     "aborted": "bold red",
 }
-_ATTENTION = ("fail", "warn", "inconclusive")
+_ATTENTION = ("marginal", "fail", "warn", "inconclusive")
 
 
 def _table(checks: list[Check], title: str) -> Table:
@@ -30,7 +32,7 @@ def _table(checks: list[Check], title: str) -> Table:
     table.add_column("status", no_wrap=True)
     table.add_column("check", overflow="fold", min_width=16, ratio=3)
     table.add_column("sev.", no_wrap=True)
-    table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column(f"measured [{CONFIDENCE:.0%} interval]", justify="right", no_wrap=True)
     table.add_column("limit", overflow="fold", min_width=10, ratio=2)
     table.add_column("win.", no_wrap=True)
     for check in checks:
@@ -38,7 +40,7 @@ def _table(checks: list[Check], title: str) -> Table:
             Text(check.status, style=_STYLE[check.status]),
             Text(check.id),
             check.severity,
-            format_value(check.measured, check.unit),
+            format_measured(check),
             format_limit(check),
             format_windows(check),
         )

@@ -11,6 +11,7 @@ from harness.spec import Objective
 def test_public_names_are_pinned() -> None:
     assert sorted(harness.spec.__all__) == sorted(
         [
+            "CONFIDENCE",
             "FULL_PROFILE",
             "OPERATION_ALL",
             "Component",
@@ -34,6 +35,7 @@ def test_public_names_are_pinned() -> None:
             "objectives_for_plan",
             "parse_duration_s",
             "parse_rate_per_s",
+            "percentile_sample_minimum",
             "plan_run",
             "resolve_scenario_path",
             "scenario_operations",

@@ -179,8 +179,9 @@ def test_objective_sources_point_at_their_lines(shipped: Sla) -> None:
 
 
 def test_min_samples_default_makes_a_percentile_meaningful(shipped: Sla) -> None:
-    assert shipped.objective("product_search.latency.p99").min_samples == 100
-    assert shipped.objective("product_search.latency.p95").min_samples == 20
+    # the fewest samples whose 95 % interval has both ends inside the sample
+    assert shipped.objective("product_search.latency.p99").min_samples == 368
+    assert shipped.objective("product_search.latency.p95").min_samples == 72
     assert shipped.objective("product_search.error_rate").min_samples == 1
 
 
@@ -399,5 +400,5 @@ def test_defaults_min_samples_is_a_floor_and_an_objective_may_set_its_own(
     _write(tmp_path, data)
     sla = load_sla("sla.yaml")
     assert sla.objective("product_search.latency.p50").min_samples == 50
-    assert sla.objective("product_search.latency.p99").min_samples == 100
+    assert sla.objective("product_search.latency.p99").min_samples == 368
     assert sla.objective("product_search.latency.p95").min_samples == 10

@@ -167,8 +167,10 @@ def test_throughput_limit_scales_with_the_load_and_shows_the_seed_figure(tmp_pat
 def test_availability_and_error_rate_count_the_right_outcomes(
     tmp_path: Path, outcome: str, availability: str, error_rate: str
 ) -> None:
-    run = SyntheticRun(tmp_path / "run", simple_plan()).steady("search", range(100), 10, 10.0)
-    run.add("search", 50, [10.0] * 10, outcome)  # 10 bad of 1010: ~1 %
+    # 50 bad of 5,050 (~1 %): enough requests that a 100 % availability's interval stays
+    # above 99.9 % (of 1,010 requests it would straddle it: too close to call)
+    run = SyntheticRun(tmp_path / "run", simple_plan()).steady("search", range(100), 50, 10.0)
+    run.add("search", 50, [10.0] * 50, outcome)
     sla = _sla(
         tmp_path,
         '  - {operation: search, metric: availability, limit: ">= 99.9 %"}\n'
@@ -313,9 +315,10 @@ def test_a_scenario_that_opts_out_of_the_sla_is_judged_on_its_own_thresholds(
 
     plan = plan_run("k6-seed", "smoke")
     run = SyntheticRun(tmp_path / "run", plan)
+    # 20 a second each: enough requests that no error at all is shown below k6's 1 % at 95 %
     for offset in range(int(plan.duration_s)):
-        run.add("product_search", offset, [120.0] * 5)
-        run.add("recommendations", offset, [1500.0] * 5)  # p(95) over all requests > 1000 ms
+        run.add("product_search", offset, [120.0] * 20)
+        run.add("recommendations", offset, [1500.0] * 20)  # p(95) over all requests > 1000 ms
     sla = _sla(
         tmp_path,
         '  - {operation: product_search, metric: latency, statistic: p50, limit: "< 1 ms"}\n',
