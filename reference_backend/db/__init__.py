@@ -1,7 +1,8 @@
 """The database every agent shares: embedded SQLite by default, PostgreSQL by URL.
 
     Database (protocol, _types.py)
-    ├── SqliteDatabase    WAL file, FTS5 search, reader threads + one writer thread
+    ├── SqliteDatabase    WAL file, FTS5 search, reader threads; writes inline (one worker)
+    │                     or on one writer thread (several)
     └── PostgresDatabase  asyncpg pool, tsvector + GIN search
 
 `prepare_database` (through `prepare_sqlite` / `prepare_postgres`) creates the schema and
@@ -19,6 +20,8 @@ from reference_backend.db._prepare import (
 )
 from reference_backend.db._sqlite import SqliteDatabase
 from reference_backend.db._types import (
+    PARTNERS_PER_PRODUCT,
+    RECENT_PRODUCTS,
     CartAdd,
     CartRow,
     CategoryRow,
@@ -43,6 +46,8 @@ from reference_backend.db._types import (
 from reference_backend.settings import Settings
 
 __all__ = [
+    "PARTNERS_PER_PRODUCT",
+    "RECENT_PRODUCTS",
     "CartAdd",
     "CartRow",
     "CategoryRow",
@@ -79,4 +84,5 @@ async def open_database(settings: Settings, gauge: PoolGauge | None = None) -> D
         return await PostgresDatabase.connect(settings.database_url, gauge=gauge)
     if settings.sqlite_path is None:
         raise ValueError("settings.sqlite_path is not set: call prepare_database(settings) first")
-    return SqliteDatabase(settings.sqlite_path, gauge=gauge)
+    # one worker owns the file: its writes need not wait for another process's (see _sqlite)
+    return SqliteDatabase(settings.sqlite_path, gauge=gauge, inline_writes=settings.workers == 1)

@@ -15,6 +15,8 @@ import asyncpg
 import orjson
 
 from reference_backend.db._types import (
+    PARTNERS_PER_PRODUCT,
+    RECENT_PRODUCTS,
     CartAdd,
     CartRow,
     CategoryRow,
@@ -85,17 +87,23 @@ ORDER BY total_purchased DESC, p.product_id
 LIMIT $3
 """
 
-_CO_PURCHASED_SQL = """
+_CO_PURCHASED_SQL = f"""
 WITH mine AS (
-    SELECT DISTINCT oi.product_id FROM orders o JOIN order_items oi ON oi.order_id = o.order_id
+    SELECT oi.product_id, MAX(o.created_at) AS last_at
+    FROM orders o JOIN order_items oi ON oi.order_id = o.order_id
     WHERE o.user_id = $1 AND o.created_at >= $2
-)
+    GROUP BY oi.product_id
+),
+recent AS (SELECT product_id FROM mine ORDER BY last_at DESC, product_id LIMIT {RECENT_PRODUCTS})
 SELECT p.product_id, p.name, p.price_cents, p.image_url,
        SUM(cp.orders)::int AS total_purchased
-FROM co_purchases cp
+FROM recent r
+CROSS JOIN LATERAL (
+    SELECT t.other_id, t.orders FROM co_purchases t WHERE t.product_id = r.product_id
+    ORDER BY t.orders DESC, t.other_id LIMIT {PARTNERS_PER_PRODUCT}
+) cp
 JOIN products p ON p.product_id = cp.other_id
-WHERE cp.product_id IN (SELECT product_id FROM mine)
-  AND cp.other_id NOT IN (SELECT product_id FROM mine)
+WHERE cp.other_id NOT IN (SELECT product_id FROM mine)
   AND p.status = 'active' AND p.stock > 0
 GROUP BY p.product_id, p.name, p.price_cents, p.image_url, p.popularity_score
 ORDER BY total_purchased DESC, p.popularity_score DESC

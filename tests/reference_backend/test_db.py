@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reference_backend.db import (
+    PARTNERS_PER_PRODUCT,
     Database,
     NewOrder,
     PaymentClaim,
@@ -20,8 +23,28 @@ from reference_backend.db import (
     prepare_database,
 )
 from reference_backend.settings import Settings
+from tests.reference_backend.conftest import TEST_SETTINGS, postgres_database
 
 ALL_PRICES = (0, 10**9)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        "sqlite-writer-thread",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Each database in turn; SQLite both ways it writes: inline (the only process writing
+    the file, one worker) and on its writer thread (several workers share the file)."""
+    if request.param.startswith("sqlite"):
+        workers = 2 if request.param == "sqlite-writer-thread" else 1
+        sqlite_path = str(tmp_path / "shop.db")
+        yield dataclasses.replace(TEST_SETTINGS, sqlite_path=sqlite_path, workers=workers)
+        return
+    with postgres_database() as url:
+        yield dataclasses.replace(TEST_SETTINGS, database_url=url)
 
 
 def run(settings: Settings, body: Callable[[Database], Awaitable[Any]]) -> Any:
@@ -311,6 +334,31 @@ def test_an_order_counts_once_toward_bought_together(any_settings: Settings) -> 
     run(any_settings, body)
 
 
+def test_bought_together_reads_a_bounded_number_of_partners(any_settings: Settings) -> None:
+    """Its cost must not grow with the orders placed: a product bought with 25 others yields
+    at most PARTNERS_PER_PRODUCT of them, its most frequent."""
+
+    async def body(db: Database) -> None:
+        since = time.time()
+        stocked = [p["product_id"] for p in await db.popular_products(60)]
+        product, partners = stocked[0], stocked[1:26]
+        for i, partner in enumerate(partners):
+            for copy in range(2 if i < PARTNERS_PER_PRODUCT else 1):  # the first 20 twice
+                key = f"bound-{i}-{copy}"
+                await db.reserve(key, [(product, 1), (partner, 1)], time.time())
+                lines = ((product, 1, 100), (partner, 1, 100))
+                placed = await db.create_order(NewOrder(30, key, key, 200, lines, time.time()))
+                assert placed[0] == "created"
+        await db.reserve("bound-buyer", [(product, 1)], time.time())
+        order = NewOrder(31, "bound-buyer", "bound-buyer", 100, ((product, 1, 100),), time.time())
+        assert (await db.create_order(order))[0] == "created"
+        together = await db.co_purchased(31, since, 100)
+        assert 0 < len(together) <= PARTNERS_PER_PRODUCT < len(partners)
+        assert product not in {row["product_id"] for row in together}
+
+    run(any_settings, body)
+
+
 def test_preferences_round_trip(any_settings: Settings) -> None:
     async def body(db: Database) -> None:
         assert await db.get_preferences(1) is None
@@ -373,3 +421,28 @@ def test_prepare_database_makes_a_temporary_file_when_asked_for_none() -> None:
     settings = prepare_database(Settings(catalog_size=20, users=5))
     assert settings.sqlite_path is not None
     assert os.path.exists(settings.sqlite_path)
+
+
+def test_inline_writes_keep_the_write_ahead_log_checkpointed(sqlite_settings: Settings) -> None:
+    """Inline writes (one worker) turn SQLite's automatic checkpoints off: the checkpoint
+    thread must keep copying the log into the database, or the log would grow for as long as
+    the server runs."""
+    settings = dataclasses.replace(sqlite_settings, workers=1)
+    writes = 400
+
+    async def body(db: Database) -> int:
+        for user_id in range(1, writes + 1):
+            await db.put_preferences(user_id, {"theme": "dark"}, time.time())
+        await asyncio.sleep(2.5)  # two checkpoint intervals and some slack
+        await db.put_preferences(1, {"theme": "light"}, time.time())
+        assert settings.sqlite_path is not None
+        probe = sqlite3.connect(settings.sqlite_path)  # while the server's connections are open
+        try:
+            return int(probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        finally:
+            probe.close()
+
+    log_frames = run(settings, body)
+    # A write after a complete checkpoint starts the log again: it holds only that write's
+    # pages, not the pages of every write since the server started.
+    assert 0 <= log_frames < writes // 4
