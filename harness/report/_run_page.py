@@ -115,7 +115,7 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "what_was_run": what_was_run(data),
         "headline": headline(data, series),
         "urgent": urgent_checks(data),
-        "confidence_percent": f"{CONFIDENCE:.0%}",
+        "confidence_percent": f"{CONFIDENCE * 100:g} %",
         "checks_by_operation": checks_by_operation(data),
         "capacity_checks": capacity_checks_section(data.verdict, data.run_dir),
         "operations": operation_rows(series.totals, journeys=False),

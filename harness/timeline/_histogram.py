@@ -101,6 +101,35 @@ class LatencyHistogram:
             result[percentile] = float(edge) / 1000.0
         return result
 
+    def rank_buckets_ms(self, ranks: Sequence[int]) -> list[tuple[float, float]]:
+        """The bucket (lowest and highest equivalent value, ms) holding each 1-based rank of
+        the recorded latencies in ascending order: the order statistics at HDR precision.
+
+        The verdict's percentile intervals read their ends here: the lower end at its
+        bucket's lowest value and the upper end at its highest, so the rounding to 3
+        significant digits never narrows an interval. A rank outside 1..count is ValueError.
+        """
+        import numpy
+
+        total = self.count
+        if any(not 1 <= rank <= total for rank in ranks):
+            raise ValueError(f"ranks must lie in 1..{total}, got {list(ranks)}")
+        counts = numpy.frombuffer(self._hdr.counts, dtype=numpy.uint64)
+        length = min(len(counts), int(self._hdr.encoder.payload.counts_len))
+        cumulative = numpy.cumsum(counts[:length])
+        hdr = self._hdr
+        found = []
+        for rank in ranks:
+            index = int(numpy.searchsorted(cumulative, rank, side="left"))
+            value = hdr.get_value_from_index(index)
+            found.append(
+                (
+                    float(hdr.get_lowest_equivalent_value(value)) / 1000.0,
+                    float(hdr.get_highest_equivalent_value(value)) / 1000.0,
+                )
+            )
+        return found
+
     @property
     def max_ms(self) -> float | None:
         """Largest recorded latency (bucket upper bound) in ms."""

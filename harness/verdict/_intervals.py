@@ -8,8 +8,9 @@ figure gets the interval that fits how it is measured:
   interval for a quantile. With n samples, the number below the true q-quantile is
   binomial(n, q), so the order statistics X(r) and X(s) bracket the quantile with probability
   P(r <= B < s). The ranks come from that binomial (scipy), and are mapped to latencies
-  through the histogram's cumulative counts (HDR's own rank rule, each end at the highest
-  value of its bucket: at most 0.1 % above the sample, as the point value is). No assumption
+  through the histogram's cumulative counts: the lower end at the lowest value of its HDR
+  bucket, the upper end at the highest (at most 0.1 % wider than the exact order
+  statistics, never narrower). No assumption
   about the latency distribution is needed, which matters for the queueing tails and
   bimodal shapes that load tests produce.
 - **Ratios** (error rate, availability, checks): the Wilson score interval for a proportion.
@@ -32,6 +33,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from harness.spec import CONFIDENCE
 from harness.timeline import LatencyHistogram
@@ -75,6 +77,7 @@ def _z(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
+@lru_cache(maxsize=4096)
 def quantile_ranks(n: int, q: float, confidence: float = CONFIDENCE) -> tuple[int, int]:
     """The 1-based ranks (r, s) of the order statistics that bracket the q-quantile of n samples.
 
@@ -113,11 +116,10 @@ def percentile_interval(
     if n == 0:
         return None
     r, s = quantile_ranks(n, percentile / 100, confidence)
-    # HDR's rank rule is round(p/100 × n): asking for p = 100·rank/n returns that very rank
-    wanted = [100.0 * rank / n for rank in (r, s) if 1 <= rank <= n]
-    values = histogram.percentiles_ms(wanted)
-    low = values[100.0 * r / n] if r >= 1 else None
-    high = values[100.0 * s / n] if s <= n else None
+    inside = [rank for rank in (r, s) if 1 <= rank <= n]
+    buckets = dict(zip(inside, histogram.rank_buckets_ms(inside), strict=True))
+    low = buckets[r][0] if r >= 1 else None
+    high = buckets[s][1] if s <= n else None
     return Interval(low, high, IntervalMethod.ORDER_STATISTICS, confidence)
 
 
@@ -140,9 +142,10 @@ def proportion_interval(successes: int, n: int, confidence: float = CONFIDENCE) 
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return Interval(
-        max(0.0, centre - half), min(1.0, centre + half), IntervalMethod.WILSON, confidence
-    )
+    # 0 of n and n of n have an exact end (the formula leaves a rounding error there)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(low, high, IntervalMethod.WILSON, confidence)
 
 
 def rate_interval(per_second: Sequence[int], confidence: float = CONFIDENCE) -> Interval | None:

@@ -257,5 +257,7 @@ def judge(
         if objective.windows_required < 1:
             message += f", {objective.windows_required:.0%} required"
     if status == "marginal":
-        message += f"; too close to call at {CONFIDENCE:.0%}: the interval straddles the limit"
+        message += (
+            f"; too close to call at {CONFIDENCE * 100:g} %: the interval straddles the limit"
+        )
     return Judgement(status, worst, scope_samples, len(judged), passed, message, interval)

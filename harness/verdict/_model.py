@@ -258,7 +258,7 @@ def overall_status(
     if "marginal" in statuses:
         count = sum(check.status == "marginal" for check in checks)
         reasons.append(
-            f"{count} check(s) too close to call: the {CONFIDENCE:.0%} interval straddles the "
+            f"{count} check(s) too close to call: the {CONFIDENCE * 100:g} % interval straddles the "
             + ("limit; --strict: fails the gate" if strict else "limit (passes unless --strict)")
         )
         return "marginal", tuple(reasons)

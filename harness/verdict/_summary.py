@@ -61,7 +61,7 @@ def render_summary(verdict: Verdict) -> str:
         order = {status: index for index, status in enumerate(CHECK_STATUSES)}
         attention.sort(key=lambda check: order[check.status])
         lines += [
-            f"| status | check | severity | measured [{CONFIDENCE:.0%} interval] | limit | windows "
+            f"| status | check | severity | measured [{CONFIDENCE * 100:g} % interval] | limit | windows "
             "| note |",
             "|---|---|---|---:|---|---|---|",
             *(_row(check) for check in attention),

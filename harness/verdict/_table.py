@@ -32,7 +32,7 @@ def _table(checks: list[Check], title: str) -> Table:
     table.add_column("status", no_wrap=True)
     table.add_column("check", overflow="fold", min_width=16, ratio=3)
     table.add_column("sev.", no_wrap=True)
-    table.add_column(f"measured [{CONFIDENCE:.0%} interval]", justify="right", no_wrap=True)
+    table.add_column(f"measured [{CONFIDENCE * 100:g} % interval]", justify="right", no_wrap=True)
     table.add_column("limit", overflow="fold", min_width=10, ratio=2)
     table.add_column("win.", no_wrap=True)
     for check in checks:

@@ -398,3 +398,43 @@ def test_a_directory_that_is_not_a_run_is_a_run_dir_error(tmp_path: Path) -> Non
         render_run_report(tmp_path)
     with pytest.raises(RunDirError, match="no such run directory"):
         render_run_report(tmp_path / "absent")
+
+
+def test_measured_values_show_their_confidence_interval(rich: Path) -> None:
+    from harness.verdict import format_interval
+
+    verdict = read_verdict(rich)
+    assert verdict is not None
+    rows = _page(rich / "index.html").xpath('//section[@id="sla"]//table[1]/tbody/tr')
+    measured = {
+        row.xpath("./td[1]")[0].text_content(): row.xpath("./td[4]")[0].text_content()
+        for row in rows
+    }
+    with_interval = [check for check in verdict.checks if check.ci_method is not None]
+    assert with_interval
+    for check in verdict.checks:
+        interval = format_interval(check)
+        if check.ci_method is None:
+            assert "[" not in measured[check.id]
+        elif check.measured is not None:
+            assert measured[check.id].endswith(interval), (check.id, measured[check.id])
+
+
+def test_a_check_too_close_to_call_leads_the_banner(rich: Path) -> None:
+    data = json.loads((rich / "verdict.json").read_text())
+    data["status"] = "marginal"
+    close = next(check for check in data["checks"] if check["ci_method"] == "order_statistics")
+    close.update(status="marginal", ci_low=close["limit"] * 0.98, ci_high=close["limit"] * 1.02)
+    for check in data["checks"]:
+        if check["status"] in ("fail", "warn") and check is not close:
+            check["status"] = "pass"
+    (rich / "verdict.json").write_text(json.dumps(data))
+    render_run_report(rich)
+    page = _page(rich / "index.html")
+    banner = page.xpath("//*[@data-verdict]")[0]
+    assert banner.get("data-verdict") == "marginal"
+    assert "TOO CLOSE TO CALL" in banner.text_content()
+    urgent = page.xpath('//div[contains(@class, "urgent")]')
+    assert [div.get("data-check") for div in urgent] == [close["id"]]
+    assert "[" in urgent[0].text_content()
+    assert "straddles the limit" in page.xpath('//section[@id="verdict"]')[0].text_content()

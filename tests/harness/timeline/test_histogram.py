@@ -67,3 +67,15 @@ def test_a_histogram_of_another_layout_is_rebucketed_by_value() -> None:
     low, high = merged.percentiles_ms([10.0, 100.0])
     assert low == pytest.approx(10.0, rel=1e-3)
     assert high == pytest.approx(250.0, rel=1e-2)
+
+
+def test_rank_buckets_hold_the_order_statistics() -> None:
+    histogram = LatencyHistogram()
+    for value_ms in (5.0, 1.0, 250.0, 3.0):
+        histogram.record_ms(value_ms)
+    ranks = histogram.rank_buckets_ms([1, 2, 4])
+    for (low, high), exact in zip(ranks, (1.0, 3.0, 250.0), strict=True):
+        assert low <= exact <= high
+        assert high - low <= exact * 1e-3
+    with pytest.raises(ValueError, match=r"ranks must lie in 1\.\.4"):
+        histogram.rank_buckets_ms([5])
