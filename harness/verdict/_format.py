@@ -33,9 +33,17 @@ def format_interval(check: Check) -> str:
     is `∞`; "" when the check has no interval (`ci_method` None)."""
     if check.ci_method is None:
         return ""
-    low = _number(check.ci_low, check.unit)[0] if check.ci_low is not None else "-∞"
-    high = _number(check.ci_high, check.unit)[0] if check.ci_high is not None else "∞"
+    low = _end(check.ci_low, check.unit) if check.ci_low is not None else "-∞"
+    high = _end(check.ci_high, check.unit) if check.ci_high is not None else "∞"
     return f"[{low}, {high}]"
+
+
+def _end(value: float, unit: str) -> str:
+    """An interval's end: a ratio to 3 significant digits in percent (`[0.0512, 0.17]`,
+    `[81.6, 100]`), any other unit as its values are written."""
+    if unit in _RATIO_UNITS:
+        return f"{value * 100:.3g}"
+    return _number(value, unit)[0]
 
 
 def format_measured(check: Check) -> str:

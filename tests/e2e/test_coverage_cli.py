@@ -47,11 +47,15 @@ def test_the_ci_profile_passes_with_coverage_required(tmp_path: Path) -> None:
     }
     assert coverage["in_scope"] + sum(coverage["out_of_scope"].values()) == len(verdict["checks"])
     headline = verdict["headline"]
-    assert headline.startswith(f"PASS — {coverage['met']} of {coverage['in_scope']} in-scope")
+    # a ratio from a few hundred error-free requests cannot show 99.9 % at 95 % confidence:
+    # such checks are too close to call, which passes the gate like a pass (exit 0 above)
+    assert verdict["status"] in ("pass", "marginal")
+    label = f"{verdict['status'].upper()} — "
+    assert headline.startswith(f"{label}{coverage['met']} of {coverage['in_scope']} in-scope")
     assert "out of scope (" in headline
     printed = " ".join(done.stdout.split())  # rich wraps long lines
     assert f"verdict: {headline}" in printed
-    assert headline.removeprefix("PASS — ") in (tmp_path / "ci" / "summary.md").read_text()
+    assert headline.removeprefix(label) in (tmp_path / "ci" / "summary.md").read_text()
     suite = ET.parse(tmp_path / "ci" / "junit.xml").getroot().find("testsuite")
     assert suite is not None
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}

@@ -264,7 +264,9 @@ def test_a_teams_locustfile_runs_with_locusts_own_options(tmp_path: Path) -> Non
     verdict = json.loads((tmp_path / "team" / "verdict.json").read_text())
     assert {check["id"]: check["status"] for check in verdict["checks"]} == {
         "home.latency.p95": "pass",
-        "home.error_rate": "pass",
+        # some 80 requests without an error cannot show "< 1 %" at 95 % (it takes ~380): too
+        # close to call, which passes the gate (exit 0 above)
+        "home.error_rate": "marginal",
     }
 
 

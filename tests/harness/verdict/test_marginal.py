@@ -81,6 +81,9 @@ def test_a_limit_inside_the_interval_is_too_close_to_call_and_passes_the_gate(
     assert "PASS, TOO CLOSE TO CALL" in summary
     row = next(line for line in summary.splitlines() if line.startswith("| marginal"))
     assert f"\\[{low:,.0f}, {high:,.0f}\\]" in row  # markdown-escaped brackets
+    junit = (run_dir / "junit.xml").read_text()
+    assert "too close to call: p95 latency: measured" in junit
+    assert "<failure" not in junit
 
 
 @pytest.mark.parametrize(
