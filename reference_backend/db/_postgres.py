@@ -39,6 +39,7 @@ from reference_backend.db._types import (
     co_purchase_pairs,
     sales_day,
     sales_rows,
+    user_purchase_rows,
 )
 
 _PRODUCT_COLUMNS = """
@@ -76,23 +77,19 @@ _SEARCH_SQL = {
 }
 
 _TOP_PURCHASED_SQL = """
-SELECT p.product_id, p.name, p.price_cents, p.image_url, SUM(oi.quantity)::int AS total_purchased
-FROM products p
-JOIN order_items oi ON p.product_id = oi.product_id
-JOIN orders o ON oi.order_id = o.order_id
-WHERE o.user_id = $1 AND o.created_at >= $2 AND p.status = 'active'
+SELECT p.product_id, p.name, p.price_cents, p.image_url, SUM(up.units)::int AS total_purchased
+FROM user_purchases up JOIN products p ON p.product_id = up.product_id
+WHERE up.user_id = $1 AND up.day >= $2 AND p.status = 'active'
 GROUP BY p.product_id, p.name, p.price_cents, p.image_url
-HAVING SUM(oi.quantity) > 0
 ORDER BY total_purchased DESC, p.product_id
 LIMIT $3
 """
 
 _CO_PURCHASED_SQL = f"""
 WITH mine AS (
-    SELECT oi.product_id, MAX(o.created_at) AS last_at
-    FROM orders o JOIN order_items oi ON oi.order_id = o.order_id
-    WHERE o.user_id = $1 AND o.created_at >= $2
-    GROUP BY oi.product_id
+    SELECT product_id, MAX(last_at) AS last_at FROM user_purchases
+    WHERE user_id = $1 AND day >= $2
+    GROUP BY product_id
 ),
 recent AS (SELECT product_id FROM mine ORDER BY last_at DESC, product_id LIMIT {RECENT_PRODUCTS})
 SELECT p.product_id, p.name, p.price_cents, p.image_url,
@@ -202,10 +199,10 @@ class PostgresDatabase:
     # -- recommendations -----------------------------------------------------------------------
 
     async def top_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
-        return await self._fetch(_TOP_PURCHASED_SQL, user_id, _dt(since_s), limit)
+        return await self._fetch(_TOP_PURCHASED_SQL, user_id, sales_day(since_s), limit)
 
     async def co_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
-        return await self._fetch(_CO_PURCHASED_SQL, user_id, _dt(since_s), limit)
+        return await self._fetch(_CO_PURCHASED_SQL, user_id, sales_day(since_s), limit)
 
     async def popular_products(self, limit: int) -> list[ProductRow]:
         return await self._fetch(
@@ -394,6 +391,13 @@ class PostgresDatabase:
                 "INSERT INTO product_sales VALUES ($1, $2, $3) ON CONFLICT (product_id, day) "
                 "DO UPDATE SET units = product_sales.units + excluded.units",
                 sales_rows(order),
+            )
+            await conn.executemany(
+                "INSERT INTO user_purchases VALUES ($1, $2, $3, $4, $5) "
+                "ON CONFLICT (user_id, day, product_id) DO UPDATE SET "
+                "units = user_purchases.units + excluded.units, "
+                "last_at = GREATEST(user_purchases.last_at, excluded.last_at)",
+                [(*row, _dt(order.created_at_s)) for row in user_purchase_rows(order)],
             )
             await conn.execute(
                 "DELETE FROM cart_items WHERE user_id = $1 AND product_id = ANY($2::int[])",

@@ -59,6 +59,17 @@ CREATE TABLE IF NOT EXISTS co_purchases (
 );
 -- A product's most frequent partners first: "bought together" reads a bounded number.
 CREATE INDEX IF NOT EXISTS co_purchases_top ON co_purchases (product_id, orders DESC, other_id);
+-- Units each user bought of each product per UTC day, and when last: "buy again" and the
+-- start of "bought together" read the user's rows here instead of every line of every order
+-- the user placed in the window (which grows with each order: 4x in 90,000 orders).
+CREATE TABLE IF NOT EXISTS user_purchases (
+    user_id INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    product_id INTEGER NOT NULL,
+    units INTEGER NOT NULL CHECK (units > 0),
+    last_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (user_id, day, product_id)
+);
 -- Units sold per product and UTC day: pricing's demand window sums at most 8 rows here
 -- instead of every order line of the product in the window (which grows with each order).
 CREATE TABLE IF NOT EXISTS product_sales (
@@ -134,9 +145,17 @@ FROM order_items oi JOIN orders o ON o.order_id = oi.order_id
 GROUP BY 1, 2
 """
 
+USER_PURCHASES_FROM_HISTORY = """
+INSERT INTO user_purchases
+SELECT o.user_id, FLOOR(EXTRACT(EPOCH FROM o.created_at) / 86400)::int, oi.product_id,
+       SUM(oi.quantity), MAX(o.created_at)
+FROM order_items oi JOIN orders o ON o.order_id = oi.order_id
+GROUP BY 1, 2, 3
+"""
+
 DROP = """
 DROP TABLE IF EXISTS preferences, payments, cart_items, reservation_items, reservations,
-    co_purchases, product_sales, order_items, orders, users, products, categories, meta CASCADE;
+    co_purchases, product_sales, user_purchases, order_items, orders, users, products, categories, meta CASCADE;
 """
 
 

@@ -18,7 +18,7 @@ from reference_backend.db import _postgres_schema, _sqlite_schema
 from reference_backend.db._sqlite import connect_sqlite
 from reference_backend.settings import Settings
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _PREPARE_LOCK_ID = 7_318_246  # pg_advisory_lock key: one preparer at a time per server
 
 
@@ -91,6 +91,7 @@ async def prepare_postgres(url: str, settings: Settings) -> bool:
                     await conn.copy_records_to_table(table, records=rows, columns=columns)
                 await conn.execute(_postgres_schema.CO_PURCHASES_FROM_HISTORY)
                 await conn.execute(_postgres_schema.PRODUCT_SALES_FROM_HISTORY)
+                await conn.execute(_postgres_schema.USER_PURCHASES_FROM_HISTORY)
                 await conn.execute(_postgres_schema.INDEXES)
                 await conn.execute(
                     "SELECT setval(pg_get_serial_sequence('orders', 'order_id'), "

@@ -57,6 +57,7 @@ from reference_backend.db._types import (
     iso_from_epoch,
     sales_day,
     sales_rows,
+    user_purchase_rows,
 )
 
 T = TypeVar("T")
@@ -100,23 +101,19 @@ _SEARCH_SQL = {
 }
 
 _TOP_PURCHASED_SQL = """
-SELECT p.product_id, p.name, p.price_cents, p.image_url, SUM(oi.quantity) AS total_purchased
-FROM products p
-JOIN order_items oi ON p.product_id = oi.product_id
-JOIN orders o ON oi.order_id = o.order_id
-WHERE o.user_id = ? AND o.created_at >= ? AND p.status = 'active'
+SELECT p.product_id, p.name, p.price_cents, p.image_url, SUM(up.units) AS total_purchased
+FROM user_purchases up JOIN products p ON p.product_id = up.product_id
+WHERE up.user_id = ? AND up.day >= ? AND p.status = 'active'
 GROUP BY p.product_id, p.name, p.price_cents, p.image_url
-HAVING SUM(oi.quantity) > 0
 ORDER BY total_purchased DESC, p.product_id
 LIMIT ?
 """
 
 _CO_PURCHASED_SQL = f"""
 WITH mine AS (
-    SELECT oi.product_id, MAX(o.created_at) AS last_at
-    FROM orders o JOIN order_items oi ON oi.order_id = o.order_id
-    WHERE o.user_id = ? AND o.created_at >= ?
-    GROUP BY oi.product_id
+    SELECT product_id, MAX(last_at) AS last_at FROM user_purchases
+    WHERE user_id = ? AND day >= ?
+    GROUP BY product_id
 ),
 recent AS (SELECT product_id FROM mine ORDER BY last_at DESC, product_id LIMIT {RECENT_PRODUCTS})
 SELECT p.product_id, p.name, p.price_cents, p.image_url,
@@ -280,11 +277,11 @@ class SqliteDatabase:
     # -- recommendations -----------------------------------------------------------------------
 
     async def top_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
-        args = (user_id, since_s, limit)
+        args = (user_id, sales_day(since_s), limit)
         return await self._read(lambda c: _dicts(c.execute(_TOP_PURCHASED_SQL, args)))
 
     async def co_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
-        args = (user_id, since_s, limit)
+        args = (user_id, sales_day(since_s), limit)
         return await self._read(lambda c: _dicts(c.execute(_CO_PURCHASED_SQL, args)))
 
     async def popular_products(self, limit: int) -> list[ProductRow]:
@@ -481,6 +478,12 @@ class SqliteDatabase:
                 "INSERT INTO product_sales VALUES (?, ?, ?) ON CONFLICT (product_id, day) "
                 "DO UPDATE SET units = units + excluded.units",
                 sales_rows(order),
+            )
+            c.executemany(
+                "INSERT INTO user_purchases VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id, day, product_id) DO UPDATE SET "
+                "units = units + excluded.units, last_at = MAX(last_at, excluded.last_at)",
+                [(*row, order.created_at_s) for row in user_purchase_rows(order)],
             )
             c.executemany(
                 "DELETE FROM cart_items WHERE user_id = ? AND product_id = ?",

@@ -167,6 +167,15 @@ def sales_rows(order: NewOrder) -> list[tuple[int, int, int]]:
     return sorted((product_id, day, quantity) for product_id, quantity, _ in order.lines)
 
 
+def user_purchase_rows(order: NewOrder) -> list[tuple[int, int, int, int]]:
+    """(user_id, day, product_id, units) the order adds to user_purchases, sorted by product
+    (both stores lock the rows in this order)."""
+    day = sales_day(order.created_at_s)
+    return sorted(
+        (order.user_id, day, product_id, quantity) for product_id, quantity, _ in order.lines
+    )
+
+
 def co_purchase_pairs(order: NewOrder) -> list[tuple[int, int]]:
     """Every ordered pair of distinct products of the order, sorted: the co_purchases rows it
     adds one order to (both stores lock them in this order, so two orders never deadlock)."""
@@ -231,13 +240,15 @@ class Database(Protocol):
     async def get_product(self, product_id: int) -> ProductRow | None: ...
     async def user_exists(self, user_id: int) -> bool: ...
 
-    async def top_purchased(
-        self, user_id: int, since_s: float, limit: int
-    ) -> list[PurchasedRow]: ...
+    async def top_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
+        """The active products the user bought the most units of from the UTC day of
+        `since_s` on (whole days, as `units_sold_since`), most first."""
+        ...
+
     async def co_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:
-        """Products bought together with the user's RECENT_PRODUCTS latest products since
-        `since_s`, from each one's PARTNERS_PER_PRODUCT most frequent partners, scored by
-        their summed pair counts; none the user bought since `since_s`, only active ones in
+        """Products bought together with the user's RECENT_PRODUCTS latest products from the
+        UTC day of `since_s` on, from each one's PARTNERS_PER_PRODUCT most frequent partners, scored by
+        their summed pair counts; none the user bought in that window, only active ones in
         stock. Bounded on both sides so that its cost does not grow with the orders placed
         (all partners of all the user's products: 0.36 ms per call on the seeded catalog,
         12.8 ms after 20,000 more orders)."""

@@ -271,7 +271,7 @@ def test_recommendation_queries_use_recent_history(any_settings: Settings) -> No
         assert counts[0] > 0
         together = await db.co_purchased(user, since, 5)
         assert not {r["product_id"] for r in together} & {r["product_id"] for r in own}
-        assert await db.top_purchased(user, time.time() + 1, 5) == []
+        assert await db.top_purchased(user, time.time() + 86_400, 5) == []  # from tomorrow on
 
     run(any_settings, body)
 
@@ -330,6 +330,29 @@ def test_an_order_counts_once_toward_bought_together(any_settings: Settings) -> 
         assert mine.isdisjoint(after)
         unchanged = {p: n for p, n in after.items() if p != other}
         assert unchanged == {p: n for p, n in before.items() if p != other and p in after}
+
+    run(any_settings, body)
+
+
+def test_an_order_adds_its_units_to_the_buyers_recent_purchases(any_settings: Settings) -> None:
+    async def body(db: Database) -> None:
+        since = time.time() - 30 * 86_400
+
+        async def bought(user_id: int) -> dict[int, int]:
+            rows = await db.top_purchased(user_id, since, 50)
+            return {r["product_id"]: r["total_purchased"] for r in rows}
+
+        before = await bought(12)
+        product = next(
+            p["product_id"] for p in await db.popular_products(50) if p["product_id"] not in before
+        )
+        await db.reserve("r-units", [(product, 3)], time.time())
+        order = NewOrder(12, "r-units", "pay-units", 300, ((product, 3, 100),), time.time())
+        assert (await db.create_order(order))[0] == "created"
+        after = await bought(12)
+        assert after[product] == 3
+        assert {p: n for p, n in after.items() if p != product} == before  # nothing else moved
+        assert product not in await bought(13)  # another user's history
 
     run(any_settings, body)
 
