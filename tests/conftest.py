@@ -2,7 +2,8 @@
 
 `make test` runs the unit and backend tests on both cores (pytest-xdist) and then, alone on
 the machine, everything that measures time or CPU under real load: the tests marked `slow`
-and every end-to-end test (marked `e2e` here), whose figures a neighbour's load would skew.
+or `serial` (real servers within fixed timeouts) and every end-to-end test (marked `e2e`
+here), whose figures and deadlines a neighbour's load would skew.
 """
 
 from __future__ import annotations

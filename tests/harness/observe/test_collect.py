@@ -56,6 +56,7 @@ def test_a_run_scrapes_the_target_for_its_whole_length(tmp_path: Path, backend_u
 
 
 @pytest.mark.skipif(not Path(PROMETHEUS_BINARY).is_file(), reason="prometheus not installed")
+@pytest.mark.serial  # a real Prometheus within fixed timeouts
 def test_a_run_reads_prometheus_after_the_load(tmp_path: Path, backend_url: str) -> None:
     with LocalPrometheus(backend_url, port=find_free_port()) as prometheus:
         scraped_once(prometheus.url)

@@ -29,9 +29,12 @@ from tests.harness.observe._ticket_office import (
     ticket_office,
 )
 
-pytestmark = pytest.mark.skipif(
-    not Path(PROMETHEUS_BINARY).is_file(), reason="Debian package prometheus not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(PROMETHEUS_BINARY).is_file(), reason="Debian package prometheus not installed"
+    ),
+    pytest.mark.serial,  # a real Prometheus (TSDB, shutdown) within fixed timeouts
+]
 
 
 @pytest.fixture(scope="module")
