@@ -61,6 +61,17 @@ class _Figures:
         return {"id": f"figure-{self.count}", "json": embed(figure)}
 
 
+_SECTION_LABELS = {
+    "latency": "latency plot",
+    "load": "load plot",
+    "errors": "errors plot",
+    "server": "server metrics",
+    "metadata": "generator CPU",
+    "sla": "SLA checks",
+}
+"""The words of a diagnosis sentence's link to the section that shows its figures."""
+
+
 def verdict_label(data: RunData) -> tuple[str, str]:
     """(css status, words) of the banner."""
     if data.verdict is None:
@@ -114,6 +125,10 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "verdict_label": label,
         "what_was_run": what_was_run(data),
         "headline": headline(data, series),
+        "diagnosis": [
+            (finding, _SECTION_LABELS.get(finding.anchor or "", finding.anchor))
+            for finding in (data.verdict.diagnosis if data.verdict else ())
+        ],
         "urgent": urgent_checks(data),
         "confidence_percent": f"{CONFIDENCE * 100:g} %",
         "checks_by_operation": checks_by_operation(data),

@@ -4,6 +4,8 @@ Judging a run:
     judge_run_dir    judge a run directory against its SLA and write verdict.json, junit.xml
                      and summary.md (`perfctl evaluate`, and `perfctl run` after the load)
     Verdict          the verdict: its checks, coverage, status and exit code (verdict.json)
+    Finding          one ranked sentence of the verdict's diagnosis: the rule that fired, the
+                     figures it cites, the report section that shows them
     Check            one objective judged: measured value, limit, status, message
     CHECK_STATUSES   every check status, most urgent first
     OutOfScope       why an unjudged check was out of scope, with its label
@@ -44,6 +46,7 @@ from harness.verdict._evaluate import (
     JudgedRun,
     read_judged_run,
 )
+from harness.verdict._finding import Finding
 from harness.verdict._format import (
     format_interval,
     format_limit,
@@ -74,6 +77,7 @@ __all__ = [
     "VERDICT_FILE",
     "AbortWatch",
     "Check",
+    "Finding",
     "JudgedRun",
     "Measurements",
     "NoSpan",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from harness.errors import UsageError
@@ -17,7 +18,9 @@ from harness.spec import (
     check_plan,
     default_sla_path,
     load_sla,
+    objectives_for_plan,
 )
+from harness.verdict._diagnosis import diagnose
 from harness.verdict._evaluate import evaluate, read_judged_run
 from harness.verdict._model import Verdict
 from harness.verdict._outputs import write_verdict
@@ -42,7 +45,8 @@ def judge_run_dir(
     capacity_dir: Path | None = None,
     find_capacity: bool = True,
 ) -> Verdict:
-    """Read the run (and baseline), judge every objective, write verdict.json, junit.xml, summary.md.
+    """Read the run (and baseline), judge every objective, diagnose the run, write
+    verdict.json, junit.xml, summary.md.
 
     `require_coverage` None takes the SLA's `defaults.require_coverage`, `strict` None its
     `defaults.strict` (a warning or a marginal check fails the gate). Throughput
@@ -65,6 +69,7 @@ def judge_run_dir(
         require_coverage=require_coverage,
         capacity=capacity,
     )
+    verdict = replace(verdict, diagnosis=diagnose(run, verdict, objectives_for_plan(sla, run.plan)))
     write_verdict(run_dir, verdict)
     return verdict
 

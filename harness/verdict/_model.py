@@ -9,6 +9,7 @@ from typing import Any, Literal
 from harness.errors import EXIT_INTERRUPTED, EXIT_PASS, EXIT_RUN, EXIT_SLA_FAILED
 from harness.spec import CONFIDENCE
 from harness.verdict._coverage import UNJUDGED_STATUSES, Coverage, measure_coverage
+from harness.verdict._finding import Finding
 
 VERDICT_SCHEMA = 1
 
@@ -139,6 +140,9 @@ class Verdict:
     capacity_run: str | None = None
     """The capacity directory whose knee judged the throughput objectives the run could not
     offer (`judged_by: capacity`); None when none was used."""
+    diagnosis: tuple[Finding, ...] = ()
+    """A few ranked sentences on why the run came out as it did, each citing its figures
+    (harness/verdict/_diagnosis.py); empty before the run directory was diagnosed."""
 
     @property
     def coverage(self) -> Coverage:
@@ -190,6 +194,7 @@ class Verdict:
             "checks": [check.to_dict() for check in self.checks],
             "capacity": self.capacity,
             "capacity_run": self.capacity_run,
+            "diagnosis": [finding.to_dict() for finding in self.diagnosis],
         }
 
     @classmethod
@@ -205,6 +210,7 @@ class Verdict:
             capacity=data.get("capacity"),
             require_coverage=bool(data.get("coverage", {}).get("required", False)),
             capacity_run=data.get("capacity_run"),
+            diagnosis=tuple(Finding.from_dict(item) for item in data.get("diagnosis", ())),
         )
 
 

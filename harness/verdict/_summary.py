@@ -32,11 +32,19 @@ def _row(check: Check) -> str:
 
 
 def render_summary(verdict: Verdict) -> str:
-    """Markdown: the verdict, what was run, the counts, then the checks that need attention
-    (too close to call first, then failed, warned, in scope and not judged), each measured
-    value with its confidence interval."""
+    """Markdown: the verdict, its diagnosis (ranked sentences), what was run, the counts,
+    then the checks that need attention (too close to call first, then failed, warned, in
+    scope and not judged), each measured value with its confidence interval."""
     run = verdict.run
     lines = [f"## perfctl: {_BADGE[verdict.status]}", ""]
+    if verdict.diagnosis:
+        lines += [
+            *(
+                f"{rank}. {literal_text(finding.sentence)}"
+                for rank, finding in enumerate(verdict.diagnosis, start=1)
+            ),
+            "",
+        ]
     what = ", ".join(
         f"{key} {literal_text(str(run[key]))}"
         for key in ("scenario", "profile", "target", "run_id")

@@ -77,7 +77,8 @@ def print_capacity_checks(checks: Sequence[Check], console: Console, title: str)
 
 
 def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True) -> None:
-    """The checks (every one, or those that need attention), the overall verdict, its reasons.
+    """The checks (every one, or those that need attention), the overall verdict, its
+    diagnosis (ranked sentences), its reasons.
     Checks judged from a capacity search come under their own heading."""
     order = {status: index for index, status in enumerate(CHECK_STATUSES)}
     from_capacity = [check for check in verdict.checks if check.judged_by == "capacity"]
@@ -118,6 +119,8 @@ def print_verdict(verdict: Verdict, console: Console, *, all_checks: bool = True
             f" — {verdict.coverage.describe()}",
         )
     )
+    for rank, finding in enumerate(verdict.diagnosis, start=1):
+        console.print(f"  {rank}. {finding.sentence}", highlight=False, markup=False)
     console.print(f"  checks: {tally}", style="dim", highlight=False)
     for reason in verdict.reasons:
         console.print(f"  - {reason}", highlight=False)

@@ -12,6 +12,7 @@ from lxml import html as lxml_html
 from harness.errors import RunDirError
 from harness.report import render_run_report
 from harness.report._run_page import write_run_page
+from harness.verdict import judge_run_dir
 from harness.verdict._outputs import read_verdict
 from tests.harness._synthetic_run import START_T, SyntheticRun, simple_plan
 from tests.harness.report._support import (
@@ -438,3 +439,32 @@ def test_a_check_too_close_to_call_leads_the_banner(rich: Path) -> None:
     assert [div.get("data-check") for div in urgent] == [close["id"]]
     assert "[" in urgent[0].text_content()
     assert "straddles the limit" in page.xpath('//section[@id="verdict"]')[0].text_content()
+
+
+def test_the_diagnosis_leads_the_page_and_links_each_sentence_to_its_plot(
+    tmp_path: Path,
+) -> None:
+    run = SyntheticRun(tmp_path / "run", simple_plan())
+    run.steady("search", range(60), 10, 20.0).steady("search", range(60, 120), 10, 800.0)
+    sla = tmp_path / "sla.yaml"
+    sla.write_text(
+        "version: 1\nname: t\nobjectives:\n"
+        '  - {operation: search, metric: latency, statistic: p95, limit: "< 300 ms"}\n'
+    )
+    run_dir = run.finish()
+    judge_run_dir(run_dir, sla_path=sla, find_capacity=False)
+    write_run_page(run_dir)
+    page = _page(run_dir / "index.html")
+    items = page.xpath('//section[@id="verdict"]//ol[@id="diagnosis"]/li')
+    assert [item.get("data-rule") for item in items] == ["first_breach", "operation_broke"]
+    assert "1:00 into the run" in items[0].text_content()
+    for item in items:
+        href = item.xpath(".//a/@href")[0]
+        assert href == "#latency"
+        assert page.xpath(f'//section[@id="{href[1:]}"]')
+
+
+def test_a_page_without_a_verdict_has_no_diagnosis(tmp_path: Path) -> None:
+    run = SyntheticRun(tmp_path / "run", simple_plan()).steady("search", range(5), 2, 20.0)
+    write_run_page(run.finish())
+    assert not _page(run.run_dir / "index.html").xpath('//ol[@id="diagnosis"]')
