@@ -299,3 +299,34 @@ def test_operations_are_ranked_by_when_they_broke(tmp_path: Path) -> None:
     assert broke[0].sentence.startswith("checkout broke first (0:30 into the run) by errors")
     assert broke[1].sentence.startswith("search broke (1:00 into the run) by latency")
     assert verdict.diagnosis[0].figures["check"] == "checkout.error_rate"
+
+
+def test_beyond_three_broken_operations_the_rest_are_counted(tmp_path: Path) -> None:
+    names = ("a", "b", "c", "d", "e")
+    run = SyntheticRun(tmp_path / "run", simple_plan(operations=names))
+    objectives = ""
+    for offset, name in enumerate(names):
+        run.steady(name, range(offset * 10), 10, 20.0)
+        run.steady(name, range(offset * 10, 120), 10, 800.0)
+        objectives += P95.replace("search", name)
+    broke = [
+        f
+        for f in _verdict(run.finish(), _sla(tmp_path, objectives)).diagnosis
+        if f.rule == DiagnosisRule.OPERATION_BROKE
+    ]
+    assert [f.figures["operation"] for f in broke] == ["a", "b", "c"]
+    assert broke[-1].figures["more_operations"] == 2
+    assert broke[-1].sentence.endswith("2 more failed or warned: d, e (see the SLA checks).")
+
+
+def test_an_open_model_breach_gives_the_arrival_rate_planned_then(tmp_path: Path) -> None:
+    plan = open_plan(stages=(("ramp", 60.0, 10.0, 10.0),))
+    run = SyntheticRun(tmp_path / "run", plan)
+    run.steady("search", range(30), 10, 20.0).steady("search", range(30, 60), 10, 800.0)
+    for t in range(60):
+        run.load(t, planned_arrivals=10, started_arrivals=10, achieved_rps=10.0)
+    first = _verdict(run.finish(), _sla(tmp_path, P95)).diagnosis[0]
+    assert first.rule == DiagnosisRule.FIRST_BREACH
+    assert first.figures["planned_arrivals_per_s"] == 10.0
+    assert "users" not in first.figures
+    assert "10.0 arrivals/s planned" in first.sentence
