@@ -11,7 +11,12 @@ from rich.text import Text
 
 from harness.spec import CONFIDENCE
 from harness.verdict._coverage import UNJUDGED_STATUSES, OutOfScope
-from harness.verdict._format import format_limit, format_measured, format_value, format_windows
+from harness.verdict._format import (
+    format_interval,
+    format_limit,
+    format_value,
+    format_windows,
+)
 from harness.verdict._model import CHECK_STATUSES, Check, Verdict
 
 _STYLE = {
@@ -32,15 +37,20 @@ def _table(checks: list[Check], title: str) -> Table:
     table.add_column("status", no_wrap=True)
     table.add_column("check", overflow="fold", min_width=16, ratio=3)
     table.add_column("sev.", no_wrap=True)
-    table.add_column(f"measured [{CONFIDENCE * 100:g} % interval]", justify="right", no_wrap=True)
-    table.add_column("limit", overflow="fold", min_width=10, ratio=2)
+    # the interval on its own line: the table must stay readable in 80 columns (CI logs)
+    table.add_column(f"measured\n[{CONFIDENCE * 100:g} % interval]", justify="right", no_wrap=True)
+    table.add_column("limit", overflow="fold", min_width=8, ratio=1)
     table.add_column("win.", no_wrap=True)
     for check in checks:
+        interval = format_interval(check)
+        measured = format_value(check.measured, check.unit)
+        if interval and check.measured is not None:
+            measured = f"{measured}\n{interval}"
         table.add_row(
             Text(check.status, style=_STYLE[check.status]),
             Text(check.id),
             check.severity,
-            format_measured(check),
+            measured,
             format_limit(check),
             format_windows(check),
         )
