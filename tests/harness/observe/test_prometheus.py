@@ -195,7 +195,9 @@ def test_perfctl_prometheus_runs_until_ctrl_c(backend_url: str) -> None:
         wait_for(f"http://127.0.0.1:{port}/-/ready")
         assert _active_targets(f"http://127.0.0.1:{port}") == [f"{backend_url}/metrics"]
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        # read both pipes to the end: a process blocked writing to a full pipe never exits
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr[-2000:]
         assert not Path(storage).exists()  # the temporary storage went with it
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
