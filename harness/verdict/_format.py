@@ -46,11 +46,12 @@ def _end(value: float, unit: str) -> str:
     return _number(value, unit)[0]
 
 
-def format_measured(check: Check) -> str:
-    """The measured value with its interval, `477 ms [471, 484]`, or the value alone."""
+def format_measured(check: Check, separator: str = " ") -> str:
+    """The measured value with its interval, `477 ms [471, 484]`, or the value alone;
+    `separator` goes between them (a line break in the terminal's narrow column)."""
     interval = format_interval(check)
     value = format_value(check.measured, check.unit)
-    return f"{value} {interval}" if interval and check.measured is not None else value
+    return f"{value}{separator}{interval}" if interval and check.measured is not None else value
 
 
 def format_limit(check: Check) -> str:

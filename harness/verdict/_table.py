@@ -12,8 +12,8 @@ from rich.text import Text
 from harness.spec import CONFIDENCE
 from harness.verdict._coverage import UNJUDGED_STATUSES, OutOfScope
 from harness.verdict._format import (
-    format_interval,
     format_limit,
+    format_measured,
     format_value,
     format_windows,
 )
@@ -42,15 +42,11 @@ def _table(checks: list[Check], title: str) -> Table:
     table.add_column("limit", overflow="fold", min_width=8, ratio=1)
     table.add_column("win.", no_wrap=True)
     for check in checks:
-        interval = format_interval(check)
-        measured = format_value(check.measured, check.unit)
-        if interval and check.measured is not None:
-            measured = f"{measured}\n{interval}"
         table.add_row(
             Text(check.status, style=_STYLE[check.status]),
             Text(check.id),
             check.severity,
-            measured,
+            format_measured(check, separator="\n"),
             format_limit(check),
             format_windows(check),
         )
