@@ -35,7 +35,10 @@ and merged across workers::
                                       # intended start (open model: coordinated-omission
                                       # corrected; closed model: the measured response time)
      "service_us": "HISTFAAAA..." | null,  # open model: latency from the actual send
-     "errors": {"HTTP 503": 1, "ConnectionRefusedError(111, ...)": 2}}   # top 20 messages
+     "errors": {"HTTP 503": 1, "ConnectionRefusedError(111, ...)": 2},   # top 20 messages
+     "connect_us": "HISTFAAAA...",    # optional: connect time of each request that opened
+                                      # a new connection (absent when none did)
+     "ttfb_us": "HISTFAAAA..."}       # optional: time to first byte of each answered request
 
 Outcomes: `ok` (2xx/3xx or a status the scenario declared as expected), `http_4xx`, `http_5xx`,
 `timeout` (no answer within the plan's request timeout; its latency is recorded),
@@ -51,6 +54,17 @@ Open model, latency twice: a journey's arrival has an intended start; the intend
 each later step is the previous step's intended start plus its service time and think time.
 `latency_us` = completion - intended start (includes scheduler lag and waiting for a free
 connection), `service_us` = completion - actual send.
+
+Connection phases, where the HTTP client exposes them (Locust's FastHttpUser, which perfctl's
+journeys use; a team's HttpUser records none): `connect_us` holds, for each request that
+opened a new connection, the time its TCP connect took (and the TLS handshake for https;
+summed over a redirect chain); a request that reused a pooled keep-alive connection has none,
+so the histogram's count is the window's new connections. `ttfb_us` holds each answered
+request's time to first byte: from handing it to the HTTP client to its parsed response head
+(curl's time_starttransfer: the wait for a pooled connection and the connect included). A
+connect of a second or more is a SYN the target dropped and the client retransmitted (its
+listen backlog or accept loop was full), not a slow handler. Both keys are absent when no
+request of the window recorded one, and in run directories of versions before them.
 
 ``load.jsonl`` — one line per second (written with that second's timeline lines)::
 

@@ -18,7 +18,8 @@ def _column(percentile: float) -> str:
 def timeline_frame(
     windows: Iterable[WindowStats], percentiles: tuple[float, ...]
 ) -> pandas.DataFrame:
-    """One row per (second, operation), duplicates of a window already merged."""
+    """One row per (second, operation), duplicates of a window already merged; the
+    connection phases as `new_connections`, `connect_p<N>_ms` and `ttfb_p<N>_ms`."""
     rows: list[dict[str, Any]] = []
     for window in windows:
         row: dict[str, Any] = {"t": window.t, "op": window.op}
@@ -28,8 +29,25 @@ def timeline_frame(
         for percentile, value in window.percentiles_ms.items():
             row[_column(percentile)] = value
         row["max_ms"] = window.max_ms
+        row["new_connections"] = window.new_connections
+        for phase, values in (
+            ("connect", window.connect_percentiles_ms),
+            ("ttfb", window.ttfb_percentiles_ms),
+        ):
+            for percentile in percentiles:
+                row[f"{phase}_{_column(percentile)}"] = values.get(percentile) if values else None
         rows.append(row)
-    columns = ["t", "op", *OUTCOMES, "total", "bytes", *map(_column, percentiles), "max_ms"]
+    columns = [
+        "t",
+        "op",
+        *OUTCOMES,
+        "total",
+        "bytes",
+        *map(_column, percentiles),
+        "max_ms",
+        "new_connections",
+        *(f"{phase}_{_column(q)}" for phase in ("connect", "ttfb") for q in percentiles),
+    ]
     frame = pandas.DataFrame(rows, columns=columns)
     return frame.sort_values(["t", "op"], ignore_index=True)
 

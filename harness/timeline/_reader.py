@@ -163,6 +163,11 @@ class Timeline:
                         record.service.percentiles_ms(wanted) if record.service else None
                     ),
                     max_ms=record.latency.max_ms,
+                    new_connections=record.connect.count if record.connect else 0,
+                    connect_percentiles_ms=(
+                        record.connect.percentiles_ms(wanted) if record.connect else None
+                    ),
+                    ttfb_percentiles_ms=record.ttfb.percentiles_ms(wanted) if record.ttfb else None,
                 )
             )
         return stats
@@ -190,7 +195,8 @@ class Timeline:
         return sum(per_t.values()) / max(end - first, 1)
 
     def to_frame(self, percentiles: Iterable[float] = (50.0, 95.0, 99.0)) -> pandas.DataFrame:
-        """One row per (second, operation): t, op, outcome counts, total, bytes, p<N>_ms."""
+        """One row per (second, operation): t, op, outcome counts, total, bytes, p<N>_ms,
+        max_ms, new_connections, connect_p<N>_ms and ttfb_p<N>_ms (None without phases)."""
         # imported here, not at the top: pandas takes a second to import and most readers
         # of a timeline (the engine, the verdict) never build a frame
         from harness.timeline._frames import timeline_frame

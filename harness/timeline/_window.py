@@ -113,6 +113,13 @@ class WindowLine:
     """Latency from the actual send (open model), None in the closed model."""
     errors: dict[str, Count]
     """Error messages and their counts (top 20)."""
+    connect_us: EncodedHistogram | None = None
+    """Time to open a new connection, one value per request that opened one (its count is
+    the window's new connections); None when every request reused a pooled connection, the
+    client does not expose it, or the run directory predates connection phases."""
+    ttfb_us: EncodedHistogram | None = None
+    """Time to first byte (send to parsed response head, connect included); None when no
+    request got an answer, the client does not expose it, or the line predates phases."""
 
     __pydantic_config__ = ConfigDict(extra="forbid")
 
@@ -124,6 +131,14 @@ class WindowLine:
         """The decoded service-time histogram, None in the closed model."""
         return LatencyHistogram.decode(self.service_us) if self.service_us else None
 
+    def connect(self) -> LatencyHistogram | None:
+        """The decoded connect-time histogram, None when no request opened a connection."""
+        return LatencyHistogram.decode(self.connect_us) if self.connect_us else None
+
+    def ttfb(self) -> LatencyHistogram | None:
+        """The decoded time-to-first-byte histogram, None when none was recorded."""
+        return LatencyHistogram.decode(self.ttfb_us) if self.ttfb_us else None
+
     def to_record(self) -> WindowRecord:
         """The window as an accumulator (histograms decoded; ValueError when corrupt)."""
         record = WindowRecord(self.t, self.op)
@@ -131,6 +146,8 @@ class WindowLine:
         record.bytes = self.bytes
         record.latency = self.latency()
         record.service = self.service()
+        record.connect = self.connect()
+        record.ttfb = self.ttfb()
         record.errors = dict(self.errors)
         return record
 
@@ -140,10 +157,12 @@ class WindowRecord:
 
     `latency` holds the latency from the intended start (coordinated-omission corrected in
     the open model; in the closed model the measured response time). `service` holds the
-    latency from the actual send and exists only in the open model.
+    latency from the actual send and exists only in the open model. `connect` and `ttfb` hold
+    the connection phases where the HTTP client exposes them (see the timeline's format):
+    each exists once a request of the window recorded one.
     """
 
-    __slots__ = ("bytes", "counts", "errors", "latency", "op", "service", "t")
+    __slots__ = ("bytes", "connect", "counts", "errors", "latency", "op", "service", "t", "ttfb")
 
     def __init__(self, t: int, op: str, *, with_service: bool = False) -> None:
         self.t = t
@@ -152,6 +171,8 @@ class WindowRecord:
         self.bytes = 0
         self.latency = LatencyHistogram()
         self.service: LatencyHistogram | None = LatencyHistogram() if with_service else None
+        self.connect: LatencyHistogram | None = None
+        self.ttfb: LatencyHistogram | None = None
         self.errors: dict[str, int] = {}
 
     def record(
@@ -162,8 +183,12 @@ class WindowRecord:
         service_ms: float | None = None,
         response_bytes: int = 0,
         error: str | None = None,
+        connect_ms: float | None = None,
+        ttfb_ms: float | None = None,
     ) -> None:
-        """Adds one request; a connection error carries no latency."""
+        """Adds one request; a connection error carries no latency. `connect_ms` is given
+        when the request opened a new connection, `ttfb_ms` when it got a response head
+        (whatever its outcome: a connection reset after the connect still opened one)."""
         self.counts[outcome] += 1
         self.bytes += response_bytes
         if outcome != "connection_error" and latency_ms is not None:
@@ -172,6 +197,14 @@ class WindowRecord:
                 if self.service is None:
                     self.service = LatencyHistogram()
                 self.service.record_ms(service_ms)
+        if connect_ms is not None:
+            if self.connect is None:
+                self.connect = LatencyHistogram()
+            self.connect.record_ms(connect_ms)
+        if ttfb_ms is not None:
+            if self.ttfb is None:
+                self.ttfb = LatencyHistogram()
+            self.ttfb.record_ms(ttfb_ms)
         if error is not None:
             self._count_error(error[:MAX_ERROR_LENGTH], 1)
 
@@ -187,10 +220,9 @@ class WindowRecord:
             self.counts[name] = self.counts.get(name, 0) + count
         self.bytes += other.bytes
         self.latency.add(other.latency)
-        if other.service is not None:
-            if self.service is None:
-                self.service = LatencyHistogram()
-            self.service.add(other.service)
+        self.service = _added(self.service, other.service)
+        self.connect = _added(self.connect, other.connect)
+        self.ttfb = _added(self.ttfb, other.ttfb)
         for message, count in other.errors.items():
             self._count_error(message, count)
 
@@ -199,8 +231,9 @@ class WindowRecord:
         return OutcomeCounts(**{n: self.counts.get(n, 0) for n in OUTCOMES})
 
     def to_line(self) -> dict[str, Any]:
-        """The JSON object of one timeline.jsonl line."""
-        return {
+        """The JSON object of one timeline.jsonl line (`connect_us` and `ttfb_us` only when
+        a request of the window recorded them)."""
+        line: dict[str, Any] = {
             "t": self.t,
             "op": self.op,
             "counts": {n: self.counts.get(n, 0) for n in OUTCOMES},
@@ -209,6 +242,11 @@ class WindowRecord:
             "service_us": self.service.encode() if self.service is not None else None,
             "errors": dict(self.errors),
         }
+        if self.connect is not None:
+            line["connect_us"] = self.connect.encode()
+        if self.ttfb is not None:
+            line["ttfb_us"] = self.ttfb.encode()
+        return line
 
     @classmethod
     def from_line(cls, line: dict[str, Any]) -> WindowRecord:
@@ -220,8 +258,21 @@ class WindowRecord:
         record.latency = LatencyHistogram.decode(line["latency_us"])
         service = line.get("service_us")
         record.service = LatencyHistogram.decode(service) if service else None
+        connect, ttfb = line.get("connect_us"), line.get("ttfb_us")
+        record.connect = LatencyHistogram.decode(connect) if connect else None
+        record.ttfb = LatencyHistogram.decode(ttfb) if ttfb else None
         record.errors = {str(k): int(v) for k, v in (line.get("errors") or {}).items()}
         return record
+
+
+def _added(into: LatencyHistogram | None, part: LatencyHistogram | None) -> LatencyHistogram | None:
+    """`part` added into `into` (a new histogram when `into` is None); exact."""
+    if part is None:
+        return into
+    if into is None:
+        into = LatencyHistogram()
+    into.add(part)
+    return into
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +293,9 @@ class WindowStats:
     """Latency from the actual send (open model only)."""
     max_ms: float | None
     """Largest latency in the window."""
+    new_connections: int = 0
+    """Connections the window's requests opened (the connect histogram's count)."""
+    connect_percentiles_ms: dict[float, float | None] | None = None
+    """Time to open those connections at each requested percentile; None without any."""
+    ttfb_percentiles_ms: dict[float, float | None] | None = None
+    """Time to first byte at each requested percentile; None when none was recorded."""

@@ -73,15 +73,24 @@ class SyntheticRun:
         *,
         service_ms: list[float] | None = None,
         error: str = "",
+        connect_ms: list[float | None] | None = None,
+        ttfb_ms: list[float | None] | None = None,
     ) -> SyntheticRun:
-        """Requests of `op` completed in the second `offset_s` after the start."""
+        """Requests of `op` completed in the second `offset_s` after the start; `connect_ms`
+        (None for a request on a reused connection) and `ttfb_ms` are its connection phases."""
         key = (START_T + offset_s, op)
         record = self.records.setdefault(key, WindowRecord(key[0], op))
         for index, latency in enumerate(latencies_ms):
             service = service_ms[index] if service_ms else None
             record.record(
-                outcome, latency, service_ms=service, response_bytes=100, error=error or None
-            )  # type: ignore[arg-type]
+                outcome,  # type: ignore[arg-type]
+                latency,
+                service_ms=service,
+                response_bytes=100,
+                error=error or None,
+                connect_ms=connect_ms[index] if connect_ms else None,
+                ttfb_ms=ttfb_ms[index] if ttfb_ms else None,
+            )
         return self
 
     def steady(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -120,6 +121,65 @@ def test_window_line_round_trips(tmp_path: Path) -> None:
     record.service.record_ms(1.5)
     back = WindowRecord.from_line(json.loads(json.dumps(record.to_line())))
     assert back.to_line() == record.to_line()
+
+
+def _with_phases(t: int, op: str) -> WindowRecord:
+    """Three answered requests, two of which opened a new connection (one after a SYN retry)."""
+    record = WindowRecord(t, op)
+    record.record("ok", 12.0, connect_ms=0.4, ttfb_ms=11.0)
+    record.record("ok", 1015.0, connect_ms=1003.0, ttfb_ms=1014.0)
+    record.record("http_5xx", 5.0, ttfb_ms=4.0, error="HTTP 503")
+    return record
+
+
+def test_connection_phases_round_trip_and_merge_exactly() -> None:
+    record = _with_phases(T0, "search")
+    line = json.loads(json.dumps(record.to_line()))
+    assert set(line) >= {"connect_us", "ttfb_us"}
+    back = WindowRecord.from_line(line)
+    assert back.to_line() == record.to_line()
+    assert back.connect is not None
+    assert back.connect.count == 2  # the window's new connections
+    assert back.ttfb is not None
+    assert back.ttfb.count == 3
+    # merging a window without phases into one with them, and the other way round
+    merged = WindowRecord(T0, "search")
+    merged.merge(_window(T0, "search", [3.0]))
+    assert merged.connect is None
+    assert "connect_us" not in merged.to_line()
+    merged.merge(back)
+    merged.merge(_with_phases(T0, "search"))
+    assert merged.connect is not None
+    assert merged.connect.count == 4
+    assert merged.connect.max_ms == pytest.approx(1003.0, rel=1e-3)
+    assert merged.ttfb is not None
+    assert merged.ttfb.count == 6
+    assert merged.counts["ok"] == 5
+
+
+def test_a_line_written_before_connection_phases_still_reads(tmp_path: Path) -> None:
+    """Run directories of older versions have no connect_us / ttfb_us keys."""
+    writer = RunDirWriter(tmp_path)
+    writer.append_windows([_window(T0, "search", [1.0, 2.0]), _with_phases(T0, "cart")])
+    writer.close()
+    old, new = (json.loads(line) for line in (tmp_path / "timeline.jsonl").open())
+    assert "connect_us" not in old
+    assert "ttfb_us" not in old
+    assert {"connect_us", "ttfb_us"} <= set(new)
+    assert WindowRecord.from_line(old).connect is None
+    series = {op: read_timeline(tmp_path).series(op)[0] for op in ("search", "cart")}
+    assert series["search"].new_connections == 0
+    assert series["search"].connect_percentiles_ms is None
+    assert series["search"].ttfb_percentiles_ms is None
+    assert series["cart"].new_connections == 2
+    assert series["cart"].connect_percentiles_ms is not None
+    assert series["cart"].connect_percentiles_ms[99.0] == pytest.approx(1003.0, rel=1e-3)
+    assert series["cart"].ttfb_percentiles_ms is not None
+    frame = read_timeline(tmp_path).to_frame()
+    cart = frame[frame["op"] == "cart"].iloc[0]
+    assert cart["new_connections"] == 2
+    assert cart["ttfb_p50_ms"] == pytest.approx(11.0, rel=1e-3)
+    assert math.isnan(frame[frame["op"] == "search"].iloc[0]["connect_p99_ms"])
 
 
 def _write_run(run_dir: Path, *, finished: bool = True) -> None:
@@ -256,6 +316,8 @@ def test_changed_counts_of_the_same_length_are_an_error(tmp_path: Path) -> None:
             r":1: latency_us must be an HDR histogram",
         ),
         (lambda line: line.update(t="1"), r":1: t must be an integer, got '1'"),
+        (lambda line: line.update(connect_us=5), r":1: connect_us must be a string, got 5"),
+        (lambda line: line.update(ttfb_us="HISTF"), r":1: ttfb_us must be an HDR histogram"),
         (lambda line: line.update(extra=1), r":1: extra is not a field"),
     ],
 )
