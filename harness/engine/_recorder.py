@@ -4,7 +4,9 @@ One `Recorder` lives in every load-generating process (the local process, or eac
 It listens to Locust's `request` event, so requests of perfctl's journeys and of a team's
 locustfile users are both captured, each exactly once. Journeys that know an intended start
 (open model) put the lag behind it in the request context under `LAG_CONTEXT_KEY`; the
-recorder then stores the latency twice: corrected (service + lag) and service time.
+recorder then stores the latency twice: corrected (service + lag) and service time. Beside
+them it stores the request's connection phases (connect time when it opened a connection,
+time to first byte), which `phases` noted in the same greenlet.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.engine._phases import take as take_phases
 from harness.timeline import JOURNEY_PREFIX, Outcome, WindowRecord
 
 LAG_CONTEXT_KEY = "perfctl_lag_ms"
@@ -138,6 +141,7 @@ class Recorder:
         outcome = classify(status, exception)
         lag_ms = context.get(LAG_CONTEXT_KEY) if context else None
         service_ms = float(response_time or 0.0)
+        connect_ms, ttfb_ms = take_phases(response_time)
         self.requests += 1
         self._window(int(time.time()), name).record(
             outcome,
@@ -145,6 +149,8 @@ class Recorder:
             service_ms=service_ms if lag_ms is not None else None,
             response_bytes=int(response_length or 0),
             error=describe(status, exception) if exception is not None else None,
+            connect_ms=connect_ms,
+            ttfb_ms=ttfb_ms,
         )
 
     def record(

@@ -26,6 +26,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from harness.engine._controller import Controller
 from harness.engine._journeys import JOURNEY_FUNCTIONS, builtin_key
+from harness.engine._phases import install as install_phase_timing
 from harness.engine._runtime import (
     DRIVERS_OPTION,
     EPOCH_OPTION,
@@ -42,6 +43,8 @@ from harness.engine._wire import install as install_wire_watch
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
 # a request cut off by the end of the graceful stop counts only if it reached the wire
 install_wire_watch()
+# connect time and time to first byte of every request, beside its response time
+install_phase_timing()
 
 _plan_text = plan_from_environment()
 if _plan_text:

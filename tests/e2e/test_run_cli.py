@@ -16,7 +16,7 @@ import pytest
 
 from harness.engine import ENGINE_LOCUSTFILE
 from harness.run._target import find_free_port
-from harness.timeline import read_timeline
+from harness.timeline import LatencyHistogram, read_timeline
 from tests.harness.run._support import start_tiny_target
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
@@ -138,6 +138,24 @@ def test_a_run_against_the_embedded_backend_leaves_a_complete_run_directory(
         assert (run_dir / name).is_file(), name
     assert "product_search" in done.stdout
     assert f"run directory: {run_dir}" in done.stdout
+    _assert_connection_phases(run_dir)
+
+
+def _assert_connection_phases(run_dir: Path) -> None:
+    """Every answered request has a time to first byte; new connections have a connect time,
+    and keep-alive makes them fewer than the requests; whole-journey timings have neither."""
+    lines = [json.loads(line) for line in (run_dir / "timeline.jsonl").open()]
+    journeys = [line for line in lines if line["op"].startswith("journey.")]
+    requests = [line for line in lines if not line["op"].startswith("journey.")]
+    assert not any("connect_us" in line or "ttfb_us" in line for line in journeys)
+
+    def recorded(key: str) -> int:
+        return sum(LatencyHistogram.decode(line[key]).count for line in requests if key in line)
+
+    total = sum(sum(line["counts"].values()) for line in requests)
+    ok = sum(line["counts"]["ok"] for line in requests)
+    assert 1 <= recorded("connect_us") < total
+    assert ok <= recorded("ttfb_us") <= total
 
 
 @needs_engine
