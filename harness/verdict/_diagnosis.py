@@ -15,6 +15,10 @@ Rules, in rank order (`DiagnosisRule`):
   the users (or planned arrival rate) and the achieved requests per second then: the knee.
 - server_saturated, db_pool_exhausted: in that window, a cpu or memory objective's statistic
   of server.jsonl beyond its limit; db_pool_in_use reaching db_pool_size.
+- slow_connect: over the run after warm-up (with or without a breach), connections that took
+  a second or more to open (SYNs the target dropped and the client sent again), with how many
+  of the requests slower than their latency limit waited that long for their connection: a
+  full listen backlog told apart from a slow handler.
 - dropped_arrivals: open model, load.jsonl counts arrivals dropped (the target's, the
   generator's share).
 - operation_broke: each operation or component with a failed or warned check (first broken
@@ -28,11 +32,13 @@ Rules, in rank order (`DiagnosisRule`):
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from harness.spec import CONFIDENCE, Objective
+from harness.timeline import LatencyHistogram
 from harness.verdict._coverage import UNJUDGED_STATUSES
 from harness.verdict._evaluate import JudgedRun
 from harness.verdict._finding import NOTHING_TO_DIAGNOSE, DiagnosisRule, Figure, Finding
@@ -50,6 +56,18 @@ MAX_OPERATIONS = 3
 """Operations given a sentence of their own; the rest are counted."""
 MAX_CITED = 3
 """Checks named in one sentence."""
+SLOW_CONNECT_MS = 1000.0
+"""A connect this long is a SYN that went unanswered and was sent again. Linux retransmits a
+SYN after 1, 3, 7, 15 and 31 s (its initial retransmission timeout is one second) and a
+connect to a reachable target takes milliseconds, so a connect of a second or more means the
+target dropped the first SYN: its listen backlog was full, or its accept loop stalled. Counted
+at HDR precision (a bucket reaching 1,000 ms counts: values down to 999.94 ms)."""
+MIN_SLOW_CONNECTS = 10
+"""Slow connects slow_connect needs at the least: a few in a run are a lost packet each, not
+a target that cannot take its connections."""
+MIN_SLOW_CONNECT_SHARE = 0.001
+"""...or this share of the run's requests if that is more: in a run of a million requests, a
+dozen slow connects explain none of its figures."""
 
 _BROKEN = ("fail", "warn")
 _CLIENT_SCANNED = ("latency", "error_rate", "availability", "checks")
@@ -91,6 +109,7 @@ def diagnose(
         findings.append(_first_breach(run, first))
         findings += _server_saturated(run, verdict, by_id, first)
         findings += _db_pool_exhausted(run, first)
+    findings += _slow_connect(run, verdict)
     findings += _dropped_arrivals(run)
     findings += _operations(run, verdict, breaches)
     findings += _too_close_to_call(verdict)
@@ -256,6 +275,116 @@ def _db_pool_exhausted(run: JudgedRun, first: Breach) -> list[Finding]:
         "at_s": round(span.start_t - run.clock.started_t),
     }
     return [Finding(DiagnosisRule.DB_POOL_EXHAUSTED, sentence, figures, "server")]
+
+
+def _slow_connect(run: JudgedRun, verdict: Verdict) -> list[Finding]:
+    """Connections that took `SLOW_CONNECT_MS` or more to open over the run after warm-up,
+    when there are at least `MIN_SLOW_CONNECTS` of them or `MIN_SLOW_CONNECT_SHARE` of the
+    requests; with the share of the requests slower than their latency limit they explain."""
+    span = scope_span(run.plan, run.clock, "run")
+    if isinstance(span, NoSpan):
+        return []
+    connects: dict[str, LatencyHistogram] = {}
+    slow_by_op: dict[str, int] = {}
+    first_t: int | None = None
+    for op in run.data.operations:
+        for t, histogram in run.data.connect_seconds(op, span.start_t, span.end_t):
+            connects.setdefault(op, LatencyHistogram()).add(histogram)
+            slow = _at_least(histogram, SLOW_CONNECT_MS)
+            if slow:
+                slow_by_op[op] = slow_by_op.get(op, 0) + slow
+                first_t = t if first_t is None else min(first_t, t)
+    slow_total = sum(slow_by_op.values())
+    requests = run.data.counts(ALL_OPERATIONS, span.start_t, span.end_t).total
+    needed = max(MIN_SLOW_CONNECTS, math.ceil(MIN_SLOW_CONNECT_SHARE * requests))
+    if first_t is None or slow_total < needed:
+        return []
+    every = LatencyHistogram()
+    for histogram in connects.values():
+        every.add(histogram)
+    longest_ms, p99_ms = every.max_ms or 0.0, every.percentile_ms(99.0) or 0.0
+    at_s = first_t - run.clock.started_t
+    ranked = sorted(slow_by_op.items(), key=lambda item: (-item[1], item[0]))[:MAX_CITED]
+    where = ", ".join(f"{op} ({count:,})" for op, count in ranked)
+    figures: dict[str, Figure] = {
+        "slow_connects": slow_total,
+        "new_connections": every.count,
+        "requests": requests,
+        "connect_max_ms": longest_ms,
+        "connect_p99_ms": p99_ms,
+        "at_s": round(at_s),
+        "operations": ", ".join(op for op, _ in ranked),
+    }
+    sentence = (
+        f"Connections were slow to open: {slow_total:,} of the {every.count:,} new connections "
+        f"took {SLOW_CONNECT_MS / 1000:g} s or more (the longest "
+        f"{format_value(longest_ms, 'ms')}, connect p99 {format_value(p99_ms, 'ms')}), the "
+        f"first {_clock(at_s)} into the run, most in {where}: SYNs the target dropped and "
+        "the client sent again (after 1, 3, 7, 15, 31 s), a full listen backlog or a stalled "
+        "accept loop."
+    )
+    slower = _slower_than_limits(run, verdict, span, connects)
+    if slower is not None:
+        slow_requests, explained, bounded = slower
+        share = explained / slow_requests
+        figures |= {
+            "slow_requests": slow_requests,
+            "slow_requests_with_slow_connect": explained,
+            "slow_connect_share_of_slow_requests": round(share, 4),
+        }
+        sentence += (
+            f" {'At least ' if bounded else ''}{explained:,} of the {slow_requests:,} requests "
+            f"slower than their latency limit ({share * 100:.0f} %) spent "
+            f"{SLOW_CONNECT_MS / 1000:g} s or more connecting, not in a handler."
+        )
+    return [Finding(DiagnosisRule.SLOW_CONNECT, sentence, figures, "connections")]
+
+
+def _at_least(histogram: LatencyHistogram, value_ms: float) -> int:
+    """Recorded values whose bucket reaches `value_ms` (its highest equivalent value)."""
+    return sum(count for bucket_ms, count in histogram.buckets_ms() if bucket_ms >= value_ms)
+
+
+def _slower_than_limits(
+    run: JudgedRun, verdict: Verdict, span: Span, connects: dict[str, LatencyHistogram]
+) -> tuple[int, int, bool] | None:
+    """(requests slower than their latency limit, those of them that spent `SLOW_CONNECT_MS`
+    or more connecting, whether that is a lower bound) over `span`; None when no latency
+    objective in ms applies or no request was slower.
+
+    A request's response time includes its connect, so one whose connect took longer than
+    its limit was certainly slower than it; under a limit of less than a second that is every
+    slow connect. A limit of a second or more leaves connects between 1 s and the limit
+    undecided (the timeline keeps no per-request pairs): the count is then a lower bound.
+    """
+    limits: dict[str, tuple[float, bool]] = {}
+    for check in verdict.checks:
+        if check.metric != "latency" or check.unit != "ms" or check.judged_by != "run":
+            continue
+        if check.comparator not in ("<", "<="):
+            continue
+        for op in run.data.operations if check.operation == ALL_OPERATIONS else (check.operation,):
+            known = limits.get(op)
+            if known is None or check.limit < known[0]:
+                limits[op] = (check.limit, check.latency_kind == "service")
+    slow_requests = explained = 0
+    bounded = False
+    for op, (limit_ms, service) in limits.items():
+        if op not in run.data.operations:
+            continue
+        latency = run.data.histogram(op, span.start_t, span.end_t, service=service)
+        slow_requests += sum(count for ms, count in latency.buckets_ms() if ms > limit_ms)
+        connect = connects.get(op)
+        if connect is not None:
+            explained += sum(
+                count
+                for ms, count in connect.buckets_ms()
+                if ms >= SLOW_CONNECT_MS and ms > limit_ms
+            )
+        bounded = bounded or limit_ms >= SLOW_CONNECT_MS
+    if not slow_requests:
+        return None
+    return slow_requests, min(explained, slow_requests), bounded
 
 
 def _dropped_arrivals(run: JudgedRun) -> list[Finding]:

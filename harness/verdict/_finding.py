@@ -21,6 +21,8 @@ class DiagnosisRule(StrEnum):
     """Server CPU or memory beyond the SLA's own server objective in the first breach's window."""
     DB_POOL_EXHAUSTED = "db_pool_exhausted"
     """Every database connection in use in the first breach's window."""
+    SLOW_CONNECT = "slow_connect"
+    """Connections that took a second or more to open: SYNs the target dropped."""
     DROPPED_ARRIVALS = "dropped_arrivals"
     """Open model: arrivals dropped because every journey slot was busy."""
     OPERATION_BROKE = "operation_broke"
@@ -57,8 +59,8 @@ class Finding:
     figures: dict[str, Figure] = field(default_factory=dict)
     """The figures the sentence cites, by name with their unit (`at_s`, `achieved_rps`)."""
     anchor: str | None = None
-    """The report section whose plot shows it (`latency`, `load`, `errors`, `server`,
-    `metadata`, `sla`); None when no plot does."""
+    """The report section whose plot shows it (`latency`, `connections`, `load`, `errors`,
+    `server`, `metadata`, `sla`); None when no plot does."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

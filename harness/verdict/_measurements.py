@@ -107,6 +107,27 @@ class Measurements:
             for t, second in self._by_op.get(op, ())
         ]
 
+    def phase_seconds(self, op: str) -> list[tuple[int, str | None, str | None]]:
+        """(t, encoded connect time, encoded time to first byte) for every stored line of `op`
+        that recorded a connection phase, in file order (see `seconds`)."""
+        return [
+            (t, second.line.connect_us, second.line.ttfb_us)
+            for t, second in self._by_op.get(op, ())
+            if second.line.connect_us or second.line.ttfb_us
+        ]
+
+    def connect_seconds(
+        self, op: str, start_t: int, end_t: int
+    ) -> list[tuple[int, LatencyHistogram]]:
+        """(t, connect times) of every stored line of `op` completed in [start_t, end_t) on
+        which a request opened a new connection, decoded (a RunDirError names a corrupt line)."""
+        found = []
+        for second in self._rows(op, start_t, end_t):
+            histogram = decoded(self._path, second.number, second.line.connect)
+            if histogram is not None:
+                found.append((second.line.t, histogram))
+        return found
+
     def requests_per_second(self, op: str, start_t: int, end_t: int) -> list[int]:
         """Requests of `op` completed in each second of [start_t, end_t), zeros included."""
         per_second = [0] * max(end_t - start_t, 0)

@@ -330,3 +330,108 @@ def test_an_open_model_breach_gives_the_arrival_rate_planned_then(tmp_path: Path
     assert first.figures["planned_arrivals_per_s"] == 10.0
     assert "users" not in first.figures
     assert "10.0 arrivals/s planned" in first.sentence
+
+
+def _connecting(
+    tmp_path: Path,
+    *,
+    slow_connects: int,
+    per_second: int = 10,
+    slow_handler: bool = False,
+    warmup_s: float = 0.0,
+) -> SyntheticRun:
+    """Search for two minutes on keep-alive connections, ten opened quickly at the start; from
+    1:00, `slow_connects` requests (spread over the seconds) open a connection after a dropped
+    SYN (1,003 ms), and with `slow_handler` one request a second takes 800 ms in its handler."""
+    run = SyntheticRun(tmp_path / "run", simple_plan(warmup_s=warmup_s))
+    run.add("search", 0, [20.0] * 10, connect_ms=[0.4] * 10, ttfb_ms=[19.0] * 10)
+    run.steady("search", range(1, 120), per_second, 20.0)
+    for index in range(slow_connects):
+        offset = 60 + index % 60
+        run.add("search", offset, [1025.0], connect_ms=[1003.0], ttfb_ms=[1024.0])
+    if slow_handler:
+        run.steady("search", range(60, 120), 1, 800.0)
+    for t in range(120):
+        run.load(t, users=10, achieved_rps=float(per_second), cpu_percent={"local": 30.0})
+    return run
+
+
+def test_connections_slow_to_open_are_told_apart_from_a_slow_handler(tmp_path: Path) -> None:
+    run_dir = _connecting(tmp_path, slow_connects=120, slow_handler=True).finish()
+    verdict = _verdict(run_dir, _sla(tmp_path, P95))
+    rules = [finding.rule for finding in verdict.diagnosis]
+    # what was saturated then: right after the first breach's own sentences
+    assert rules[:2] == [DiagnosisRule.FIRST_BREACH, DiagnosisRule.SLOW_CONNECT]
+    found = _by_rule(verdict)[DiagnosisRule.SLOW_CONNECT]
+    assert found.figures["slow_connects"] == 120
+    assert found.figures["new_connections"] == 130
+    assert found.figures["at_s"] == 60
+    assert found.figures["connect_max_ms"] == pytest.approx(1003.0, rel=1e-3)
+    assert found.figures["connect_p99_ms"] == pytest.approx(1003.0, rel=1e-3)
+    assert found.figures["operations"] == "search"
+    # 120 slow connects and 60 slow handlers went past the 300 ms limit
+    assert found.figures["slow_requests"] == 180
+    assert found.figures["slow_requests_with_slow_connect"] == 120
+    assert found.figures["slow_connect_share_of_slow_requests"] == pytest.approx(0.6667)
+    assert found.anchor == "connections"
+    sentence = found.sentence
+    assert "120 of the 130 new connections took 1 s or more" in sentence
+    assert "the longest 1,003 ms, connect p99 1,003 ms" in sentence
+    assert "the first 1:00 into the run, most in search (120)" in sentence
+    assert "120 of the 180 requests slower than their latency limit (67 %)" in sentence
+    data = json.loads((run_dir / "verdict.json").read_text())
+    schema = Path(harness.verdict.__file__).parent / "schemas" / "verdict.schema.json"
+    jsonschema.validate(data, json.loads(schema.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("per_second", "slow_connects", "fires"),
+    [
+        (10, 9, False),  # fewer than MIN_SLOW_CONNECTS
+        (10, 10, True),
+        (100, 11, False),  # below 0.1 % of the 11,921 requests (12)
+        (100, 12, True),
+    ],
+)
+def test_slow_connects_need_ten_or_a_thousandth_of_the_requests(
+    tmp_path: Path, per_second: int, slow_connects: int, fires: bool
+) -> None:
+    run = _connecting(tmp_path, slow_connects=slow_connects, per_second=per_second)
+    verdict = _verdict(run.finish(), _sla(tmp_path, P95))
+    found = _by_rule(verdict).get(DiagnosisRule.SLOW_CONNECT)
+    assert (found is not None) == fires
+    if found is not None:
+        assert found.figures["slow_connects"] == slow_connects
+        # every request slower than 300 ms waited on its connection
+        assert found.figures["slow_connect_share_of_slow_requests"] == 1.0
+        assert verdict.status == "pass"  # p95 held: the rule needs no breach
+    else:
+        assert verdict.diagnosis[0].rule == DiagnosisRule.NOTHING_TO_DIAGNOSE
+
+
+def test_slow_connects_in_the_warm_up_are_not_diagnosed(tmp_path: Path) -> None:
+    run = _connecting(tmp_path, slow_connects=0, warmup_s=30.0)
+    for offset in range(5, 25):
+        run.add("search", offset, [1025.0], connect_ms=[3010.0], ttfb_ms=[3020.0])
+    verdict = _verdict(run.finish(), _sla(tmp_path, P95))
+    assert DiagnosisRule.SLOW_CONNECT not in _by_rule(verdict)
+
+
+def test_without_a_latency_objective_the_slow_connects_are_said_alone(tmp_path: Path) -> None:
+    run = _connecting(tmp_path, slow_connects=30)
+    availability = '  - {operation: search, metric: availability, limit: ">= 99 %"}\n'
+    found = _by_rule(_verdict(run.finish(), _sla(tmp_path, availability)))[
+        DiagnosisRule.SLOW_CONNECT
+    ]
+    assert "slow_requests" not in found.figures
+    assert "latency limit" not in found.sentence
+
+
+def test_a_run_with_quick_new_connections_still_has_nothing_to_diagnose(tmp_path: Path) -> None:
+    run = _healthy(tmp_path)
+    for t in range(0, 120, 10):  # connections closed and reopened now and then, quickly
+        run.add("search", t, [21.0], connect_ms=[0.6], ttfb_ms=[20.0])
+    clean = _verdict(run.finish(), _sla(tmp_path, P95))
+    assert [(f.rule, f.sentence) for f in clean.diagnosis] == [
+        (DiagnosisRule.NOTHING_TO_DIAGNOSE, NOTHING_TO_DIAGNOSE)
+    ]
