@@ -10,13 +10,12 @@ from harness.report._plot import (
     OUTCOME_COLOURS,
     PERCENTILE_COLOURS,
     Figure,
-    base_layout,
     colour,
     finish,
     limit_line,
     rounded,
-    stage_shading,
     text,
+    time_layout,
 )
 from harness.report._series import PERCENTILES, Bins, OperationSeries, RunSeries
 
@@ -28,13 +27,6 @@ if TYPE_CHECKING:
     from harness.verdict import Check
 
 LATENCY_STATISTICS = {"p50": 50.0, "p95": 95.0, "p99": 99.0}
-
-
-def _time_layout(plan: RunPlan, title: str, y_title: str, **extra: Any) -> dict[str, Any]:
-    layout: dict[str, Any] = base_layout(title, y_title, **extra)
-    shapes, labels = stage_shading(plan)
-    layout["shapes"], layout["annotations"] = shapes, labels
-    return layout
 
 
 def latency_figure(
@@ -71,7 +63,7 @@ def latency_figure(
                     "line": {"color": PERCENTILE_COLOURS[q], "width": 1, "dash": "dot"},
                 }
             )
-    layout = _time_layout(plan, title, "latency (ms)")
+    layout = time_layout(plan, title, "latency (ms)")
     for check in checks:
         level = LATENCY_STATISTICS.get(check.statistic)
         if check.metric != "latency" or level is None or check.operation != op:
@@ -206,7 +198,7 @@ def load_figures(
     achieved = series.operations.get("*")
     figures: list[Figure] = []
     if achieved is not None:
-        layout = _time_layout(plan, "Achieved throughput (every request)", "requests per second")
+        layout = time_layout(plan, "Achieved throughput (every request)", "requests per second")
         _event_marks(layout, events)
         figures.append(
             finish(
@@ -247,7 +239,7 @@ def load_figures(
                 }
             )
         title, unit = "Offered load: arrival rate", "journeys per second"
-    figures.append(finish(data, _time_layout(plan, title, unit)))
+    figures.append(finish(data, time_layout(plan, title, unit)))
     return figures
 
 
@@ -279,7 +271,7 @@ def errors_figure(plan: RunPlan, series: RunSeries) -> Figure | None:
     ]
     if not data:
         return None
-    layout = _time_layout(plan, "Failed requests by kind", "requests per second")
+    layout = time_layout(plan, "Failed requests by kind", "requests per second")
     layout["barmode"] = "stack"
     layout["bargap"] = 0
     return finish(data, layout)
@@ -293,4 +285,4 @@ def generator_cpu_figure(plan: RunPlan, x_s: list[float], load: LoadBins) -> Fig
         _line(x_s, values, text(process), colour(index))
         for index, (process, values) in enumerate(sorted(load.cpu_percent.items()))
     ]
-    return finish(data, _time_layout(plan, "Load generator CPU", "% of one core"))
+    return finish(data, time_layout(plan, "Load generator CPU", "% of one core"))

@@ -74,6 +74,14 @@ def base_layout(title: str, y_title: str, *, height: int = 320, x_title: str = T
     }
 
 
+def time_layout(plan: RunPlan, title: str, y_title: str, **extra: Any) -> dict[str, Any]:
+    """The layout of a figure over the run's time axis: the plan's stages shaded."""
+    layout: dict[str, Any] = base_layout(title, y_title, **extra)
+    shapes, labels = stage_shading(plan)
+    layout["shapes"], layout["annotations"] = shapes, labels
+    return layout
+
+
 def stage_shading(plan: RunPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Shapes and labels that shade every stage of the plan on a time axis."""
     shapes: list[dict[str, Any]] = []

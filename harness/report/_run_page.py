@@ -1,4 +1,4 @@
-"""A run's report: `RUN_DIR/index.html`, the verdict first, then why (eleven sections in order).
+"""A run's report: `RUN_DIR/index.html`, the verdict first, then why (twelve sections in order).
 
 The page evaluates nothing: with no verdict.json it says "not evaluated". Beside the page it
 writes `report.json` (the headline figures the runs index lists) and makes sure the parent
@@ -25,6 +25,7 @@ from harness.report._figures import (
     load_figures,
 )
 from harness.report._html import PLOTLY_FILE, embed, ensure_plotly, render, write_atomically
+from harness.report._phases_section import connect_figure, connection_phases, ttfb_figure
 from harness.report._plot import Figure
 from harness.report._sections import (
     capacity_blocks,
@@ -63,6 +64,7 @@ class _Figures:
 
 _SECTION_LABELS = {
     "latency": "latency plot",
+    "connections": "connection phases",
     "load": "load plot",
     "errors": "errors plot",
     "server": "server metrics",
@@ -112,6 +114,7 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         if op != ALL_REQUESTS and not op.startswith(JOURNEY_PREFIX)
     }
     business = business_cards(data.server)
+    phases = connection_phases(data, series)
     status, label = verdict_label(data)
     return {
         "version": __version__,
@@ -138,6 +141,11 @@ def _context(data: RunData, series: RunSeries) -> dict[str, Any]:
         "bin_width": series.bins.width_s,
         "latency_figures": [f for f in latency if f],
         "without_latency": without_latency,
+        "phases": phases,
+        "connect_figure": figures(connect_figure(data.plan, series.x_s, phases))
+        if phases
+        else None,
+        "ttfb_figure": figures(ttfb_figure(data.plan, series.x_s, phases)) if phases else None,
         "load_figures": [
             figures(f) for f in load_figures(data.plan, series, load, worker_events(data))
         ]

@@ -468,3 +468,72 @@ def test_a_page_without_a_verdict_has_no_diagnosis(tmp_path: Path) -> None:
     run = SyntheticRun(tmp_path / "run", simple_plan()).steady("search", range(5), 2, 20.0)
     write_run_page(run.finish())
     assert not _page(run.run_dir / "index.html").xpath('//ol[@id="diagnosis"]')
+
+
+_CONNECT_TITLE = "New connections: time to open them"
+_TTFB_TITLE = "Time to first byte and response time, p95 (every request)"
+
+
+def _phased_run(tmp_path: Path) -> Path:
+    """A minute of search and cart: search opens one new connection a second, quickly for
+    30 s and then after a dropped SYN (1,003 ms); cart reuses its connections throughout."""
+    run = SyntheticRun(tmp_path / "phased", simple_plan(operations=("search", "cart")))
+    for second in range(60):
+        connect = 0.5 if second < 30 else 1003.0
+        run.add("search", second, [20.0] * 9, ttfb_ms=[18.0] * 9)
+        run.add("search", second, [connect + 20.0], connect_ms=[connect], ttfb_ms=[connect + 18])
+        run.add("cart", second, [40.0] * 2, ttfb_ms=[35.0] * 2)
+    return run.finish()
+
+
+def test_connection_phases_show_connect_time_new_connections_and_ttfb(tmp_path: Path) -> None:
+    run_dir = _phased_run(tmp_path)
+    write_run_page(run_dir)
+    page = _page(run_dir / "index.html")
+    assert page.xpath('//nav//a[@href="#connections"]')
+    figures = _figures(page)
+    connect = {t["name"]: t for t in figures["New connections: time to open them"]["data"]}
+    assert set(connect) == {"new connections/s", "connect p50", "connect p99", "longest connect"}
+    assert connect["new connections/s"]["y"][:60] == [1.0] * 60
+    assert connect["new connections/s"]["yaxis"] == "y2"
+    longest = connect["longest connect"]["y"]
+    assert longest[0] == pytest.approx(0.5, rel=1e-2)
+    assert longest[59] == pytest.approx(1003.0, rel=1e-3)
+    ttfb = {t["name"]: t for t in figures[_TTFB_TITLE]["data"]}
+    assert set(ttfb) == {"response time p95", "time to first byte p95"}
+    assert all(_has_data(figures[title]) for title in (_CONNECT_TITLE, _TTFB_TITLE))
+    rows = [
+        [cell.text_content() for cell in row.xpath("./td")]
+        for row in page.xpath('//table[@id="phase-table"]/tbody/tr')
+    ]
+    assert rows == [
+        ["cart", "120", "0", "—", "—", "—", "35.0 ms", "35.0 ms"],
+        ["search", "600", "60", "0.5 ms", "1,003 ms", "1,003 ms", "18.0 ms", "18.5 ms"],
+    ]
+
+
+def test_a_run_without_connection_phases_says_they_were_not_recorded(rich: Path) -> None:
+    page = _page(rich / "index.html")
+    section = page.xpath('//section[@id="connections"]')[0]
+    assert "Connection phases not recorded" in section.text_content()
+    assert not section.xpath(".//table")
+    assert _CONNECT_TITLE not in _figures(page)
+    assert _TTFB_TITLE not in _figures(page)
+
+
+def test_the_slow_connect_diagnosis_links_to_the_connection_phases(tmp_path: Path) -> None:
+    run_dir = _phased_run(tmp_path)
+    sla = tmp_path / "sla.yaml"
+    sla.write_text(
+        "version: 1\nname: t\nobjectives:\n"
+        '  - {operation: search, metric: latency, statistic: p99, limit: "< 300 ms"}\n'
+    )
+    judge_run_dir(run_dir, sla_path=sla, find_capacity=False)
+    write_run_page(run_dir)
+    page = _page(run_dir / "index.html")
+    (item,) = page.xpath('//ol[@id="diagnosis"]/li[@data-rule="slow_connect"]')
+    assert "30 of the 60 new connections took 1 s or more" in item.text_content()
+    (link,) = item.xpath(".//a")
+    assert link.get("href") == "#connections"
+    assert link.text_content() == "connection phases"
+    assert page.xpath('//section[@id="connections"]')
