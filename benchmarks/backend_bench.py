@@ -4,7 +4,8 @@ Both servers run pinned to core 0 (`taskset -c 0`), one at a time while measured
 pinned to core 1 with one thread for ~5 s per route. Every request carries a random
 `X-Client-Key` (a Lua script), as many distinct clients would, so the gateway's rate limiter
 works as in production without refusing the benchmark. The hello-world is uvicorn +
-httptools + uvloop + Starlette with no middleware: the ceiling of the stack. The figure that
+httptools (the backend's `HttpProtocol`) + uvloop + Starlette with no middleware: the
+ceiling of the stack. The figure that
 matters is cached product search RPS / hello-world RPS (goal >= 0.6): what the gateway,
 routing, cache and JSON cost on a hot path. It is measured in four variants: 32 and 1,000
 concurrent connections (a peak run holds thousands of users' connections open), each
@@ -104,6 +105,8 @@ def serve_hello(port: int) -> None:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
+    from reference_backend.http_protocol import HttpProtocol
+
     async def hello(request: Request) -> Response:
         return JSONResponse({"hello": "world"})
 
@@ -113,7 +116,7 @@ def serve_hello(port: int) -> None:
         host="127.0.0.1",
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,  # the backend's protocol: the same stack
         access_log=False,
         log_level="warning",
     )

@@ -145,6 +145,8 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from reference_backend.http_protocol import HttpProtocol
+
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
@@ -152,7 +154,7 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         lifespan="on",
         access_log=False,
         log_level="warning",
