@@ -43,7 +43,16 @@ from reference_backend.settings import SETTINGS_ENV, Settings, settings_to_json
 APP_FACTORY = "reference_backend.app:create_app_from_env"
 _MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # the name prometheus_client reads
 _FAULTS_FILE_ENV = "PERFCTL_FAULTS_FILE"  # the name reference_backend.faults reads
-_BACKLOG = 2048
+_BACKLOG = 65535
+"""Connections waiting to be accepted; the kernel caps it at net.core.somaxconn. A SYN the
+full queue drops is sent again by the client after 1, 3, 7, 15, 31 s: a peak run's users
+connect in bursts, and a connection that waits 31 s is worse than one accepted late."""
+_KEEP_ALIVE_S = 65
+"""How long an idle keep-alive connection stays open (uvicorn's default is 5 s). The seed's
+users think for up to 5 s between requests, longer when their generator lags: at 5 s their
+connections would close between requests and reopen with a handshake and an accept on both
+sides. 65 s outlasts any think time and sits above the 60 s idle timeout of common load
+balancers, so that they, not the backend, close an idle connection first."""
 _READY_TIMEOUT_S = 120.0
 _GRACEFUL_SHUTDOWN_S = 10
 
@@ -159,6 +168,7 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+        timeout_keep_alive=_KEEP_ALIVE_S,
     )
     announcer = _ReadyAnnouncer(settings)
     stopped_by_signal: list[int] = []
