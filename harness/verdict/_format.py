@@ -19,8 +19,8 @@ def _number(value: float, unit: str) -> tuple[str, str]:
     """The number as `format_value` writes it, and the unit it writes after it."""
     if unit in _RATIO_UNITS:
         return _trimmed(value * 100), "%"
-    if unit == "percent":
-        return _trimmed(value), "%"
+    if unit == "percent":  # a server's CPU or memory: tenths are all a reader needs
+        return (f"{value:.1f}".removesuffix(".0") if abs(value) >= 1 else f"{value:.2g}"), "%"
     if unit == "ms":
         return (f"{value:,.1f}" if value < 100 else f"{value:,.0f}"), "ms"
     if unit == "rps":

@@ -211,13 +211,20 @@ class SqliteDatabase:
                 continue  # busy or locked this time: the next one copies what this one left
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
-        if self._gauge is None:
+        gauge = self._gauge
+        if gauge is None:
             return await asyncio.get_running_loop().run_in_executor(pool, fn)
-        self._gauge.inc()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, fn)
-        finally:
-            self._gauge.dec()
+
+        def checked_out() -> T:
+            # counted while a thread runs it on its connection, not while it waits in the
+            # pool's queue: in use can never exceed the connections open
+            gauge.inc()
+            try:
+                return fn()
+            finally:
+                gauge.dec()
+
+        return await asyncio.get_running_loop().run_in_executor(pool, checked_out)
 
     async def ping(self) -> bool:
         try:

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -469,3 +470,42 @@ def test_inline_writes_keep_the_write_ahead_log_checkpointed(sqlite_settings: Se
     # A write after a complete checkpoint starts the log again: it holds only that write's
     # pages, not the pages of every write since the server started.
     assert 0 <= log_frames < writes // 4
+
+
+class _PeakGauge:
+    """A pool gauge that remembers its highest value (inc/dec from any thread)."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.peak = 0.0
+        self._lock = threading.Lock()
+
+    def inc(self, amount: float = 1) -> None:
+        with self._lock:
+            self.value += amount
+            self.peak = max(self.peak, self.value)
+
+    def dec(self, amount: float = 1) -> None:
+        with self._lock:
+            self.value -= amount
+
+
+def test_connections_in_use_never_exceed_the_pool_under_a_queue(any_settings: Settings) -> None:
+    # 40 concurrent scans on a pool of a few connections: most wait in its queue, and the
+    # gauge (db_pool_in_use, which the diagnosis reads against db_pool_size) counts only
+    # those holding a connection
+    prepared = prepare_database(any_settings)
+    gauge = _PeakGauge()
+
+    async def main() -> int:
+        db = await open_database(prepared, gauge)
+        try:
+            query = ProductQuery((), None, *ALL_PRICES, 20, 0)
+            await asyncio.gather(*(db.search_products(query) for _ in range(40)))
+            return db.pool_size
+        finally:
+            await db.close()
+
+    pool_size = asyncio.run(main())
+    assert 1 <= gauge.peak <= pool_size
+    assert gauge.value == 0
