@@ -169,6 +169,9 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
         log_level="warning",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
         timeout_keep_alive=_KEEP_ALIVE_S,
+        # nothing proxies the backend: X-Forwarded-For is not trusted (and its middleware,
+        # on by default, is a layer every request goes through)
+        proxy_headers=False,
     )
     announcer = _ReadyAnnouncer(settings)
     stopped_by_signal: list[int] = []
