@@ -42,7 +42,7 @@ from harness.timeline import LatencyHistogram
 from harness.verdict._coverage import UNJUDGED_STATUSES
 from harness.verdict._evaluate import JudgedRun
 from harness.verdict._finding import NOTHING_TO_DIAGNOSE, DiagnosisRule, Figure, Finding
-from harness.verdict._format import format_limit, format_measured, format_value
+from harness.verdict._format import format_limit, format_measured, format_share, format_value
 from harness.verdict._judge import read
 from harness.verdict._measurements import ALL_OPERATIONS, GENERATOR_TROUBLE
 from harness.verdict._model import Check, Verdict
@@ -334,7 +334,7 @@ def _slow_connect(run: JudgedRun, verdict: Verdict) -> list[Finding]:
         }
         sentence += (
             f" {'At least ' if bounded else ''}{explained:,} of the {slow_requests:,} requests "
-            f"slower than their latency limit ({share * 100:.0f} %) spent "
+            f"slower than their latency limit ({format_share(share)}) spent "
             f"{SLOW_CONNECT_MS / 1000:g} s or more connecting, not in a handler."
         )
     return [Finding(DiagnosisRule.SLOW_CONNECT, sentence, figures, "connections")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from harness.verdict._model import Check
 
 _RATIO_UNITS = {"ratio"}
@@ -18,9 +20,9 @@ def format_value(value: float | None, unit: str) -> str:
 def _number(value: float, unit: str) -> tuple[str, str]:
     """The number as `format_value` writes it, and the unit it writes after it."""
     if unit in _RATIO_UNITS:
-        return _trimmed(value * 100), "%"
-    if unit == "percent":  # a server's CPU or memory: tenths are all a reader needs
-        return (f"{value:.1f}".removesuffix(".0") if abs(value) >= 1 else f"{value:.2g}"), "%"
+        return percent_text(value * 100), "%"
+    if unit == "percent":
+        return percent_text(value), "%"
     if unit == "ms":
         return (f"{value:,.1f}" if value < 100 else f"{value:,.0f}"), "ms"
     if unit == "rps":
@@ -69,6 +71,21 @@ def format_windows(check: Check) -> str:
     return check.window
 
 
-def _trimmed(percent: float) -> str:
-    """A percentage with up to 4 decimals and no trailing zeros: 99.95, 0.1, 100."""
-    return f"{percent:.4f}".rstrip("0").rstrip(".") or "0"
+def percent_text(percent: float) -> str:
+    """A percentage with the digits that carry information and no float noise: three
+    significant digits (92.3, 0.252, 0.0569), and near 100 two of what is missing to 100
+    (99.75, 99.925, 99.95: availability targets differ there); no trailing zeros."""
+    if not math.isfinite(percent) or percent == 0:
+        return "0" if percent == 0 else str(percent)
+    missing = 100.0 - percent
+    if percent >= 99.0 and missing > 0:
+        decimals = max(0, 1 - math.floor(math.log10(missing)))
+    else:
+        decimals = max(0, 2 - math.floor(math.log10(abs(percent))))
+    text = f"{percent:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_share(fraction: float) -> str:
+    """A fraction of a whole as a percentage for a sentence: `0.34 %`, `56 %`."""
+    return f"{percent_text(fraction * 100)} %"

@@ -378,7 +378,7 @@ def test_connections_slow_to_open_are_told_apart_from_a_slow_handler(tmp_path: P
     assert "120 of the 130 new connections took 1 s or more" in sentence
     assert "the longest 1,003 ms, connect p99 1,003 ms" in sentence
     assert "the first 1:00 into the run, most in search (120)" in sentence
-    assert "120 of the 180 requests slower than their latency limit (67 %)" in sentence
+    assert "120 of the 180 requests slower than their latency limit (66.7 %)" in sentence
     data = json.loads((run_dir / "verdict.json").read_text())
     schema = Path(harness.verdict.__file__).parent / "schemas" / "verdict.schema.json"
     jsonschema.validate(data, json.loads(schema.read_text()))
