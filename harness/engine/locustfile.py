@@ -26,8 +26,8 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from harness.engine._controller import Controller
 from harness.engine._journeys import JOURNEY_FUNCTIONS, builtin_key
-from harness.engine._keepalive import install as install_keepalive_check
 from harness.engine._phases import install as install_phase_timing
+from harness.engine._pool import install as install_pool_fixes
 from harness.engine._runtime import (
     DRIVERS_OPTION,
     EPOCH_OPTION,
@@ -46,8 +46,8 @@ locust.runners.WORKER_REPORT_INTERVAL = 1.0
 install_wire_watch()
 # connect time and time to first byte of every request, beside its response time
 install_phase_timing()
-# pooled keep-alive connections reused whatever their descriptor number (not only below 1024)
-install_keepalive_check()
+# pooled connections reused above descriptor 1024, the target resolved once per DNS TTL
+install_pool_fixes()
 
 _plan_text = plan_from_environment()
 if _plan_text:
