@@ -6,8 +6,9 @@ every load-generating process), `collector` (master or local process: exact merg
 files, generator health), `journeys` and `flow` (what a user does), `users` (closed-model
 users, the open-model arrival driver, a team's locustfile users), `drops` (whose failure an
 arrival dropped at the concurrency cap is), `shape` (the LoadTestShape and the graceful stop),
-`wire` (whether a cut-off request was sent), `phases` (a request's connect time and time to
-first byte), `locustfile` (the entry point that wires them to Locust's events).
+`stopping` (a user stopped in its think time starts no other iteration), `wire` (whether a
+cut-off request was sent), `phases` (a request's connect time and time to first byte),
+`locustfile` (the entry point that wires them to Locust's events).
 """
 
 from pathlib import Path

@@ -37,6 +37,7 @@ from harness.engine._runtime import (
     plan_from_environment,
 )
 from harness.engine._shape import PlanShape
+from harness.engine._stopping import install as install_stop_marking
 from harness.engine._users import ArrivalDriver, JourneyUser, load_team_users
 from harness.engine._wire import install as install_wire_watch
 
@@ -48,6 +49,8 @@ install_wire_watch()
 install_phase_timing()
 # pooled connections reused above descriptor 1024, the target resolved once per DNS TTL
 install_pool_fixes()
+# a user stopped in its think time never starts another iteration before its kill arrives
+install_stop_marking()
 
 _plan_text = plan_from_environment()
 if _plan_text:

@@ -5,7 +5,9 @@ and completed (answer written). perfctl's count of the requests it sent is the s
 outcome of the step's operation in timeline.jsonl. Requests in flight when the plan ends
 get the scenario's `graceful_stop` to finish; a request still in flight after it is
 recorded as `interrupted` with the time it had been in flight. Either way the two counts
-are equal, closed and open model, with one and two workers.
+are equal, closed and open model, with one and two workers. A user in its think time at the
+plan's end stops without starting (and cutting off) another iteration, even when hundreds stop
+at once.
 
 Arrivals dropped at the concurrency cap while every slot waits on a slow target are the
 target's failure: `dropped` requests of the journey's first operation, seen by error rate.
@@ -245,6 +247,40 @@ objectives:
     served = counting_server.settled()
     sent = _sent(_windows(tmp_path / "run", OPERATION))
     assert sent.total == served.received == served.completed
+    assert sent.ok == sent.total
+
+
+def test_users_in_think_time_at_the_end_stop_without_cutting_off_a_request(
+    tmp_path: Path, target_url: str
+) -> None:
+    # 500 users with short think times: at the plan's end some think time ends while the
+    # kill that stops its user waits in gevent's queue; such a user used to start another
+    # iteration, and the kill cut its request off well inside the graceful stop
+    scenario = tmp_path / "think.yaml"
+    scenario.write_text(
+        """\
+version: 1
+model: closed
+graceful_stop: 10s
+sla: false
+stages:
+  - {name: up, duration: 2s, users: 500, spawn_rate: 500}
+  - {name: hold, duration: 3s, users: 500}
+journeys:
+  short:
+    think_time: 20ms..100ms
+    steps:
+      - {operation: short, path: /fixed/200}
+objectives:
+  - {operation: short, metric: availability, limit: ">= 0 %"}
+"""
+    )
+    done = _run(scenario, target_url, tmp_path, workers=0)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = _sent(_windows(tmp_path / "run", "short"))
+    assert sent.total > 2000
+    # every answer takes 200 ms, far less than the graceful stop: none is cut off
+    assert sent.interrupted == 0
     assert sent.ok == sent.total
 
 
