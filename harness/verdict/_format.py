@@ -35,9 +35,14 @@ def format_interval(check: Check) -> str:
     is `∞`; "" when the check has no interval (`ci_method` None)."""
     if check.ci_method is None:
         return ""
-    low = _end(check.ci_low, check.unit) if check.ci_low is not None else "-∞"
-    high = _end(check.ci_high, check.unit) if check.ci_high is not None else "∞"
-    return f"[{low}, {high}]"
+    return interval_text(check.ci_low, check.ci_high, check.unit)
+
+
+def interval_text(low: float | None, high: float | None, unit: str) -> str:
+    """An interval's ends in its unit's numbers, `[471, 484]`; None is an unbounded end."""
+    low_text = _end(low, unit) if low is not None else "-∞"
+    high_text = _end(high, unit) if high is not None else "∞"
+    return f"[{low_text}, {high_text}]"
 
 
 def _end(value: float, unit: str) -> str:

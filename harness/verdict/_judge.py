@@ -11,11 +11,12 @@ already the SLA's margin.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from harness.spec import CONFIDENCE, Limit, Objective
 from harness.timeline import Outcome, OutcomeCounts
-from harness.verdict._format import format_value
+from harness.verdict._format import format_value, interval_text
 from harness.verdict._intervals import (
     Interval,
     mean_interval,
@@ -227,11 +228,12 @@ def judge(
     parts = windows(span, objective.window_s)
     readings = [read(objective, data, part, service=service) for part in parts]
     scope_samples = sum(reading.samples for reading in readings)
-    judged = [
-        (reading.value, reading.interval)
-        for reading in readings
+    judged_windows = [
+        (part, reading)
+        for part, reading in zip(parts, readings, strict=True)
         if reading.value is not None and reading.samples >= objective.min_samples
     ]
+    judged = [(r.value, r.interval) for _, r in judged_windows if r.value is not None]
     unit = limit.unit
     if not judged:
         where = f"any of {len(parts)} windows" if len(parts) > 1 else "the scope"
@@ -257,7 +259,52 @@ def judge(
         if objective.windows_required < 1:
             message += f", {objective.windows_required:.0%} required"
     if status == "marginal":
-        message += (
-            f"; too close to call at {CONFIDENCE * 100:g} %: the interval straddles the limit"
-        )
+        message += f"; too close to call at {CONFIDENCE * 100:g} %: "
+        if len(judged) == 1:
+            message += "the interval straddles the limit"
+        else:
+            # the value and interval reported are the window that made the call: its interval
+            # reaches past the limit (the worst value's own interval may be narrow and clear)
+            part, reading = _deciding_window(judged_windows, limit, warn)
+            assert reading.value is not None
+            worst, interval = reading.value, reading.interval
+            message += (
+                f"the window at {_offset(part.start_t - span.start_t)} "
+                f"({part.duration_s} s, {reading.samples:,} samples) reads "
+                f"{format_value(worst, unit)} {_interval_text(interval, unit)}, "
+                "straddling the limit"
+            )
     return Judgement(status, worst, scope_samples, len(judged), passed, message, interval)
+
+
+def _deciding_window(
+    judged: list[tuple[Span, Reading]], limit: Limit, warn: Limit | None
+) -> tuple[Span, Reading]:
+    """Of the windows whose interval reaches past the limit, the one reaching furthest (an
+    unbounded end furthest of all)."""
+
+    def reach(item: tuple[Span, Reading]) -> float:
+        interval = item[1].interval
+        if interval is None:
+            return -math.inf
+        end = interval.high if limit.is_upper else interval.low
+        if end is None:
+            return math.inf
+        return end if limit.is_upper else -end
+
+    straddling = [
+        item
+        for item in judged
+        if item[1].value is not None
+        and plausible_grades(item[1].value, item[1].interval, limit, warn)[1] != "pass"
+    ]
+    return max(straddling or judged, key=reach)
+
+
+def _offset(offset_s: int) -> str:
+    """Seconds into the judged scope as m:ss."""
+    return f"{offset_s // 60}:{offset_s % 60:02d}"
+
+
+def _interval_text(interval: Interval | None, unit: str) -> str:
+    return "" if interval is None else interval_text(interval.low, interval.high, unit)

@@ -119,3 +119,28 @@ def test_an_interval_clear_of_the_limit_keeps_pass_and_fail(run_dir: Path, tmp_p
     )
     assert above.code == 0
     assert json.loads((run_dir / "verdict.json").read_text())["status"] == "pass"
+
+
+def test_a_windowed_check_reports_the_window_that_was_too_close_to_call(
+    tmp_path: Path,
+) -> None:
+    # every window without an error; the last one (4 s of 6) holds too few requests to show
+    # < 2 %: that window makes the check marginal, and the check reports it (not the first
+    # window of equal value, whose interval lies well within the limit)
+    run = SyntheticRun(tmp_path / "run", plan_run("smoke", "smoke"))
+    run.steady("product_search", range(4, 16), 200, 120.0)
+    run.steady("product_search", range(16, 20), 8, 120.0)
+    sla = tmp_path / "sla.yaml"
+    sla.write_text(
+        "version: 1\nname: windows\nobjectives:\n"
+        "  - {operation: product_search, metric: error_rate, window: 6s, "
+        'limit: "< 2 %", min_samples: 20}\n'
+    )
+    run_dir = run.finish()
+    outcome = run_main("evaluate", str(run_dir), "--sla", str(sla))
+    assert outcome.code == 0, outcome.stderr
+    check = json.loads((run_dir / "verdict.json").read_text())["checks"][0]
+    assert check["status"] == "marginal"
+    assert check["measured"] == 0.0
+    assert check["ci_high"] > 0.02  # the short window's interval, reaching past the limit
+    assert "the window at 0:12 (4 s, 32 samples) reads 0 % [0, " in check["message"]
