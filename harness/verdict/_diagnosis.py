@@ -56,6 +56,8 @@ MAX_OPERATIONS = 3
 """Operations given a sentence of their own; the rest are counted."""
 MAX_CITED = 3
 """Checks named in one sentence."""
+MAX_MESSAGES = 2
+"""Error messages named for an operation that broke by errors."""
 SLOW_CONNECT_MS = 1000.0
 """A connect this long is a SYN that went unanswered and was sent again. Linux retransmits a
 SYN after 1, 3, 7, 15 and 31 s (its initial retransmission timeout is one second) and a
@@ -491,8 +493,22 @@ def _operation(
         figures |= {"failed": failed, "requests": total}
         figures |= {f"{outcome}_share": round(share, 4) for outcome, share in shares}
         spread = ", ".join(f"{share * 100:.0f} % {outcome}" for outcome, share in shares)
-        sentence += f" {failed:,} of its {total:,} requests failed: {spread}."
+        sentence += f" {failed:,} of its {total:,} requests failed: {spread}"
+        messages = _top_messages(run, operation)
+        if messages:
+            figures["top_errors"] = "; ".join(f"{m} ({n})" for m, n in messages)
+            sentence += " (" + "; ".join(f"{m} × {n:,}" for m, n in messages) + ")"
+        sentence += "."
     return Finding(DiagnosisRule.OPERATION_BROKE, sentence, figures, _ANCHOR.get(ways[0], "sla"))
+
+
+def _top_messages(run: JudgedRun, operation: str) -> list[tuple[str, int]]:
+    """The `MAX_MESSAGES` most frequent error messages of `operation`'s requests over the run
+    after warm-up (the HTTP status or the exception: which 5xx, which timeout)."""
+    span = scope_span(run.plan, run.clock, "run")
+    if isinstance(span, NoSpan):
+        return []
+    return run.data.error_messages(operation, span.start_t, span.end_t)[:MAX_MESSAGES]
 
 
 def _error_kinds(run: JudgedRun, operation: str) -> tuple[int, int, list[tuple[str, float]]] | None:

@@ -98,6 +98,15 @@ class Measurements:
             (second.line.counts for second in self._rows(op, start_t, end_t)), OutcomeCounts()
         )
 
+    def error_messages(self, op: str, start_t: int, end_t: int) -> list[tuple[str, int]]:
+        """The error messages of `op`'s failed requests in [start_t, end_t) and their counts,
+        most frequent first (each second keeps its top messages, the rest counted as other)."""
+        totals: dict[str, int] = defaultdict(int)
+        for second in self._rows(op, start_t, end_t):
+            for message, count in second.line.errors.items():
+                totals[message] += count
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
     def seconds(self, op: str) -> list[tuple[int, dict[str, int], str | None, str | None]]:
         """(t, outcome counts, encoded latency, encoded service time) for every stored line
         of `op`, in file order (a second may appear twice when a worker's data came late).

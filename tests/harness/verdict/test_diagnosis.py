@@ -176,8 +176,9 @@ def test_dropped_arrivals_are_counted_with_the_targets_share(
 def test_an_operation_broken_by_errors_names_its_error_kinds(tmp_path: Path) -> None:
     run = _healthy(tmp_path).steady("checkout", range(120), 9, 30.0)
     for t in range(120):
-        run.add("checkout", t, [5000.0], "timeout")
-    run.steady("checkout", range(0, 120, 4), 1, 40.0, outcome="http_5xx")
+        run.add("checkout", t, [5000.0], "timeout", error="TimeoutError: timed out")
+    for t in range(0, 120, 4):
+        run.add("checkout", t, [40.0], "http_5xx", error="HTTP 504")
     verdict = _verdict(run.finish(), _sla(tmp_path, P95 + ERRORS))
     broke = [f for f in verdict.diagnosis if f.rule == DiagnosisRule.OPERATION_BROKE]
     assert [f.figures["operation"] for f in broke] == ["checkout"]  # search held
@@ -188,6 +189,8 @@ def test_an_operation_broken_by_errors_names_its_error_kinds(tmp_path: Path) -> 
     assert finding.figures["timeout_share"] == pytest.approx(0.8)
     assert finding.figures["http_5xx_share"] == pytest.approx(0.2)
     assert "80 % timeout, 20 % http_5xx" in finding.sentence
+    # which timeout, which 5xx: the messages of the failed requests, most frequent first
+    assert "(TimeoutError: timed out × 120; HTTP 504 × 30)." in finding.sentence
     assert finding.anchor == "errors"
 
 
