@@ -23,6 +23,7 @@ from reference_backend.db import (
     open_database,
     prepare_database,
 )
+from reference_backend.db import _sqlite as sqlite_module
 from reference_backend.settings import Settings
 from tests.reference_backend.conftest import TEST_SETTINGS, postgres_database
 
@@ -447,17 +448,21 @@ def test_prepare_database_makes_a_temporary_file_when_asked_for_none() -> None:
     assert os.path.exists(settings.sqlite_path)
 
 
-def test_inline_writes_keep_the_write_ahead_log_checkpointed(sqlite_settings: Settings) -> None:
+def test_inline_writes_keep_the_write_ahead_log_checkpointed(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Inline writes (one worker) turn SQLite's automatic checkpoints off: the checkpoint
     thread must keep copying the log into the database, or the log would grow for as long as
     the server runs."""
     settings = dataclasses.replace(sqlite_settings, workers=1)
     writes = 400
+    interval_s = 0.5  # the thread reads the interval at every wait: a short one for the test
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL_S", interval_s)
 
     async def body(db: Database) -> int:
         for user_id in range(1, writes + 1):
             await db.put_preferences(user_id, {"theme": "dark"}, time.time())
-        await asyncio.sleep(2.5)  # two checkpoint intervals and some slack
+        await asyncio.sleep(2.5 * interval_s)  # two checkpoint intervals and some slack
         await db.put_preferences(1, {"theme": "light"}, time.time())
         assert settings.sqlite_path is not None
         probe = sqlite3.connect(settings.sqlite_path)  # while the server's connections are open

@@ -190,7 +190,10 @@ def test_the_recorder_stores_the_phases_of_the_request_it_is_told_about() -> Non
                 response=response,
             )
         agent.close()
-    (window,) = Drained.from_wire(recorder.drain(final=True).to_wire()).windows
+    # the three requests may straddle a whole second: one window each second, merged here
+    window, *later = Drained.from_wire(recorder.drain(final=True).to_wire()).windows
+    for other in later:
+        window.merge(other)
     assert window.counts["ok"] == 3
     assert window.connect is not None
     assert window.connect.count == 1  # one new connection, then keep-alive
