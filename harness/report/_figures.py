@@ -13,6 +13,7 @@ from harness.report._plot import (
     colour,
     finish,
     limit_line,
+    line_trace,
     rounded,
     text,
     time_layout,
@@ -218,17 +219,19 @@ def load_figures(
     planned = [planned_at(plan, offset + width / 2) for offset in x]
     data: list[dict[str, Any]] = []
     if plan.model == "closed":
-        data.append(_line(x, [users for users, _ in planned], "planned users", colour(5), "dash"))
+        data.append(
+            line_trace(x, [users for users, _ in planned], "planned users", colour(5), "dash")
+        )
         if load is not None:
-            data.append(_line(x, load.users, "running users", colour(0)))
+            data.append(line_trace(x, load.users, "running users", colour(0)))
         title, unit = "Offered load: users", "users"
     else:
         data.append(
-            _line(x, [rate for _, rate in planned], "planned arrivals/s", colour(5), "dash")
+            line_trace(x, [rate for _, rate in planned], "planned arrivals/s", colour(5), "dash")
         )
         if load is not None:
-            data.append(_line(x, load.planned_per_s, "scheduled arrivals/s", colour(2)))
-            data.append(_line(x, load.started_per_s, "started arrivals/s", colour(0)))
+            data.append(line_trace(x, load.planned_per_s, "scheduled arrivals/s", colour(2)))
+            data.append(line_trace(x, load.started_per_s, "started arrivals/s", colour(0)))
             data.append(
                 {
                     "type": "bar",
@@ -241,19 +244,6 @@ def load_figures(
         title, unit = "Offered load: arrival rate", "journeys per second"
     figures.append(finish(data, time_layout(plan, title, unit)))
     return figures
-
-
-def _line(
-    x: list[float], y: list[float | None], name: str, line_colour: str, dash: str = "solid"
-) -> dict[str, Any]:
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "x": x,
-        "y": rounded(y),
-        "name": name,
-        "line": {"color": line_colour, "dash": dash, "width": 1.6},
-    }
 
 
 def errors_figure(plan: RunPlan, series: RunSeries) -> Figure | None:
@@ -282,7 +272,7 @@ def generator_cpu_figure(plan: RunPlan, x_s: list[float], load: LoadBins) -> Fig
     if not load.cpu_percent:
         return None
     data = [
-        _line(x_s, values, text(process), colour(index))
+        line_trace(x_s, values, text(process), colour(index))
         for index, (process, values) in enumerate(sorted(load.cpu_percent.items()))
     ]
     return finish(data, time_layout(plan, "Load generator CPU", "% of one core"))

@@ -16,7 +16,15 @@ from typing import Any
 from harness.errors import RunDirError
 from harness.plan import RunPlan
 from harness.report._data import RunData
-from harness.report._plot import PERCENTILE_COLOURS, Figure, colour, finish, rounded, time_layout
+from harness.report._plot import (
+    PERCENTILE_COLOURS,
+    Figure,
+    colour,
+    finish,
+    line_trace,
+    rounded,
+    time_layout,
+)
 from harness.report._series import ALL_REQUESTS, RunSeries
 from harness.timeline import TIMELINE_FILE, BucketCounts
 from harness.verdict import format_value
@@ -162,17 +170,6 @@ def _row(op: str, merged: _Merged, series: RunSeries) -> PhaseRow:
     )
 
 
-def _line(x: list[float], y: list[float | None], name: str, line_colour: str) -> dict[str, Any]:
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "x": x,
-        "y": rounded(y),
-        "name": name,
-        "line": {"color": line_colour, "width": 1.6},
-    }
-
-
 def connect_figure(plan: RunPlan, x_s: list[float], phases: ConnectionPhases) -> Figure | None:
     """Connect time of new connections (p50, p99, longest; a log axis, as connects span
     0.1 ms to the 31 s of a fifth SYN retry) and new connections per second (a thin step line
@@ -189,9 +186,9 @@ def connect_figure(plan: RunPlan, x_s: list[float], phases: ConnectionPhases) ->
             "yaxis": "y2",
             "line": {"color": colour(5), "width": 1, "shape": "hv"},
         },
-        _line(x_s, phases.connect_ms[50.0], "connect p50", PERCENTILE_COLOURS[50.0]),
-        _line(x_s, phases.connect_ms[99.0], "connect p99", PERCENTILE_COLOURS[99.0]),
-        _line(x_s, phases.connect_ms[_MAX], "longest connect", colour(4)),
+        line_trace(x_s, phases.connect_ms[50.0], "connect p50", PERCENTILE_COLOURS[50.0]),
+        line_trace(x_s, phases.connect_ms[99.0], "connect p99", PERCENTILE_COLOURS[99.0]),
+        line_trace(x_s, phases.connect_ms[_MAX], "longest connect", colour(4)),
     ]
     layout = time_layout(plan, "New connections: time to open them", "connect time (ms, log)")
     layout["yaxis"]["type"] = "log"
@@ -214,8 +211,8 @@ def ttfb_figure(plan: RunPlan, x_s: list[float], phases: ConnectionPhases) -> Fi
     if not any(value is not None for value in phases.ttfb_p95_ms):
         return None
     data = [
-        _line(x_s, phases.response_p95_ms, "response time p95", PERCENTILE_COLOURS[95.0]),
-        _line(x_s, phases.ttfb_p95_ms, "time to first byte p95", colour(0)),
+        line_trace(x_s, phases.response_p95_ms, "response time p95", PERCENTILE_COLOURS[95.0]),
+        line_trace(x_s, phases.ttfb_p95_ms, "time to first byte p95", colour(0)),
     ]
     title = "Time to first byte and response time, p95 (every request)"
     return finish(data, time_layout(plan, title, "ms"))

@@ -131,6 +131,24 @@ def stage_shading(plan: RunPlan) -> tuple[list[dict[str, Any]], list[dict[str, A
     return shapes, labels
 
 
+def line_trace(
+    x: Sequence[float],
+    y: Sequence[float | None],
+    name: str,
+    line_colour: str,
+    dash: str = "solid",
+) -> dict[str, Any]:
+    """A plotly line trace of `y` over `x` (values rounded), in `line_colour`."""
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": list(x),
+        "y": rounded(y),
+        "name": name,
+        "line": {"color": line_colour, "dash": dash, "width": 1.6},
+    }
+
+
 def limit_line(value: float, label: str, line_colour: str, *, dash: str = "dash") -> Any:
     """A horizontal line across the plot at `value`, with its label at the right end."""
     shape = {
