@@ -95,11 +95,15 @@ class Config:
     """Users held in the stage `peak`."""
     locust_workers: int = 0
     """`perfctl run --workers` (0: one local Locust process)."""
+    floor: bool = False
+    """Against the floor server (the backend's server stack answering a fixed body) instead
+    of the backend."""
 
     @property
     def label(self) -> str:
         workers = f" x{self.locust_workers} workers" if self.locust_workers else ""
-        return f"{self.users:,} users{workers}"
+        floor = ", floor" if self.floor else ""
+        return f"{self.users:,} users{workers}{floor}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,14 +369,18 @@ def run_config(config: Config, args: argparse.Namespace, out: Path) -> Row:
     """Start the backend, drive it with the plan, stop both; the row of figures."""
     ramp_s = max(10.0, config.users / args.spawn_rate)
     plan = bench_plan(config.users, ramp_s, args.duration_s)
-    run_id = f"peak-bench-{config.users}u-{config.locust_workers}w-{int(time.time())}"
+    floor = "-floor" if config.floor else ""
+    run_id = f"peak-bench-{config.users}u-{config.locust_workers}w{floor}-{int(time.time())}"
     plan_file = out / f"{run_id}.plan.json"
     plan_file.write_text(json.dumps(plan.to_dict(), indent=2))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    serve = [PERFCTL, "serve", "--port", str(port), "--workers", str(args.backend_workers)]
-    serve += ["--redis-url", args.redis_url] if args.redis_url else []
-    serve += ["--database-url", args.database_url] if args.database_url else []
+    if config.floor:
+        serve = [sys.executable, __file__, "--serve-floor", str(port)]
+    else:
+        serve = [PERFCTL, "serve", "--port", str(port), "--workers", str(args.backend_workers)]
+        serve += ["--redis-url", args.redis_url] if args.redis_url else []
+        serve += ["--database-url", args.database_url] if args.database_url else []
     command = [PERFCTL, "run", str(plan_file), "--target", url, "--out", str(out)]
     command += ["--run-id", run_id, "--quiet", "--workers", str(config.locust_workers)]
     backend_log, run_log = out / f"{run_id}.backend.log", out / f"{run_id}.run.log"
@@ -501,7 +509,7 @@ def figures(
         config=config.label,
         users=config.users,
         locust_workers=config.locust_workers,
-        backend_workers=args.backend_workers,
+        backend_workers=1 if config.floor else args.backend_workers,
         held_s=span.duration_s,
         offered_rps=estimated_rps(run.plan, held),
         achieved_rps=counts.total / span.duration_s,
@@ -596,6 +604,33 @@ def print_machine(sample_s: float = 2.0) -> None:
     )
 
 
+def serve_floor(port: int) -> None:
+    """The floor server (run in the child process): the backend's server stack exactly as
+    `perfctl serve` configures it (uvicorn, uvloop, the backend's `HttpProtocol`, its
+    keep-alive and listen backlog, one process) under a Starlette app with one route that
+    answers every method and path 200 with a fixed 13-byte JSON body, without reading the
+    request body, without middleware. What the backend costs per request beyond this is
+    its own work: gateway, routing, handlers, cache, database, compression."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from reference_backend.http_protocol import HttpProtocol
+    from reference_backend.server import bind_listener, uvicorn_options
+
+    body = b'{"items": []}'
+
+    async def anything(request: Request) -> Response:
+        return Response(body, media_type="application/json")
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    app = Starlette(routes=[Route("/{path:path}", anything, methods=methods)])
+    config = uvicorn.Config(app, http=HttpProtocol, **uvicorn_options())
+    uvicorn.Server(config).run(sockets=[bind_listener("127.0.0.1", port)])
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -612,8 +647,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="keep the run directories here")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--profile", action="store_true", help="py-spy the backend and generator")
+    parser.add_argument(
+        "--floor", action="store_true", help="also run each configuration against the floor server"
+    )
+    parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_floor:
+        serve_floor(args.serve_floor)
+        return
     configs = [Config(5000)] if args.long else parse_configs(args.configs)
+    if args.floor:
+        configs = [c for config in configs for c in (config, replace(config, floor=True))]
     try:
         args.duration_s = parse_duration_s("15m" if args.long else args.duration)
     except ValueError as error:

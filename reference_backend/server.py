@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 from reference_backend.errors import (
     DatabasePrepareError,
@@ -60,7 +61,7 @@ _GRACEFUL_SHUTDOWN_S = 10
 def serve_backend(settings: Settings) -> None:
     """Serve the reference backend until Ctrl-C or SIGTERM; raise a ServeError if it cannot."""
     _check_urls(settings)
-    listener = _bind(settings.host, settings.port)
+    listener = bind_listener(settings.host, settings.port)
     settings = dataclasses.replace(settings, port=listener.getsockname()[1])
     workdir = tempfile.mkdtemp(prefix="perfctl-serve-")
     try:
@@ -91,7 +92,7 @@ def _check_urls(settings: Settings) -> None:
             ) from None
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_listener(host: str, port: int) -> socket.socket:
     """Bind the listening socket that every worker inherits."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -162,16 +163,9 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        loop="uvloop",
         http=HttpProtocol,
         lifespan="on",
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
-        timeout_keep_alive=_KEEP_ALIVE_S,
-        # nothing proxies the backend: X-Forwarded-For is not trusted (and its middleware,
-        # on by default, is a layer every request goes through)
-        proxy_headers=False,
+        **uvicorn_options(),
     )
     announcer = _ReadyAnnouncer(settings)
     stopped_by_signal: list[int] = []
@@ -204,6 +198,21 @@ def _run_uvicorn(settings: Settings, listener: socket.socket) -> None:
             signal.signal(sig, handler)
     if failed and not stopped_by_signal:
         raise StartupError("the backend failed to start; see the log above")
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """The server settings of every backend worker besides its app, address and protocol
+    (benchmarks/peak_bench.py serves its floor app with the same)."""
+    return {
+        "loop": "uvloop",
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": _GRACEFUL_SHUTDOWN_S,
+        "timeout_keep_alive": _KEEP_ALIVE_S,
+        # nothing proxies the backend: X-Forwarded-For is not trusted (and its middleware,
+        # on by default, is a layer every request goes through)
+        "proxy_headers": False,
+    }
 
 
 class _ReadyAnnouncer(threading.Thread):
