@@ -28,11 +28,12 @@ check: install
 
 # The unit and backend tests on both cores, then alone what measures time or CPU under load
 # or waits on real servers within fixed timeouts (marked slow or serial, and every end-to-end
-# test: see tests/conftest.py); both parts always run.
+# test that is not parallel_safe: the marker `alone`, see tests/conftest.py); both parts
+# always run.
 test: install services
 	@ulimit -n 65536 2>/dev/null || true; status=0; \
-	$(BIN)/pytest -n 2 -m "not slow and not e2e and not serial" || status=$$?; \
-	$(BIN)/pytest -m "slow or e2e or serial" || status=$$?; \
+	$(BIN)/pytest -n 2 -m "not alone" || status=$$?; \
+	$(BIN)/pytest -m alone || status=$$?; \
 	exit $$status
 
 bench: install services

@@ -3,7 +3,10 @@
 `make test` runs the unit and backend tests on both cores (pytest-xdist) and then, alone on
 the machine, everything that measures time or CPU under real load: the tests marked `slow`
 or `serial` (real servers within fixed timeouts) and every end-to-end test (marked `e2e`
-here), whose figures and deadlines a neighbour's load would skew.
+here), whose figures and deadlines a neighbour's load would skew. Those get the marker
+`alone`, which the Makefile selects on. An end-to-end module that starts no load, no server
+and no deadline (usage errors, validation, reports of synthetic run directories) declares
+`pytestmark = pytest.mark.parallel_safe` and runs in the parallel part.
 """
 
 from __future__ import annotations
@@ -17,5 +20,9 @@ E2E_DIR = Path(__file__).resolve().parent / "e2e"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.is_relative_to(E2E_DIR):
+        e2e = item.path.is_relative_to(E2E_DIR)
+        if e2e:
             item.add_marker(pytest.mark.e2e)
+        timed = item.get_closest_marker("slow") or item.get_closest_marker("serial")
+        if timed or (e2e and not item.get_closest_marker("parallel_safe")):
+            item.add_marker(pytest.mark.alone)

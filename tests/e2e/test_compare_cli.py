@@ -12,6 +12,8 @@ import pytest
 
 from tests.harness._synthetic_run import SyntheticRun, simple_plan
 
+pytestmark = pytest.mark.parallel_safe
+
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 
 

@@ -12,6 +12,8 @@ import pytest
 from harness.spec import plan_run
 from tests.harness._synthetic_run import SyntheticRun, simple_plan
 
+pytestmark = pytest.mark.parallel_safe
+
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 
 SLA = """version: 1

@@ -10,7 +10,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.harness.report._support import rich_run
+
+pytestmark = pytest.mark.parallel_safe
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 

@@ -14,6 +14,8 @@ import yaml
 
 from tests.harness.spec._support import REPO, run_main
 
+pytestmark = pytest.mark.parallel_safe
+
 PERFCTL = Path(sys.executable).with_name("perfctl")
 
 

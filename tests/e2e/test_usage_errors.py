@@ -23,6 +23,8 @@ import typer
 
 from harness.cli import app
 
+pytestmark = pytest.mark.parallel_safe
+
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 
 BAD_OPTION = "bad option"
