@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from reference_backend.agents import (
+    auth,
     cart,
     inventory,
     orders,
@@ -62,6 +63,7 @@ MAINTENANCE_INTERVAL_S = 30.0
 WARM_PRODUCTS = 200
 
 AGENT_ROUTES: tuple[BaseRoute, ...] = (
+    *auth.ROUTES,
     *search.ROUTES,
     *recommendations.ROUTES,
     *inventory.ROUTES,
@@ -124,7 +126,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.db = db
     app.state.cache = cache
     await _warm(app.state.catalog)
-    maintenance = asyncio.create_task(_maintain_inventory(app.state.inventory))
+    maintenance = asyncio.create_task(_maintain(app.state.inventory, app.state.sessions))
     try:
         yield
     finally:
@@ -153,6 +155,7 @@ async def _ensure_database(settings: Settings) -> Settings:
 def _wire_services(app: Starlette, db: Database, cache: Cache, remote: RemoteAgents) -> None:
     state = app.state
     users = UserDirectory(db)
+    state.sessions = auth.SessionStore(db, state.settings.session_ttl_s)
     catalog = search.CatalogService(db, cache)
     state.catalog = catalog
     state.inventory = inventory.InventoryService(db, cache, catalog)
@@ -189,15 +192,17 @@ async def _warm(catalog: search.CatalogService) -> None:
     log.info("cache warmed: %d categories, %d search pages", len(categories), len(pages))
 
 
-async def _maintain_inventory(service: inventory.InventoryService) -> None:
-    """Every MAINTENANCE_INTERVAL_S: release expired reservations, restock what runs low."""
+async def _maintain(service: inventory.InventoryService, sessions: auth.SessionStore) -> None:
+    """Every MAINTENANCE_INTERVAL_S: release expired reservations, restock what runs low,
+    delete expired login sessions."""
     while True:
         await asyncio.sleep(MAINTENANCE_INTERVAL_S)
         try:
             await service.release_expired()
             await service.restock()
+            await sessions.purge()
         except Exception:  # keep going; the next round retries
-            log.exception("inventory maintenance failed")
+            log.exception("maintenance failed")
 
 
 async def health(request: Request) -> Response:

@@ -5,10 +5,15 @@ Each dependency is a small protocol. In one process the agent's service object i
 an HTTP client with one pooled aiohttp session per agent and a circuit breaker per
 dependency: connection failures, timeouts and 5xx answers count as failures; the agent's 4xx
 answers are its business answers and come back as the same `ApiError`s as in-process.
+
+A call made while serving a logged-in user's request carries that user's token
+(`forward_credentials`, set by the auth check), so the remote agent authorises it as the
+user's own request: agents trust the user's credentials, not each other.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -24,6 +29,12 @@ from reference_backend.resilience import CircuitBreaker, CircuitOpenError
 
 CONNECTIONS_PER_AGENT = 100
 AGENT_NAMES = ("catalog", "inventory", "pricing", "cart", "orders", "payments")
+_FORWARDED_TOKEN: ContextVar[str | None] = ContextVar("forwarded_token", default=None)
+
+
+def forward_credentials(token: str | None) -> None:
+    """Makes the agent calls of the current request carry this bearer token."""
+    _FORWARDED_TOKEN.set(token)
 
 
 class CatalogClient(Protocol):
@@ -103,6 +114,9 @@ class AgentHttp:
     ) -> tuple[int, Any, dict[str, str]]:
         """Returns (status, JSON body, headers); 4xx not in `accept` raise the agent's ApiError."""
         session = self._open_session()
+        token = _FORWARDED_TOKEN.get()
+        if token is not None:
+            headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
 
         async def call() -> tuple[int, Any, dict[str, str]]:
             async with session.request(

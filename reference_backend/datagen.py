@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from reference_backend.passwords import DEMO_PASSWORD, SALT_BYTES, hash_password, username_of
+
 HISTORY_DAYS = 90
 DAY_S = 86_400.0
 
@@ -41,6 +43,8 @@ class UserRecord(NamedTuple):
     user_id: int
     name: str
     email: str
+    username: str
+    password_hash: str
 
 
 class OrderRecord(NamedTuple):
@@ -225,7 +229,7 @@ class SeedData:
     products: list[ProductRecord]
     """`catalog_size` products spread over the categories."""
     users: list[UserRecord]
-    """Users 1..users."""
+    """Users 1..users; user N logs in as `userN` with `passwords.DEMO_PASSWORD`."""
     orders: list[OrderRecord]
     """Orders of the last 90 days, oldest first."""
     order_items: list[OrderItemRecord]
@@ -237,7 +241,9 @@ def generate(*, seed: int, catalog_size: int, users: int, now_s: float) -> SeedD
     rng = random.Random(seed)
     categories = [CategoryRecord(i + 1, kind.slug, kind.name) for i, kind in enumerate(_KINDS)]
     products = list(_products(rng, catalog_size))
-    user_rows = [_user(rng, user_id) for user_id in range(1, users + 1)]
+    # salts come from their own stream, so that the rest of the data does not depend on them
+    salts = random.Random(f"{seed}:salts")
+    user_rows = [_user(rng, salts, user_id) for user_id in range(1, users + 1)]
     orders, items = _history(rng, products, users, now_s)
     return SeedData(categories, products, user_rows, orders, items)
 
@@ -279,10 +285,14 @@ def _products(rng: random.Random, count: int) -> Iterator[ProductRecord]:
         )
 
 
-def _user(rng: random.Random, user_id: int) -> UserRecord:
+def _user(rng: random.Random, salts: random.Random, user_id: int) -> UserRecord:
     first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
     return UserRecord(
-        user_id, f"{first} {last}", f"{first.lower()}.{last.lower()}{user_id}@example.com"
+        user_id,
+        f"{first} {last}",
+        f"{first.lower()}.{last.lower()}{user_id}@example.com",
+        username_of(user_id),
+        hash_password(DEMO_PASSWORD, salts.randbytes(SALT_BYTES)),
     )
 
 

@@ -83,6 +83,8 @@ EXEMPT_PREFIXES = ("/health", "/ready", "/metrics", "/admin")
 # The contract's operations (common.md): name -> (method, path regex).
 _ID = r"[^/]+"
 OPERATIONS: dict[str, tuple[str, str]] = {
+    "login": ("POST", r"/api/login"),
+    "logout": ("POST", r"/api/logout"),
     "category_list": ("GET", r"/api/categories"),
     "product_search": ("GET", r"/api/products/search"),
     "product_detail": ("GET", rf"/api/products/(?!search$){_ID}"),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 from typing_extensions import TypedDict
 
 from reference_backend import __version__
+from reference_backend.agents.auth import COOKIE_NAME, LoginRequest
 from reference_backend.agents.cart import CartItemRequest
 from reference_backend.agents.inventory import (
     MAX_LINE_QUANTITY,
@@ -131,6 +132,12 @@ class SupportAnswer(TypedDict):
     handoff: bool
 
 
+class LoginAnswer(TypedDict):
+    token: str
+    user_id: int
+    expires_in: int
+
+
 class Health(TypedDict):
     status: str
 
@@ -159,6 +166,8 @@ class Operation:
     """Request body model."""
     parameters: tuple[dict[str, Any], ...] = field(default=())
     """Path, query and header parameters."""
+    secured: bool = False
+    """Needs a login (bearer token or session cookie) of the user it is about."""
 
 
 def _id(name: str, where: str = "path") -> dict[str, Any]:
@@ -191,7 +200,45 @@ _BODY_ERRORS = {
 }
 _UNKNOWN = "Unknown id"
 
+_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
+_SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token POST /api/login answers (opaque, valid `expires_in` s).",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": COOKIE_NAME,
+        "description": "The HttpOnly cookie POST /api/login sets (the same token).",
+    },
+}
+_AUTH_ERRORS = {
+    401: ("No token, or an unknown or expired one (WWW-Authenticate: Bearer)", Error),
+    403: ("Logged in as another user than the one the request is about", Error),
+}
+
 OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "login",
+        "post",
+        "/api/login",
+        "Log in: a bearer token, also set as the HttpOnly session cookie",
+        {
+            200: ("Logged in", LoginAnswer),
+            401: ("Unknown username or wrong password", Error),
+            **_BODY_ERRORS,
+        },
+        body=LoginRequest,
+    ),
+    Operation(
+        "logout",
+        "post",
+        "/api/logout",
+        "Log out: the token stops working and the cookie is cleared",
+        {204: ("Logged out", None)},
+    ),
     Operation(
         "category_list",
         "get",
@@ -298,6 +345,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Show a cart",
         {200: ("Cart", CartView), 404: (_UNKNOWN, Error), **_BAD},
         parameters=(_id("user_id"),),
+        secured=True,
     ),
     Operation(
         "cart_add",
@@ -312,6 +360,7 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         body=CartItemRequest,
         parameters=(_id("user_id"),),
+        secured=True,
     ),
     Operation(
         "cart_remove",
@@ -320,6 +369,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Remove a product from a cart",
         {204: ("Removed", None), 404: ("Unknown user, or not in the cart", Error), **_BAD},
         parameters=(_id("user_id"), _id("product_id")),
+        secured=True,
     ),
     Operation(
         "order_processing",
@@ -335,6 +385,7 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         body=CheckoutRequest,
         parameters=(_IDEMPOTENCY_KEY,),
+        secured=True,
     ),
     Operation(
         "order_status",
@@ -343,6 +394,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Show an order",
         {200: ("Order", OrderRow), 404: (_UNKNOWN, Error), **_BAD},
         parameters=(_id("order_id"),),
+        secured=True,
     ),
     Operation(
         "order_history",
@@ -351,6 +403,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "List a user's orders",
         {200: ("Orders, newest first", OrderHistory), 404: (_UNKNOWN, Error), **_BAD},
         parameters=(_id("user_id"), _int_query("limit", 1, MAX_HISTORY)),
+        secured=True,
     ),
     Operation(
         "payment_processing",
@@ -374,6 +427,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Show preferences",
         {200: ("Preferences", UserPreferences), 404: (_UNKNOWN, Error), **_BAD},
         parameters=(_id("user_id"),),
+        secured=True,
     ),
     Operation(
         "preferences_put",
@@ -383,6 +437,7 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: ("Preferences", UserPreferences), 404: (_UNKNOWN, Error), **_BODY_ERRORS},
         body=Preferences,
         parameters=(_id("user_id"),),
+        secured=True,
     ),
     Operation(
         "customer_support",
@@ -418,6 +473,10 @@ def build_openapi() -> dict[str, Any]:
         }
         if op.parameters:
             entry["parameters"] = list(op.parameters)
+        if op.secured:
+            entry["security"] = _SECURITY
+            for status, (description, kind) in _AUTH_ERRORS.items():
+                entry["responses"][str(status)] = _response(description, kind, components)
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
@@ -434,7 +493,7 @@ def build_openapi() -> dict[str, Any]:
             "description": "The e-commerce agents of the seed platform behind one gateway.",
         },
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, "securitySchemes": _SECURITY_SCHEMES},
     }
 
 

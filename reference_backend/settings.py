@@ -49,6 +49,8 @@ class Settings:
     """Token-bucket capacity per client key at the gateway."""
     request_timeout_s: float = 10.0
     """Gateway timeout for one request."""
+    session_ttl_s: float = 3600.0
+    """How long a login's token (and session cookie) stays valid."""
     payment_latency_ms: float = 40.0
     """Median latency of the simulated payment provider."""
     payment_latency_p99_ms: float = 200.0

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reference_backend.agents.auth import path_user
 from reference_backend.agents.inventory import MAX_LINES
 from reference_backend.agents.search import CatalogService
 from reference_backend.agents.users import UserDirectory
@@ -85,21 +86,21 @@ def _service(request: Request) -> CartService:
 
 
 async def cart_view(request: Request) -> Response:
-    """Show a user's cart with line totals and subtotal."""
-    return json_response(await _service(request).view(path_id(request, "user_id")))
+    """Show the logged-in user's cart with line totals and subtotal."""
+    return json_response(await _service(request).view(await path_user(request)))
 
 
 async def cart_add(request: Request) -> Response:
-    """Add a product to a user's cart (quantities add up, at most 100 per product)."""
-    user_id = path_id(request, "user_id")
+    """Add a product to the logged-in user's cart (quantities add up, at most 100 each)."""
+    user_id = await path_user(request)
     body = await read_model(request, CartItemRequest)
     cart = await _service(request).add(user_id, body.product_id, body.quantity)
     return json_response(cart, 201)
 
 
 async def cart_remove(request: Request) -> Response:
-    """Remove a product from a user's cart."""
-    user_id = path_id(request, "user_id")
+    """Remove a product from the logged-in user's cart."""
+    user_id = await path_user(request)
     await _service(request).remove(user_id, path_id(request, "product_id"))
     return Response(status_code=204)
 

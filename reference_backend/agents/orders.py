@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reference_backend.agents.auth import authenticated_user, path_user, require_same_user
 from reference_backend.agents.payments import idempotency_key
 from reference_backend.agents.users import UserDirectory
 from reference_backend.api import MAX_ID, ApiError, json_response, path_id, query_int, read_model
@@ -206,22 +207,28 @@ def _service(request: Request) -> OrderService:
 
 
 async def order_processing(request: Request) -> Response:
-    """Check out the user's cart: 201 order, 402 declined, 409 out of stock, 422 empty cart."""
+    """Check out the logged-in user's cart: 201 order, 402 declined, 409 out of stock, 422
+    empty cart."""
+    authenticated = await authenticated_user(request)
     key = idempotency_key(request)
     body = await read_model(request, CheckoutRequest)
+    require_same_user(authenticated, body.user_id)
     order, replayed = await _service(request).checkout(body.user_id, body.card_token, key)
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return json_response(order, 201, headers)
 
 
 async def order_status(request: Request) -> Response:
-    """Show one order with its lines and status."""
-    return json_response(await _service(request).order(path_id(request, "order_id")))
+    """Show one of the logged-in user's orders with its lines and status."""
+    authenticated = await authenticated_user(request)
+    order = await _service(request).order(path_id(request, "order_id"))
+    require_same_user(authenticated, order["user_id"])
+    return json_response(order)
 
 
 async def order_history(request: Request) -> Response:
-    """List a user's most recent orders, newest first."""
-    user_id = path_id(request, "user_id")
+    """List the logged-in user's most recent orders, newest first."""
+    user_id = await path_user(request)
     limit = query_int(request, "limit", 20, 1, MAX_HISTORY)
     items = await _service(request).user_orders(user_id, limit)
     return json_response({"user_id": user_id, "items": items})

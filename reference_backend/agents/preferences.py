@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reference_backend.agents.auth import path_user
 from reference_backend.agents.users import UserDirectory
-from reference_backend.api import json_response, path_id, read_model
+from reference_backend.api import json_response, read_model
 from reference_backend.cache import Cache, CacheType
 from reference_backend.db import Database
 
@@ -65,14 +66,14 @@ def _service(request: Request) -> PreferencesService:
 
 
 async def preferences_get(request: Request) -> Response:
-    """Show a user's preferences (defaults when never set)."""
-    user_id = path_id(request, "user_id")
+    """Show the logged-in user's preferences (defaults when never set)."""
+    user_id = await path_user(request)
     return json_response({"user_id": user_id, **await _service(request).get(user_id)})
 
 
 async def preferences_put(request: Request) -> Response:
-    """Replace a user's preferences."""
-    user_id = path_id(request, "user_id")
+    """Replace the logged-in user's preferences."""
+    user_id = await path_user(request)
     body = await read_model(request, Preferences)
     return json_response({"user_id": user_id, **await _service(request).put(user_id, body)})
 

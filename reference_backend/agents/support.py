@@ -16,10 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reference_backend.agents.auth import credentials
 from reference_backend.agents.search import search_terms
 from reference_backend.agents.users import UserDirectory
 from reference_backend.api import MAX_ID, ApiError, json_response, read_model
-from reference_backend.clients import AgentClients
+from reference_backend.clients import AgentClients, forward_credentials
 from reference_backend.db import OrderRow, ProductQuery
 
 MAX_MESSAGE_CHARS = 2000
@@ -179,7 +180,13 @@ class SupportService:
         }
 
     async def _orders(self, user_id: int) -> list[OrderRow]:
-        return await self._clients.require_orders().user_orders(user_id, 5)
+        try:
+            return await self._clients.require_orders().user_orders(user_id, 5)
+        except ApiError as error:
+            # a remote orders agent shows a user's orders only to that user, logged in
+            if error.status in (401, 403):
+                return []
+            raise
 
     async def _order_status(self, user_id: int, message: str, refs: dict[str, Any]) -> str:
         match = _ORDER_REF.search(message.lower())
@@ -202,7 +209,7 @@ class SupportService:
         try:
             order = await self._clients.require_orders().order(order_id)
         except ApiError as error:
-            if error.status == 404:
+            if error.status in (401, 403, 404):
                 return None
             raise
         return order if order["user_id"] == user_id else None
@@ -275,6 +282,7 @@ def _service(request: Request) -> SupportService:
 
 async def customer_support(request: Request) -> Response:
     """Answer a customer's message: order status, returns, shipping or a product question."""
+    forward_credentials(credentials(request))  # a remote orders agent needs the user's login
     body = await read_model(request, SupportMessage)
     return json_response(await _service(request).answer(body.user_id, body.message))
 

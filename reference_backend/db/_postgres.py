@@ -196,6 +196,35 @@ class PostgresDatabase:
     async def user_exists(self, user_id: int) -> bool:
         return await self._fetchval("SELECT 1 FROM users WHERE user_id = $1", user_id) is not None
 
+    # -- sessions --------------------------------------------------------------------------------
+
+    async def user_credentials(self, username: str) -> tuple[int, str] | None:
+        sql = "SELECT user_id, password_hash FROM users WHERE username = $1"
+        row = await self._fetchrow(sql, username)
+        return None if row is None else (int(row["user_id"]), str(row["password_hash"]))
+
+    async def create_session(self, token_hash: str, user_id: int, expires_at_s: float) -> None:
+        async with self._conn() as conn:
+            await conn.execute(
+                "INSERT INTO sessions VALUES ($1, $2, $3)", token_hash, user_id, expires_at_s
+            )
+
+    async def session_user(self, token_hash: str) -> tuple[int, float] | None:
+        sql = "SELECT user_id, expires_at FROM sessions WHERE token_hash = $1"
+        row = await self._fetchrow(sql, token_hash)
+        return None if row is None else (int(row["user_id"]), float(row["expires_at"]))
+
+    async def delete_session(self, token_hash: str) -> None:
+        async with self._conn() as conn:
+            await conn.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)
+
+    async def purge_sessions(self, expired_before_s: float) -> int:
+        async with self._conn() as conn:
+            status = await conn.execute(
+                "DELETE FROM sessions WHERE expires_at < $1", expired_before_s
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
     # -- recommendations -----------------------------------------------------------------------
 
     async def top_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:

@@ -18,7 +18,7 @@ from reference_backend.db import _postgres_schema, _sqlite_schema
 from reference_backend.db._sqlite import connect_sqlite
 from reference_backend.settings import Settings
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _PREPARE_LOCK_ID = 7_318_246  # pg_advisory_lock key: one preparer at a time per server
 
 

@@ -286,6 +286,30 @@ class SqliteDatabase:
         sql = "SELECT 1 FROM users WHERE user_id = ?"
         return await self._lookup(lambda c: c.execute(sql, (user_id,)).fetchone() is not None)
 
+    # -- sessions --------------------------------------------------------------------------------
+
+    async def user_credentials(self, username: str) -> tuple[int, str] | None:
+        sql = "SELECT user_id, password_hash FROM users WHERE username = ?"
+        row = await self._lookup(lambda c: c.execute(sql, (username,)).fetchone())
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    async def create_session(self, token_hash: str, user_id: int, expires_at_s: float) -> None:
+        sql = "INSERT INTO sessions VALUES (?, ?, ?)"
+        await self._write(lambda c: c.execute(sql, (token_hash, user_id, expires_at_s)))
+
+    async def session_user(self, token_hash: str) -> tuple[int, float] | None:
+        sql = "SELECT user_id, expires_at FROM sessions WHERE token_hash = ?"
+        row = await self._lookup(lambda c: c.execute(sql, (token_hash,)).fetchone())
+        return None if row is None else (int(row[0]), float(row[1]))
+
+    async def delete_session(self, token_hash: str) -> None:
+        sql = "DELETE FROM sessions WHERE token_hash = ?"
+        await self._write(lambda c: c.execute(sql, (token_hash,)))
+
+    async def purge_sessions(self, expired_before_s: float) -> int:
+        sql = "DELETE FROM sessions WHERE expires_at < ?"
+        return await self._write(lambda c: c.execute(sql, (expired_before_s,)).rowcount)
+
     # -- recommendations -----------------------------------------------------------------------
 
     async def top_purchased(self, user_id: int, since_s: float, limit: int) -> list[PurchasedRow]:

@@ -36,7 +36,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5 (
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
-    email TEXT NOT NULL UNIQUE
+    email TEXT NOT NULL UNIQUE,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS orders (
     order_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -120,6 +122,14 @@ CREATE TABLE IF NOT EXISTS payments (
     response TEXT,
     created_at REAL NOT NULL
 );
+-- Login sessions: the SHA-256 of the opaque token (a stolen copy of the table logs no one
+-- in), its user and when it expires. Every worker and agent process reads the same rows.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
 CREATE TABLE IF NOT EXISTS preferences (
     user_id INTEGER PRIMARY KEY,
     data TEXT NOT NULL,
@@ -175,6 +185,7 @@ GROUP BY 1, 2, 3
 """
 
 TABLES = (
+    "sessions",
     "preferences",
     "payments",
     "cart_items",
@@ -199,7 +210,7 @@ def seed_sqlite(conn: sqlite3.Connection, data: SeedData, fingerprint: str) -> N
     try:
         conn.executemany("INSERT INTO categories VALUES (?, ?, ?)", data.categories)
         conn.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", data.products)
-        conn.executemany("INSERT INTO users VALUES (?, ?, ?)", data.users)
+        conn.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?)", data.users)
         conn.executemany(
             "INSERT INTO orders (order_id, user_id, status, total_cents, created_at) "
             "VALUES (?, ?, ?, ?, ?)",

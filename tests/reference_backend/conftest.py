@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import http.cookiejar
+import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 import redis
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from reference_backend.app import create_app
+from reference_backend.passwords import DEMO_PASSWORD, username_of
 from reference_backend.settings import Settings
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -98,16 +102,84 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Set
         yield dataclasses.replace(TEST_SETTINGS, database_url=url)
 
 
+_USER_PATH = re.compile(r"^/api/(?:cart|users)/(\d+)(?:/|$)")
+
+
+class ActAsUser(httpx.Auth):
+    """Logs in as the user a request is about and sends that user's bearer token.
+
+    The user is the `{user_id}` of a user's route (`/api/cart/N`, `/api/users/N/...`), the
+    `user_id` of a JSON body (`POST /api/orders`), else the user of the previous request
+    (`GET /api/orders/N`). So the agents' tests act as the user they address, as a shop's
+    client does after logging in; a user that cannot log in (unknown) sends no token. A
+    request that sets its own Authorization header is left alone. The client it serves
+    keeps no cookies (`no_cookies`), so only this token authenticates."""
+
+    requires_request_body = True
+    requires_response_body = True
+
+    def __init__(self) -> None:
+        self.tokens: dict[int, str | None] = {}
+        self.last: int | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        user = None if "authorization" in request.headers else self._user_of(request)
+        if user is not None:
+            if user not in self.tokens:
+                credentials = {"username": username_of(user), "password": DEMO_PASSWORD}
+                login_url = request.url.copy_with(path="/api/login", query=None)
+                answer = yield httpx.Request("POST", login_url, json=credentials)
+                self.tokens[user] = answer.json()["token"] if answer.status_code == 200 else None
+            token = self.tokens[user]
+            if token is not None:
+                request.headers["Authorization"] = f"Bearer {token}"
+            self.last = user
+        yield request
+
+    def _user_of(self, request: httpx.Request) -> int | None:
+        found = _USER_PATH.match(request.url.path)
+        if found is not None:
+            return int(found.group(1))
+        if request.method == "POST" and request.url.path != "/api/login":
+            try:
+                user = orjson.loads(request.content).get("user_id")
+            except (orjson.JSONDecodeError, AttributeError):
+                return None
+            return user if isinstance(user, int) else None
+        return self.last if request.url.path.startswith("/api/orders/") else None
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def act_as_user(test_client: TestClient) -> TestClient:
+    """Makes a client act as the user each request is about (`ActAsUser`), with no cookies."""
+    test_client.cookies.jar.set_policy(_NoCookies())
+    test_client.auth = ActAsUser()
+    return test_client
+
+
 @pytest.fixture
 def client(sqlite_settings: Settings) -> Iterator[TestClient]:
-    """The whole backend on SQLite, lifespan running."""
+    """The whole backend on SQLite, lifespan running, acting as the user each request is
+    about (`ActAsUser`)."""
+    with TestClient(create_app(sqlite_settings)) as test_client:
+        yield act_as_user(test_client)
+
+
+@pytest.fixture
+def anonymous(sqlite_settings: Settings) -> Iterator[TestClient]:
+    """The whole backend on SQLite, lifespan running, with no login."""
     with TestClient(create_app(sqlite_settings)) as test_client:
         yield test_client
 
 
 @contextlib.asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    """The app with its lifespan running and an async client on the same event loop.
+    """The app with its lifespan running and an async client on the same event loop, acting
+    as the user each request is about (`ActAsUser`).
 
     Requests sent with `asyncio.gather` really run concurrently, which TestClient (one
     request at a time from the test thread) cannot show.
@@ -115,7 +187,9 @@ async def running_app(settings: Settings) -> AsyncIterator[tuple[Starlette, http
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://backend") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://backend", auth=ActAsUser()
+        ) as http:
             yield app, http
 
 

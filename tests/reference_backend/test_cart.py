@@ -46,13 +46,13 @@ def test_quantities_add_up_to_the_limit(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "body", "status", "code"),
     [
-        ("/api/cart/9999/items", {"product_id": 1}, 404, "unknown_user"),
+        ("/api/cart/9999/items", {"product_id": 1}, 401, "unauthorized"),
         ("/api/cart/1/items", {"product_id": 999_999}, 404, "unknown_product"),
         ("/api/cart/1/items", {"product_id": 1, "quantity": 0}, 422, "invalid_body"),
         ("/api/cart/1/items", {"product_id": 1, "quantity": 101}, 422, "invalid_body"),
         ("/api/cart/1/items", {"product_id": 1.5}, 422, "invalid_body"),
         ("/api/cart/1/items", {"quantity": 1}, 422, "invalid_body"),
-        ("/api/cart/x/items", {"product_id": 1}, 422, "invalid_path"),
+        ("/api/cart/x/items", {"product_id": 1}, 401, "unauthorized"),
     ],
 )
 def test_bad_additions_are_4xx(
@@ -74,8 +74,8 @@ def test_products_not_for_sale_cannot_be_added(client: TestClient) -> None:
     assert error_code(response) == "product_unavailable"
 
 
-def test_unknown_user_cart_is_404(client: TestClient) -> None:
-    assert client.get("/api/cart/100000").status_code == 404
+def test_unknown_user_cannot_log_in_to_see_a_cart(client: TestClient) -> None:
+    assert client.get("/api/cart/100000").status_code == 401
 
 
 def test_a_cart_holds_at_most_fifty_products(client: TestClient) -> None:

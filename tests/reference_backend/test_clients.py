@@ -15,7 +15,7 @@ from reference_backend.db import prepare_database
 from reference_backend.metrics import get_metrics
 from reference_backend.settings import Settings
 from tests.reference_backend._infra import free_port, running_uvicorn
-from tests.reference_backend.conftest import error_code, sellable_products
+from tests.reference_backend.conftest import act_as_user, error_code, sellable_products
 
 
 def test_checkout_through_remote_agents(sqlite_settings: Settings) -> None:
@@ -27,6 +27,7 @@ def test_checkout_through_remote_agents(sqlite_settings: Settings) -> None:
         )
         front = dataclasses.replace(shared, agent_urls=agents)
         with TestClient(create_app(front)) as client:
+            act_as_user(client)  # the user's token reaches the remote cart and orders agents
             (product,) = sellable_products(client, 1)
             client.post("/api/cart/6/items", json={"product_id": product, "quantity": 2})
             placed = client.post("/api/orders", json={"user_id": 6, "card_token": "tok_visa"})

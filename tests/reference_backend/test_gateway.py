@@ -271,7 +271,7 @@ def test_the_real_app_labels_latency_by_agent_and_route_template(sqlite_settings
         ("GET", "/api/categories", 200),
         ("GET", "/api/products/999999", 404),
         ("GET", "/api/products/search?page=-1", 422),
-        ("POST", "/api/orders", 400),
+        ("POST", "/api/login", 400),
         ("GET", "/no/such/route", 404),
     ],
 )

@@ -17,6 +17,7 @@ from reference_backend.coordination import Primitive
 from reference_backend.settings import Settings
 from tests.reference_backend.conftest import (
     REDIS_COORDINATION_URL,
+    act_as_user,
     error_code,
     running_app,
     sellable_products,
@@ -93,6 +94,7 @@ def test_checkout_retry_with_the_same_key_replays_the_order(client: TestClient) 
 
 def test_orders_are_counted(sqlite_settings: Settings) -> None:
     with TestClient(create_app(sqlite_settings)) as client:
+        act_as_user(client)
         metrics = client.get("/metrics").text
         before = _sample(metrics, "orders_total")
         (product,) = sellable_products(client, 1)
@@ -111,12 +113,13 @@ def _sample(text: str, name: str) -> float:
     return 0.0
 
 
-def test_unknown_order_and_user_are_404(client: TestClient) -> None:
+def test_unknown_order_is_404_and_unknown_user_cannot_log_in(client: TestClient) -> None:
+    assert client.get("/api/users/1/orders").status_code == 200  # logged in as user 1
     assert client.get("/api/orders/99999999").status_code == 404
-    assert client.get("/api/users/99999/orders").status_code == 404
+    assert client.get("/api/users/99999/orders").status_code == 401
     assert (
         client.post("/api/orders", json={"user_id": 99999, "card_token": "tok_visa"}).status_code
-        == 404
+        == 401
     )
 
 

@@ -37,6 +37,6 @@ def test_bad_preferences_are_422(client: TestClient, body: dict[str, object]) ->
     assert client.put("/api/users/5/preferences", json=body).status_code == 422
 
 
-def test_unknown_user_is_404(client: TestClient) -> None:
-    assert client.get("/api/users/77777/preferences").status_code == 404
-    assert client.put("/api/users/77777/preferences", json={}).status_code == 404
+def test_unknown_user_cannot_log_in(client: TestClient) -> None:
+    assert client.get("/api/users/77777/preferences").status_code == 401
+    assert client.put("/api/users/77777/preferences", json={}).status_code == 401

@@ -25,6 +25,7 @@ import pytest
 from reference_backend.agents.payments import request_hash
 from reference_backend.cache import dataset_key_prefix
 from reference_backend.messages import PaymentRequest
+from reference_backend.passwords import DEMO_PASSWORD, username_of
 from reference_backend.settings import Settings, settings_to_json
 from tests.reference_backend._infra import ServeProcess
 from tests.reference_backend.conftest import (
@@ -144,11 +145,20 @@ def test_concurrent_checkouts_of_one_user_across_workers_place_one_order(
                 "SELECT COUNT(*) FROM orders WHERE user_id = $1", user_id
             )
             async with aiohttp.ClientSession(served.url) as http:
+                login = {"username": username_of(user_id), "password": DEMO_PASSWORD}
+                async with http.post("/api/login", json=login) as logged_in:
+                    token = (await logged_in.json())["token"]
+                # one worker issued the token; every worker accepts it
+                auth = {"Authorization": f"Bearer {token}"}
                 cart = {"product_id": product, "quantity": 1}
-                async with http.post(f"/api/cart/{user_id}/items", json=cart) as added:
+                async with http.post(
+                    f"/api/cart/{user_id}/items", json=cart, headers=auth
+                ) as added:
                     assert added.status == 201
             body = {"user_id": user_id, "card_token": "tok_visa"}
-            answers, _ = await send_many(served.url, "POST", "/api/orders", 16, json=body)
+            answers, _ = await send_many(
+                served.url, "POST", "/api/orders", 16, json=body, headers=auth
+            )
             assert len({a.worker for a in answers}) == 2
             codes = [a.status for a in answers]
             assert codes.count(201) == 1
