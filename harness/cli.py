@@ -687,6 +687,76 @@ def scenarios_schema_command() -> None:
     typer.echo(scenario_schema_json())
 
 
+# -- perfctl import: a scenario and an SLA from what a team already has ----------------------
+
+import_app = typer.Typer(help="Start a scenario and an SLA from a HAR recording or an OpenAPI document.", **_SUB_APP_SETTINGS)  # type: ignore[arg-type]
+app.add_typer(import_app, name="import")
+
+_ImportOut = Annotated[
+    Path | None,
+    typer.Option("--out", help="Scenario file to write (default: scenarios/NAME.yaml)."),
+]
+_ImportSlaOut = Annotated[
+    Path | None, typer.Option("--sla-out", help="Starter SLA file to write (default: sla.yaml).")
+]
+_ImportForce = Annotated[
+    bool, typer.Option("--force", help="Overwrite the scenario or SLA file if it exists.")
+]
+_ImportName = Annotated[
+    str | None,
+    typer.Option("--name", help="Scenario name (default: from the file name or the API title)."),
+]
+
+
+@import_app.command("har")
+def import_har_command(
+    file: Annotated[Path, typer.Argument(help="A HAR file (DevTools: 'Save all as HAR').")],
+    out: _ImportOut = None,
+    sla_out: _ImportSlaOut = None,
+    force: _ImportForce = False,
+    name: _ImportName = None,
+    include_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include-host",
+            help="Replay requests to this host (repeatable; default: the host most requests "
+            "went to).",
+        ),
+    ] = None,
+) -> None:
+    """Turn a browser recording into a scenario flow and a starter SLA: static assets and
+    other hosts left out, the recorded think times, ids and tokens the server answered
+    extracted into variables, credentials as ${env:NAME} placeholders."""
+    from harness.importers import import_har, write_imported
+
+    imported = import_har(str(file), name=name, include_hosts=include_host or [])
+    typer.echo(write_imported(imported, out=out, sla_out=sla_out, force=force))
+
+
+@import_app.command("openapi")
+def import_openapi_command(
+    source: Annotated[str, typer.Argument(help="OpenAPI 3.0/3.1 document: a file or a URL.")],
+    out: _ImportOut = None,
+    sla_out: _ImportSlaOut = None,
+    force: _ImportForce = False,
+    name: _ImportName = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Base URL of the API (default: the document's server)."),
+    ] = None,
+    server: Annotated[
+        int | None,
+        typer.Option(min=1, help="Use the document's Nth server (default: the first)."),
+    ] = None,
+) -> None:
+    """Write a starter scenario (one weighted journey per read operation, example parameters
+    from the schema) and a starter SLA (p95, p99 and error rate per operation)."""
+    from harness.importers import import_openapi, write_imported
+
+    imported = import_openapi(source, name=name, base_url=base_url, server=server)
+    typer.echo(write_imported(imported, out=out, sla_out=sla_out, force=force))
+
+
 # -- HTML reports ---------------------------------------------------------------------------
 
 

@@ -22,6 +22,12 @@ _SECRET_KEY = re.compile(
 )
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether a key, header or field of this name holds a secret (token, password,
+    authorization, cookie, api_key, ...)."""
+    return _SECRET_KEY.search(name) is not None
+
+
 def _is_secret_param(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _SECRET_QUERY_WORDS)

@@ -22,6 +22,7 @@ def test_the_stage_packages_are_the_ones_the_architecture_names() -> None:
     assert STAGES == [
         "harness.capacity",
         "harness.compare",
+        "harness.importers",
         "harness.observe",
         "harness.report",
         "harness.run",
