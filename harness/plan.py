@@ -164,6 +164,10 @@ class RunPlan:
     outcome `interrupted` and its elapsed time (k6's gracefulStop). 0: stop at once."""
     locustfile: str | None = None
     """Path of a team's locustfile whose users run under perfctl's shape and measurement."""
+    locustfile_shape: bool = False
+    """Closed model: the team locustfile's LoadTestShape drives users and spawn rate (the
+    scenario gave no stages); the one stage `run` spans the planned length, which the shape
+    ends earlier by returning None."""
     target: str = ""
     """Base URL of the target (secrets stripped)."""
     catalog_size: int | None = None

@@ -58,6 +58,8 @@ class Runtime:
     ready: Event = field(default_factory=Event)
     _mix: tuple[list[JourneyPlan], list[float]] | None = None
     """Set once plan and epoch are known in this process."""
+    _arrival_mix: tuple[list[JourneyPlan], list[float]] | None = None
+    """The same over every journey, locustfile ones too (open-model arrivals)."""
 
     def load_plan_text(self, text: str) -> RunPlan:
         plan = RunPlan.from_dict(json.loads(text))
@@ -105,14 +107,20 @@ class Runtime:
             return True
         return bool(self.live_sources) and self.live_sources <= self.drained
 
-    def pick_journey(self, rng: random.Random) -> JourneyPlan:
-        """A perfctl journey (not a locustfile one), drawn by weight."""
-        if self._mix is None:
+    def pick_journey(self, rng: random.Random, with_locustfile: bool = False) -> JourneyPlan:
+        """A perfctl journey (not a locustfile one), drawn by weight; `with_locustfile`: any
+        journey of the plan (an open-model arrival, which runs a locustfile's user too)."""
+        mix = self._arrival_mix if with_locustfile else self._mix
+        if mix is None:
             assert self.plan is not None
-            chosen = [j for j in self.plan.journeys if j.kind != "locustfile"]
+            chosen = [j for j in self.plan.journeys if with_locustfile or j.kind != "locustfile"]
             weights = [max(j.weight, 0.0) for j in chosen]
-            self._mix = (chosen, weights if sum(weights) > 0 else [1.0] * len(chosen))
-        journeys, weights = self._mix
+            mix = (chosen, weights if sum(weights) > 0 else [1.0] * len(chosen))
+            if with_locustfile:
+                self._arrival_mix = mix
+            else:
+                self._mix = mix
+        journeys, weights = mix
         if len(journeys) == 1:
             return journeys[0]
         return rng.choices(journeys, weights)[0]

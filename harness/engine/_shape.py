@@ -20,6 +20,7 @@ from locust.runners import MasterRunner
 
 from harness.engine._runtime import EPOCH_OPTION, LOCAL_SOURCE, RUNTIME
 from harness.engine._schedule import users_at
+from harness.engine._team_shape import TeamShape
 
 STOP_MARGIN_S = 5.0
 """The test ends at the latest this long after the graceful stop ended (time for the
@@ -35,13 +36,18 @@ class PlanShape(LoadTestShape):
     journey_class: type[User] | None = None
     """The closed-model journey user class."""
     team_classes: list[type[User]] = []  # noqa: RUF012 - set once by the locustfile
-    """A team's locustfile users, when the plan runs a locustfile."""
+    """Closed model, when the plan runs a team's locustfile: its User classes (and the journey
+    class when the plan mixes in other journeys), weighted (`team_users`)."""
+    team_shape: TeamShape | None = None
+    """The team's LoadTestShape, when it drives the users (the plan has no stages)."""
     on_stage: Any = None
     """Called with (stage name, unix start) when a new stage begins (master or local)."""
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._stage: str | None = None
+        self._end_s: float | None = None
+        """Offset at which the team's shape ended the load, before the plan's end."""
 
     def reset_time(self) -> None:
         """Locust calls this when the test starts: offset 0 of the plan."""
@@ -52,6 +58,8 @@ class PlanShape(LoadTestShape):
         self.start_time = time.perf_counter() + (RUNTIME.epoch - now)
         if self.runner is not None and self.runner.environment.parsed_options is not None:
             setattr(self.runner.environment.parsed_options, EPOCH_OPTION, RUNTIME.epoch)
+        if self.team_shape is not None:
+            self.team_shape.start(self.runner, self.start_time)
         if RUNTIME.plan is not None:
             RUNTIME.ready.set()
 
@@ -73,7 +81,13 @@ class PlanShape(LoadTestShape):
             return RUNTIME.drivers, float(RUNTIME.drivers), [self.driver_class]
         chosen: list[type[User] | None] = [*self.team_classes] or [self.journey_class]
         classes = [c for c in chosen if c is not None]
-        target = users_at(plan, offset)
+        if self.team_shape is not None:
+            shaped = self._team_tick(offset)
+            if shaped is not None:
+                return shaped
+            target = None
+        else:
+            target = users_at(plan, offset)
         if target is not None:
             return target.users, target.spawn_rate_per_s, classes
         runner = self.runner
@@ -83,19 +97,31 @@ class PlanShape(LoadTestShape):
             return None
         # the graceful stop: every user stops as in a ramp-down (Locust's stop timeout)
         most = max((max(s.users_start or 0, s.users_end or 0) for s in plan.stages), default=1)
+        if self.team_shape is not None:
+            most = self.team_shape.peak_users
         return 0, float(max(most, 1)), classes
+
+    def _team_tick(self, offset: float) -> tuple[int, float, list[type[User]]] | None:
+        """The team's shape until it ends (returns None) or the plan ends; None after."""
+        assert self.team_shape is not None
+        assert RUNTIME.plan is not None
+        if self._end_s is None and offset < RUNTIME.plan.duration_s:
+            shaped = self.team_shape.tick(offset)
+            if shaped is not None:
+                return shaped
+            # the shape has ended the load: the graceful stop starts now
+            self._end_s = offset
+        return None
 
     def _stopped(self, offset: float) -> bool:
         """After the last stage: every process has stopped its load and reported it all, or
         the graceful stop and its margin are over."""
         plan = RUNTIME.plan
         assert plan is not None
-        if offset < plan.duration_s:
+        end_s = plan.duration_s if self._end_s is None else min(self._end_s, plan.duration_s)
+        if offset < end_s:
             return False
-        if (
-            RUNTIME.all_drained()
-            or offset >= plan.duration_s + plan.graceful_stop_s + STOP_MARGIN_S
-        ):
+        if RUNTIME.all_drained() or offset >= end_s + plan.graceful_stop_s + STOP_MARGIN_S:
             RUNTIME.plan_completed = True
             return True
         return False

@@ -1,22 +1,18 @@
-"""The Locust users perfctl runs: closed-model journey users, the open-model arrival driver,
-and a team's locustfile users."""
+"""The Locust users perfctl runs: closed-model journey users and the open-model arrival driver
+(which starts a team's locustfile users too, see `team_users`)."""
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import math
 import random
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import gevent
 from gevent import GreenletExit
 from gevent.lock import Semaphore
 from gevent.pool import Pool
-from locust import User, task
+from locust import task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 
 from harness.engine._drops import drop_cause, first_operation
@@ -25,6 +21,7 @@ from harness.engine._iteration import Iteration, Slots
 from harness.engine._journeys import DEFAULT_CATALOG_SIZE, JOURNEY_FUNCTIONS, builtin_key
 from harness.engine._runtime import LOCAL_SOURCE, RUNTIME
 from harness.engine._schedule import arrival_offsets
+from harness.engine._team_users import run_team_arrival
 from harness.plan import BUILTIN_JOURNEYS, JourneyPlan, RunPlan
 
 REPLACEMENT_AFTER_S = 3.0
@@ -187,11 +184,22 @@ class ArrivalDriver(FastHttpUser):
                 if late % BEHIND_YIELD_EVERY == 0:
                     gevent.sleep(0)
             recorder.count_arrival(intended, planned=1)
-            journey = RUNTIME.pick_journey(self.rng)
+            journey = RUNTIME.pick_journey(self.rng, with_locustfile=True)
             if pool.full():
                 self._drop(journey, intended, len(pool), slots)
                 continue
             recorder.count_arrival(time.time(), started=1)
+            if journey.kind == "locustfile":
+                # a fresh user of the team's locustfile: on_start, one task, on_stop
+                pool.spawn(
+                    run_team_arrival,
+                    journey,
+                    self.environment,
+                    self.rng,
+                    intended_start=intended,
+                    slots=slots,
+                )
+                continue
             pool.spawn(
                 run_iteration,
                 journey,
@@ -217,27 +225,3 @@ class ArrivalDriver(FastHttpUser):
             )
         else:
             recorder.count_arrival(intended, dropped=1)
-
-
-def load_team_users(path: str) -> list[type[User]]:
-    """The concrete User classes of a team's locustfile (imported under a private name)."""
-    source = Path(path)
-    if not source.is_file():
-        raise SystemExit(f"perfctl engine: locustfile {path} does not exist")
-    spec = importlib.util.spec_from_file_location(f"perfctl_team_{source.stem}", source)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"perfctl engine: cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    found = [
-        value
-        for value in vars(module).values()
-        if inspect.isclass(value)
-        and issubclass(value, User)
-        and not getattr(value, "abstract", True)
-        and value.__module__ == module.__name__
-    ]
-    if not found:
-        raise SystemExit(f"perfctl engine: {path} defines no User class")
-    return found

@@ -38,7 +38,13 @@ from harness.engine._runtime import (
 )
 from harness.engine._shape import PlanShape
 from harness.engine._stopping import install as install_stop_marking
-from harness.engine._users import ArrivalDriver, JourneyUser, load_team_users
+from harness.engine._team_shape import TeamShape
+from harness.engine._team_users import (
+    adopt_team_users,
+    closed_model_classes,
+    load_team_locustfile,
+)
+from harness.engine._users import ArrivalDriver, JourneyUser
 from harness.engine._wire import install as install_wire_watch
 
 # workers ship their finished seconds every second (Locust's default is every 3 s)
@@ -61,14 +67,22 @@ if _plan_text:
                 f"perfctl engine: unknown built-in journey {builtin_key(_journey)!r} "
                 f"(known: {', '.join(sorted(JOURNEY_FUNCTIONS))})"
             )
-    if _plan.model == "open" and not any(j.kind != "locustfile" for j in _plan.journeys):
-        raise SystemExit(
-            "perfctl engine: the open model runs built-in and flow journeys; "
-            "a locustfile's users run under the closed model (users and spawn rate)"
-        )
     if _plan.locustfile and any(j.kind == "locustfile" for j in _plan.journeys):
-        PlanShape.team_classes = load_team_users(_plan.locustfile)
-        globals().update({cls.__name__: cls for cls in PlanShape.team_classes})
+        _team = load_team_locustfile(_plan.locustfile)
+        adopt_team_users(_plan)
+        PlanShape.team_classes = closed_model_classes(_plan, JourneyUser)
+        if _plan.locustfile_shape:
+            if _team.shape is None:
+                raise SystemExit(
+                    f"perfctl engine: the scenario has no stages, and {_plan.locustfile} has "
+                    "no single LoadTestShape to drive its users"
+                )
+            _mixed = any(j.kind != "locustfile" for j in _plan.journeys)
+            PlanShape.team_shape = TeamShape(
+                _team.shape, _plan, PlanShape.team_classes, JourneyUser if _mixed else None
+            )
+        # Locust finds the User classes among this file's names
+        globals().update({cls.__name__: cls for cls in _team.users})
 
 PlanShape.driver_class = ArrivalDriver
 PlanShape.journey_class = JourneyUser

@@ -7,6 +7,7 @@ from difflib import get_close_matches
 
 from harness.errors import PerfctlError, SpecError
 from harness.plan import BUILTIN_JOURNEYS, RunPlan
+from harness.spec._locustfile import SHAPE_STAGE
 from harness.spec._objective import OPERATION_ALL, Objective
 from harness.spec._scenario import Scenario, list_scenario_names, load_scenario
 from harness.spec._sla import Sla
@@ -111,7 +112,10 @@ def _closest(name: str, known: Iterable[str]) -> str:
 
 
 def stage_names(scenario: Scenario) -> frozenset[str]:
-    """The scenario's stage names as its plan names them (an unnamed stage is `stage-N`)."""
+    """The scenario's stage names as its plan names them (an unnamed stage is `stage-N`; a
+    scenario run by its locustfile's LoadTestShape has the one stage `run`)."""
+    if scenario.spec.stages is None:
+        return frozenset({SHAPE_STAGE})
     return frozenset(
         stage.name or f"stage-{index}" for index, stage in enumerate(scenario.spec.stages, 1)
     )

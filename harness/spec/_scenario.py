@@ -10,6 +10,7 @@ from harness.errors import UsageError
 from harness.plan import BUILTIN_JOURNEYS
 from harness.spec._document import PathKey, Problem, read_document
 from harness.spec._locate import scenarios_dir
+from harness.spec._locustfile import team_locustfile_problems
 from harness.spec._objective import Objective
 from harness.spec._scenario_models import JourneySpec, ProfilesFile, ProfileSpec, ScenarioFile
 from harness.spec._sla import resolve_entries
@@ -125,6 +126,8 @@ def scenario_problems(spec: ScenarioFile, path: Path) -> list[Problem]:
         problems.append(
             Problem(("journeys",), f"a scenario may use one locustfile, got {sorted(locustfiles)}")
         )
+    team = min(locustfiles, default=None)
+    problems += team_locustfile_problems(spec, locate_locustfile(team, path) if team else None)
     problems += _profile_problems(spec.profiles, ("profiles",))
     return problems
 
@@ -132,7 +135,7 @@ def scenario_problems(spec: ScenarioFile, path: Path) -> list[Problem]:
 def _stage_problems(spec: ScenarioFile) -> list[Problem]:
     problems: list[Problem] = []
     names: dict[str, int] = {}
-    for index, stage in enumerate(spec.stages):
+    for index, stage in enumerate(spec.stages or ()):
         at: PathKey = ("stages", index)
         if stage.duration <= 0:
             problems.append(
@@ -171,7 +174,7 @@ def _stage_problems(spec: ScenarioFile) -> list[Problem]:
                     )
                 )
             names.setdefault(stage.name, index)
-    total_s = sum(stage.duration for stage in spec.stages)
+    total_s = sum(stage.duration for stage in spec.stages or ())
     if spec.warmup >= total_s > 0:
         problems.append(
             Problem(

@@ -270,7 +270,19 @@ class ScenarioFile(StrictModel):
     sla: bool = Field(
         default=True, description="Judge against sla.yaml too (false: only `objectives` below)."
     )
-    stages: list[StageSpec] = Field(min_length=1)
+    stages: list[StageSpec] | None = Field(
+        default=None,
+        min_length=1,
+        description="The load over time. Omit it to run the locustfile journey's LoadTestShape "
+        "(closed model; then `duration` bounds the run).",
+    )
+    duration: Duration | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_DURATION_S,
+        description="Scenarios without `stages`: the run's planned length; the team's "
+        "LoadTestShape drives the users until it returns None or this much time has passed.",
+    )
     journeys: dict[str, JourneySpec] = Field(min_length=1)
     profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
     objectives: list[ObjectiveEntry] = Field(

@@ -25,6 +25,7 @@ from harness.plan import (
 )
 from harness.spec._document import display_path
 from harness.spec._limits import plan_limit_problems
+from harness.spec._locustfile import SHAPE_STAGE
 from harness.spec._scenario import Scenario, locate_locustfile, require_profile
 from harness.spec._scenario_models import JourneySpec, ProfileSpec, ScenarioFile, StepSpec
 
@@ -37,7 +38,10 @@ def plan_scenario(
 ) -> RunPlan:
     """The resolved plan of `scenario` under `profile`; UsageError for an unknown profile."""
     spec = scenario.spec
-    scale = profile_scale(spec, require_profile(scenario, profile))
+    chosen = require_profile(scenario, profile)
+    if spec.stages is None:
+        _refuse_user_bounds(scenario, profile, chosen)
+    scale = profile_scale(spec, chosen)
     profile_spec = scenario.profiles.get(profile)
     catalog_size = (
         profile_spec.catalog_size
@@ -63,6 +67,7 @@ def plan_scenario(
         request_timeout_s=spec.request_timeout,
         graceful_stop_s=spec.graceful_stop,
         locustfile=(str(locate_locustfile(locustfiles[0], scenario.path)) if locustfiles else None),
+        locustfile_shape=spec.stages is None,
         target=strip_secrets(target),
         catalog_size=catalog_size,
         tags=dict(tags or {}),
@@ -82,9 +87,11 @@ def profile_scale(spec: ScenarioFile, profile: ProfileSpec | None) -> Scale:
     """The factors a profile applies to a scenario (all 1 for `full`)."""
     if profile is None:
         return Scale()
-    peak_users = max((stage.users or 0 for stage in spec.stages), default=0)
-    peak_rate = max((stage.rate or 0.0 for stage in spec.stages), default=0.0)
-    total_s = sum(stage.duration for stage in spec.stages)
+    stages = spec.stages or ()
+    peak_users = max((stage.users or 0 for stage in stages), default=0)
+    peak_rate = max((stage.rate or 0.0 for stage in stages), default=0.0)
+    # without stages the team's LoadTestShape runs for the scenario's `duration`
+    total_s = sum(stage.duration for stage in stages) if stages else spec.duration or 0.0
     users = _factor(profile.users, profile.max_users, peak_users)
     rate = _factor(profile.rate, profile.max_rate, peak_rate)
     # a duration bounds the run like max_users bounds the users: it shortens, never stretches
@@ -106,7 +113,28 @@ def _factor(factor: float | None, bound: float | None, peak: float) -> float:
     return 1.0
 
 
+def _refuse_user_bounds(scenario: Scenario, profile: str, spec: ProfileSpec | None) -> None:
+    """A SpecError for a profile that bounds users (`max_users`) of a scenario whose users
+    come from its locustfile's LoadTestShape: the shape's peak is known only as it runs."""
+    if spec is not None and spec.max_users is not None and spec.users is None:
+        raise SpecError(
+            f"{display_path(scenario.path)}: profile {profile!r} bounds users (max_users: "
+            f"{spec.max_users}), but scenario {scenario.name!r} has no stages: its users come "
+            "from its locustfile's LoadTestShape, whose peak is known only as it runs; use a "
+            "profile that gives `users` (a factor on the shape's users) and `duration` or `time`"
+        )
+
+
+def _shape_stage(spec: ScenarioFile, scale: Scale) -> StagePlan:
+    """The one stage of a run that its locustfile's LoadTestShape drives: `run`, as long as
+    the scenario's `duration` (scaled by the profile's time factor)."""
+    duration_s = round((spec.duration or 0.0) * scale.time, 3)
+    return StagePlan(name=SHAPE_STAGE, start_s=0.0, duration_s=duration_s)
+
+
 def _stages(spec: ScenarioFile, scale: Scale) -> tuple[StagePlan, ...]:
+    if spec.stages is None:
+        return (_shape_stage(spec, scale),)
     stages: list[StagePlan] = []
     start_s = 0.0
     users_before = 0
