@@ -344,6 +344,6 @@ def _footer(left_out: list[str]) -> tuple[str, ...]:
     if not left_out:
         return ()
     return (
-        "Not generated (writes need a body and an order; add them as steps of a flow):",
+        "Not generated (a write needs a body and an order: add it by hand as a step of a flow):",
         *(f"  {line}" for line in left_out),
     )
