@@ -144,6 +144,8 @@ def _load_header(plan: RunPlan) -> str:
 
 def _stage_load(plan: RunPlan, stage_name: str) -> str:
     stage = next(s for s in plan.stages if s.name == stage_name)
+    if plan.locustfile_shape:
+        return f"LoadTestShape of {Path(plan.locustfile or '').name}"
     if plan.model == "closed":
         return f"{stage.users_start or 0:,} -> {stage.users_end or 0:,}"
     return f"{stage.rate_start_per_s or 0.0:,.4g} -> {stage.rate_end_per_s or 0.0:,.4g}"
