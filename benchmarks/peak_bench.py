@@ -27,9 +27,13 @@ minutes on a 2-core machine. Load and backend share this machine's cores with ea
 and with whatever else runs (another benchmark, a profiler): each row says how the busy
 cores were shared.
 
+`--floor` runs each configuration a second time against the floor server (`serve_floor`):
+the backend's server stack answering a fixed body, so that the backend's row can be read as
+the floor's CPU per request plus the app's own.
+
     .venv/bin/python benchmarks/peak_bench.py [--configs 1000,5000,10000x2] [--duration 2m]
         [--spawn-rate 250] [--backend-workers 1] [--redis-url URL] [--database-url URL]
-        [--long] [--json PATH] [--out DIR] [--profile]
+        [--long] [--json PATH] [--out DIR] [--profile] [--floor]
 
 `--profile` also samples the backend's and the generator's Python stacks with py-spy (50 Hz,
 without pausing them) for the whole run, writes them beside the run directory
