@@ -16,9 +16,12 @@ Rules, in rank order (`DiagnosisRule`):
 - server_saturated, db_pool_exhausted: in that window, a cpu or memory objective's statistic
   of server.jsonl beyond its limit; db_pool_in_use reaching db_pool_size.
 - slow_connect: over the run after warm-up (with or without a breach), connections that took
-  a second or more to open (SYNs the target dropped and the client sent again), with how many
-  of the requests slower than their latency limit waited that long for their connection: a
-  full listen backlog told apart from a slow handler.
+  a second or more to open, with how many of the requests slower than their latency limit
+  waited that long for their connection: a full listen backlog told apart from a slow
+  handler. The cause it names follows the shape of the connect times: most of them on the
+  SYN retry schedule (1, 3, 7, 15, 31 s) are SYNs the target dropped; spread between those
+  times they are delays before or after the handshake, the generator's own when it was
+  saturated in the run (its event loop, name resolution), else the target's accept loop.
 - dropped_arrivals: open model, load.jsonl counts arrivals dropped (the target's, the
   generator's share).
 - operation_broke: each operation or component with a failed or warned check (first broken
@@ -64,6 +67,13 @@ SYN after 1, 3, 7, 15 and 31 s (its initial retransmission timeout is one second
 connect to a reachable target takes milliseconds, so a connect of a second or more means the
 target dropped the first SYN: its listen backlog was full, or its accept loop stalled. Counted
 at HDR precision (a bucket reaching 1,000 ms counts: values down to 999.94 ms)."""
+SYN_RETRY_S = (1.0, 3.0, 7.0, 15.0, 31.0)
+"""When a connect completes after 1..5 dropped SYNs: Linux retransmits a SYN after 1 s, then
+doubles the wait (tcp_syn_retries), so the connect takes that long plus its round trip."""
+SYN_RETRY_SLACK = 0.15
+"""A connect within this fraction above a retry time (and 200 ms) counts as on the schedule."""
+ON_SCHEDULE_SHARE = 0.6
+"""Slow connects on the SYN schedule, at least this share: dropped SYNs are the cause."""
 MIN_SLOW_CONNECTS = 10
 """Slow connects slow_connect needs at the least: a few in a run are a lost packet each, not
 a target that cannot take its connections."""
@@ -317,13 +327,22 @@ def _slow_connect(run: JudgedRun, verdict: Verdict) -> list[Finding]:
         "at_s": round(at_s),
         "operations": ", ".join(op for op, _ in ranked),
     }
+    on_schedule = _on_syn_schedule(every)
+    saturated = any(
+        event.kind in GENERATOR_TROUBLE and span.start_t <= event.t < span.end_t
+        for event in run.data.events
+    )
+    figures |= {
+        "on_syn_schedule": on_schedule,
+        "on_syn_schedule_share": round(on_schedule / slow_total, 4),
+        "generator_saturated": int(saturated),
+    }
     sentence = (
         f"Connections were slow to open: {slow_total:,} of the {every.count:,} new connections "
         f"took {SLOW_CONNECT_MS / 1000:g} s or more (the longest "
         f"{format_value(longest_ms, 'ms')}, connect p99 {format_value(p99_ms, 'ms')}), the "
-        f"first {_clock(at_s)} into the run, most in {where}: SYNs the target dropped and "
-        "the client sent again (after 1, 3, 7, 15, 31 s), a full listen backlog or a stalled "
-        "accept loop."
+        f"first {_clock(at_s)} into the run, most in {where}: "
+        f"{_connect_cause(on_schedule, slow_total, saturated)}."
     )
     slower = _slower_than_limits(run, verdict, span, connects)
     if slower is not None:
@@ -340,6 +359,40 @@ def _slow_connect(run: JudgedRun, verdict: Verdict) -> list[Finding]:
             f"{SLOW_CONNECT_MS / 1000:g} s or more connecting, not in a handler."
         )
     return [Finding(DiagnosisRule.SLOW_CONNECT, sentence, figures, "connections")]
+
+
+def _on_syn_schedule(histogram: LatencyHistogram) -> int:
+    """Connects of `SLOW_CONNECT_MS` or more that completed just after a SYN retry time."""
+    return sum(
+        count
+        for bucket_ms, count in histogram.buckets_ms()
+        if bucket_ms >= SLOW_CONNECT_MS
+        and any(
+            retry_s * 1000 <= bucket_ms <= retry_s * 1000 * (1 + SYN_RETRY_SLACK) + 200
+            for retry_s in SYN_RETRY_S
+        )
+    )
+
+
+def _connect_cause(on_schedule: int, slow: int, generator_saturated: bool) -> str:
+    """What the shape of the slow connects points at (see the module docstring)."""
+    share = on_schedule / slow
+    if share >= ON_SCHEDULE_SHARE:
+        return (
+            f"{format_share(share)} of them on the SYN retry schedule (1, 3, 7, 15, 31 s): "
+            "SYNs the target dropped and the client sent again, a full listen backlog or a "
+            "stalled accept loop"
+        )
+    spread = (
+        f"only {format_share(share)} of them on the SYN retry schedule (1, 3, 7, 15, 31 s), "
+        "the rest spread between: not dropped SYNs but a delay around the handshake"
+    )
+    if generator_saturated:
+        return (
+            f"{spread}, while the load generator was saturated: more likely the generator's "
+            "own (a busy event loop, name resolution) than the target's"
+        )
+    return f"{spread}, the target's accept loop or the client's name resolution"
 
 
 def _at_least(histogram: LatencyHistogram, value_ms: float) -> int:

@@ -381,10 +381,37 @@ def test_connections_slow_to_open_are_told_apart_from_a_slow_handler(tmp_path: P
     assert "120 of the 130 new connections took 1 s or more" in sentence
     assert "the longest 1,003 ms, connect p99 1,003 ms" in sentence
     assert "the first 1:00 into the run, most in search (120)" in sentence
+    assert "100 % of them on the SYN retry schedule (1, 3, 7, 15, 31 s): SYNs the target" in (
+        sentence
+    )
+    assert found.figures["on_syn_schedule"] == 120
     assert "120 of the 180 requests slower than their latency limit (66.7 %)" in sentence
     data = json.loads((run_dir / "verdict.json").read_text())
     schema = Path(harness.verdict.__file__).parent / "schemas" / "verdict.schema.json"
     jsonschema.validate(data, json.loads(schema.read_text()))
+
+
+@pytest.mark.parametrize("generator_saturated", [False, True])
+def test_slow_connects_off_the_syn_schedule_are_not_blamed_on_dropped_syns(
+    tmp_path: Path, generator_saturated: bool
+) -> None:
+    """Connects of 1.6 to 5.9 s, between the SYN retry times: a delay around the handshake,
+    the generator's own when it was saturated."""
+    run = _connecting(tmp_path, slow_connects=0)
+    for index in range(40):
+        run.add("search", 60 + index, [2000.0 + 100 * index], connect_ms=[1600.0 + 110 * index])
+    if generator_saturated:
+        run.event("generator_saturated", 70, "local above 90% CPU for 5 s")
+    found = _by_rule(_verdict(run.finish(), _sla(tmp_path, P95)))[DiagnosisRule.SLOW_CONNECT]
+    assert found.figures["slow_connects"] == 40
+    assert found.figures["on_syn_schedule_share"] < 0.6
+    assert found.figures["generator_saturated"] == int(generator_saturated)
+    assert "SYNs the target dropped" not in found.sentence
+    assert "the rest spread between: not dropped SYNs but a delay around the handshake" in (
+        found.sentence
+    )
+    blamed = "more likely the generator's own (a busy event loop, name resolution)"
+    assert (blamed in found.sentence) == generator_saturated
 
 
 @pytest.mark.parametrize(
