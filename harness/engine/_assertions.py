@@ -11,6 +11,7 @@ and `1` are not equal.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -29,7 +30,7 @@ _SYMBOLS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 def compile_assertion(plan: AssertionPlan) -> Assertion:
     """The assertion, ready to run on responses with the iteration's variables."""
     read = _subject(plan)
-    conditions = [(_condition(condition), _written(condition)) for condition in plan.conditions]
+    conditions = [(_condition(condition), condition.written) for condition in plan.conditions]
     failed = f"check {plan.name!r} failed: "
     missing = failed + f"{plan.subject} {plan.expr} missing"
 
@@ -84,7 +85,9 @@ Condition = Callable[[Any, dict[str, Any]], bool | None]
 def _condition(condition: ConditionPlan) -> Condition:
     op, operand = condition.op, condition.operand
     if op == "exists":
-        return lambda value, _: (value is not MISSING) == bool(operand)
+        if operand:
+            return lambda value, _: None if value is MISSING else True
+        return lambda value, _: value is MISSING
     test = _test(op, operand)
     return lambda value, variables: None if value is MISSING else test(value, variables)
 
@@ -118,20 +121,6 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "ge": lambda a, b: a >= b,
     "eq": lambda a, b: a == b,
 }
-
-
-def _written(condition: ConditionPlan) -> str:
-    """The condition as a person reads it: `>= 1`, `length >= 1`, `matches '^ab'`."""
-    op, operand = condition.op, condition.operand
-    if op in _SYMBOLS:
-        return f"{_SYMBOLS[op]} {operand:g}"
-    if op.startswith("length"):
-        symbol = _SYMBOLS.get(op.removeprefix("length_"), "==")
-        return f"length {symbol} {operand}"
-    if op == "exists":
-        return "exists" if operand else "does not exist"
-    shown = repr(operand) if isinstance(operand, str) else json.dumps(operand, default=str)
-    return f"{op.replace('_', ' ')} {shown}"
 
 
 def _is_number(value: Any) -> bool:
@@ -201,7 +190,8 @@ def compile_schema_check(schema: dict[str, Any]) -> SchemaCheck:
             return "json_schema failed: the body is not JSON"
         if validator.is_valid(document):
             return None
-        error = best_match(validator.iter_errors(document))
+        # the first failure in document order (best_match looks inside anyOf/oneOf)
+        error = best_match(itertools.islice(validator.iter_errors(document), 1))
         if error is None:
             return "json_schema failed"
         expected = json.dumps(error.validator_value, default=str)

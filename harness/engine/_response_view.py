@@ -8,10 +8,13 @@ whole jar: the value a login answer hands out is the one a script wants.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from locust.contrib.fasthttp import ResponseContextManager
+
+if TYPE_CHECKING:
+    # locust is imported by the engine's process; these modules run without it in tests
+    from locust.contrib.fasthttp import ResponseContextManager
 
 MISSING: Any = object()
 """What a lookup returns when the response has no such value (distinct from JSON null)."""
@@ -44,7 +47,9 @@ class ResponseView:
     def text(self) -> str:
         """The body as text ("" when there is none)."""
         if self._text is None:
-            self._text = self.response.text or ""
+            text = self.response.text or ""
+            # Locust's responses decode by the charset; geventhttpclient's own give bytes
+            self._text = text if isinstance(text, str) else text.decode("utf-8", "replace")
         return self._text
 
     def headers(self, name: str) -> list[str]:

@@ -13,14 +13,16 @@ compiled step up.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from locust.contrib.fasthttp import ResponseContextManager
+from typing import TYPE_CHECKING, Any
 
 from harness.engine._assertions import compile_assertion, compile_schema_check
 from harness.engine._extract import JsonQuery, compile_extraction
 from harness.engine._response_view import MISSING, ResponseView
 from harness.plan import ResponseCheckPlan, StepPlan
+
+if TYPE_CHECKING:
+    # locust is imported by the engine's process; these modules run without it in tests
+    from locust.contrib.fasthttp import ResponseContextManager
 
 _Check = Callable[[ResponseView, float], str | None]
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from harness.plan import is_jsonpath
 from harness.spec._types import StrictModel
@@ -60,7 +60,7 @@ def check_json_expression(expr: str) -> str:
             jsonpath.compile(expr)
         except jsonpath.JSONPathError as error:
             reason = str(error).splitlines()[0]
-            raise ValueError(f"bad JSONPath {expr!r}: {reason}") from None
+            raise ValueError(f"bad JSONPath ({reason})") from None
         return expr
     if not expr or any(not part for part in expr.split(".")):
         raise ValueError(
@@ -75,7 +75,7 @@ def check_regex(pattern: str) -> str:
     try:
         re.compile(pattern)
     except re.error as error:
-        raise ValueError(f"bad regular expression {pattern!r}: {error}") from None
+        raise ValueError(f"bad regular expression ({error})") from None
     return pattern
 
 
@@ -161,13 +161,14 @@ class ExtractSpec(StrictModel):
         return "default" in self.model_fields_set
 
 
-def _entry_kind(value: object) -> str:
-    return "path" if isinstance(value, str) else "mapping"
+def _short_extraction(value: object) -> object:
+    """`pid: items.0.id` is `pid: {json: items.0.id}`."""
+    return {"json": value} if isinstance(value, str) else value
 
 
 ExtractEntry = Annotated[
-    Annotated[JsonExpression, Tag("path")] | Annotated[ExtractSpec, Tag("mapping")],
-    Discriminator(_entry_kind),
+    ExtractSpec,
+    BeforeValidator(_short_extraction, json_schema_input_type=str | ExtractSpec),
 ]
 """A dotted path or JSONPath into the JSON body (short form), or an `ExtractSpec` mapping."""
 
@@ -188,13 +189,14 @@ class LengthSpec(StrictModel):
         return self
 
 
-def _length_kind(value: object) -> str:
-    return "mapping" if isinstance(value, dict) else "count"
+def _exact_length(value: object) -> object:
+    """`length: 3` is `length: {equals: 3}`."""
+    return {"equals": value} if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 Length = Annotated[
-    Annotated[int, Tag("count"), Field(ge=0)] | Annotated[LengthSpec, Tag("mapping")],
-    Discriminator(_length_kind),
+    LengthSpec,
+    BeforeValidator(_exact_length, json_schema_input_type=Annotated[int, Field(ge=0)] | LengthSpec),
 ]
 """An exact length, or bounds such as `{ge: 1, le: 50}`."""
 

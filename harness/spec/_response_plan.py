@@ -137,9 +137,7 @@ def plan_extractions(step: StepSpec) -> tuple[ExtractPlan, ...]:
     return tuple(_extraction(variable, entry) for variable, entry in step.extract.items())
 
 
-def _extraction(variable: str, entry: str | ExtractSpec) -> ExtractPlan:
-    if isinstance(entry, str):
-        return ExtractPlan(variable=variable, source="json", expr=entry)
+def _extraction(variable: str, entry: ExtractSpec) -> ExtractPlan:
     source: ExtractSource
     if entry.json_expr is not None:
         source, expr = "json", entry.json_expr
@@ -173,7 +171,7 @@ def _assertion(spec: AssertionSpec) -> AssertionPlan:
     conditions: list[ConditionPlan] = []
     for operator in spec.operators:
         operand = getattr(spec, operator)
-        if operator == "length" and not isinstance(operand, int):
+        if operator == "length":
             for bound in LENGTH_OPERATORS:
                 if bound in operand.model_fields_set:
                     op: ConditionOp = "length" if bound == "equals" else _length_op(bound)
@@ -218,11 +216,7 @@ def _length_op(bound: str) -> ConditionOp:
 
 def _describe(subject: str, expr: str, conditions: list[ConditionPlan]) -> str:
     """A default name: the assertion written out, e.g. "header Content-Type contains 'json'"."""
-    parts = [
-        f"{condition.op.replace('_', ' ')} {json.dumps(condition.operand, default=str)}"
-        for condition in conditions
-    ]
-    return f"{subject} {expr} " + ", ".join(parts)
+    return f"{subject} {expr} " + ", ".join(condition.written for condition in conditions)
 
 
 def _strings(value: object) -> list[str]:

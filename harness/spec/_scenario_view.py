@@ -125,6 +125,12 @@ def _show_steps(plan: RunPlan, console: Console) -> None:
                 check += f", body has {step.check.body_contains!r}"
             if step.check.json_path is not None:
                 check += f", json {step.check.json_path}"
+            if step.check.json_schema is not None:
+                check += ", JSON Schema"
+            if step.extract:
+                check += ", extracts " + ", ".join(plan.variable for plan in step.extract)
+            if step.check.assertions:
+                check += ", " + ", ".join(repr(plan.name) for plan in step.check.assertions)
             pause = f"{step.think_time_min_s:g}-{step.think_time_max_s:g}s"
             if step.think_time_min_s == step.think_time_max_s:
                 pause = f"{step.think_time_min_s:g}s"
