@@ -8,19 +8,55 @@ with it (which operations a journey reports), the engine runs one function per e
 
     RunPlan, Scale, StagePlan      the plan, the profile's factors, one stage of the timeline
     JourneyPlan, StepPlan          a weighted journey, one request of a flow journey
+    DataSourcePlan                 a file of rows flow journeys draw variables from (`data:`)
     ResponseCheckPlan              what a flow step's response must look like (`check:`)
+    ExtractPlan                    one variable a flow step takes from its response (`extract:`)
+    AssertionPlan, ConditionPlan   one named assertion of a step (`check.assert`), its conditions
     BuiltinJourney                 one built-in journey: the operations it reports, in order
     BUILTIN_JOURNEYS               built-in journey name -> BuiltinJourney (the one table)
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 WorkloadModel = Literal["closed", "open"]
 ArrivalProcess = Literal["uniform", "poisson"]
 JourneyKind = Literal["builtin", "flow", "locustfile"]
+ExtractSource = Literal["json", "header", "cookie", "regex"]
+AssertionSubject = Literal["value", "json", "header", "cookie"]
+ConditionOp = Literal[
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "matches",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "exists",
+    "length",
+    "length_lt",
+    "length_le",
+    "length_gt",
+    "length_ge",
+]
+
+
+VARIABLE_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+"""What a flow variable's name is made of."""
+PLACEHOLDER = re.compile(r"\{(" + VARIABLE_NAME + r")\}")
+"""A `{variable}` placeholder in a flow step's strings (the spec checks the names, the
+engine substitutes them)."""
+
+
+def is_jsonpath(expr: str) -> bool:
+    """Whether a `json:` expression is a JSONPath (it starts with `$`), not a dotted path."""
+    return expr.startswith("$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +114,94 @@ class ResponseCheckPlan:
     """Dotted path into the JSON body (e.g. "items.0.id") that must exist."""
     max_latency_ms: float | None = None
     """A latency above this fails the check (k6's `r.timings.duration < 500`)."""
+    json_schema: dict[str, Any] | None = None
+    """JSON Schema the JSON body must match (inline, or read from the scenario's file)."""
+    assertions: tuple[AssertionPlan, ...] = ()
+    """Named assertions (`check.assert`), run after the step's extraction."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResponseCheckPlan:
+        return cls(
+            **{
+                **data,
+                "status": tuple(data["status"]),
+                "assertions": tuple(
+                    AssertionPlan.from_dict(item) for item in data.get("assertions", ())
+                ),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractPlan:
+    """One variable a flow step takes from its response; a failed extraction fails the step
+    (`check_failed`) and ends the iteration, unless it has a default."""
+
+    variable: str
+    """Name the value is stored under (`{variable}` in later steps)."""
+    source: ExtractSource
+    """json: the JSON body; header: a response header; cookie: a cookie the response sets;
+    regex: a regular expression on the body text."""
+    expr: str
+    """json: a JSONPath (`$.items[0].id`) or a dotted path (`items.0.id`); header or cookie:
+    its name; regex: the pattern."""
+    group: int | str = 0
+    """regex: the group whose text is taken (0: the whole match)."""
+    all: bool = False
+    """Take every match as a list (none: the extraction fails) instead of the first."""
+    default: Any = None
+    """Value stored when nothing matches, if `has_default`."""
+    has_default: bool = False
+    """Whether a failed extraction stores `default` and the iteration goes on."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionPlan:
+    """One condition of an assertion: `op` applied to the value and `operand`."""
+
+    op: ConditionOp
+    """equals, not_equals, contains, not_contains, matches (a regex), lt/le/gt/ge (numbers),
+    exists (operand true or false), length and length_lt/le/gt/ge (of a string or list)."""
+    operand: Any
+    """What the value is compared with; strings may hold `{variable}` placeholders."""
+
+    @property
+    def written(self) -> str:
+        """The condition as a person reads it: `< 10`, `length >= 1`, `matches '^ab'`."""
+        symbols = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+        op, operand = self.op, self.operand
+        if op in symbols:
+            return f"{symbols[op]} {operand:g}"
+        if op.startswith("length"):
+            return f"length {symbols.get(op.removeprefix('length_'), '==')} {operand}"
+        if op == "exists":
+            return "exists" if operand else "must be absent"
+        shown = repr(operand) if isinstance(operand, str) else json.dumps(operand, default=str)
+        return f"{op.replace('_', ' ')} {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionPlan:
+    """A named assertion on a value of the response; a failed one records the request as
+    `check_failed` with its name in the error message (k6's named checks)."""
+
+    name: str
+    """Name shown in the run's errors."""
+    subject: AssertionSubject
+    """value: a `{variable}` template; json: a path into the JSON body; header; cookie."""
+    expr: str
+    """The template, the JSONPath or dotted path, or the header's or cookie's name."""
+    conditions: tuple[ConditionPlan, ...]
+    """Conditions that must all hold."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AssertionPlan:
+        return cls(
+            **{
+                **data,
+                "conditions": tuple(ConditionPlan(**item) for item in data["conditions"]),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +220,27 @@ class StepPlan:
     """Request headers, values may hold `{variable}` placeholders."""
     json_body: Any = None
     """JSON body; strings inside may hold `{variable}` placeholders."""
-    extract: dict[str, str] = field(default_factory=dict)
-    """Variable name -> dotted path into the JSON response ("items.0.id")."""
+    extract: tuple[ExtractPlan, ...] = ()
+    """Variables taken from the response, in order, before the check's assertions."""
     check: ResponseCheckPlan = field(default_factory=ResponseCheckPlan)
     """What a successful response looks like."""
     think_time_min_s: float = 0.0
     """Pause after the step, lower bound."""
     think_time_max_s: float = 0.0
     """Pause after the step, upper bound."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepPlan:
+        extract = data.get("extract", ())
+        if isinstance(extract, dict):  # plan.json of earlier versions: variable -> dotted path
+            extract = [{"variable": k, "source": "json", "expr": v} for k, v in extract.items()]
+        return cls(
+            **{
+                **data,
+                "extract": tuple(ExtractPlan(**item) for item in extract),
+                "check": ResponseCheckPlan.from_dict(data["check"]),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +265,51 @@ class JourneyPlan:
     """Operations this journey reports (built-in journeys declare theirs)."""
     builtin: str | None = None
     """Built-in journeys: the engine's journey to run (the name may be an alias of it)."""
+    data: tuple[str, ...] = ()
+    """Flow journeys: data sources (`RunPlan.data_sources`) whose row columns become
+    variables of each iteration."""
+    on_start: tuple[StepPlan, ...] = ()
+    """Flow journeys: steps a user runs once before its first iteration (closed model) or an
+    arrival before its steps (open model), e.g. a login; the variables they leave are the
+    user's for every later iteration."""
+    on_stop: tuple[StepPlan, ...] = ()
+    """Flow journeys: steps a user runs when it stops (closed model) or an arrival after its
+    steps (open model), e.g. a logout."""
+    reauth_on: tuple[int, ...] = ()
+    """Flow journeys: statuses (e.g. 401) on which the `on_start` steps run again and the
+    request is retried once."""
+
+    def flow_requests(self, model: WorkloadModel) -> int:
+        """Requests one iteration of a flow journey sends: its steps, and under the open
+        model (where each arrival is a new visitor) its on_start and on_stop steps too."""
+        visit = len(self.on_start) + len(self.on_stop) if model == "open" else 0
+        return len(self.steps) + visit
+
+
+DataStrategy = Literal["sequential", "random", "unique"]
+
+
+@dataclass(frozen=True, slots=True)
+class DataSourcePlan:
+    """A file of rows flow journeys draw variables from (a scenario's `data:`)."""
+
+    name: str
+    """Name journeys refer to it by."""
+    file: str
+    """Absolute path of the file; every engine process reads it once."""
+    format: Literal["csv", "json", "jsonl"]
+    """CSV with a header row, a JSON array of objects, or one JSON object a line."""
+    strategy: DataStrategy
+    """sequential: in file order, in each process; random: any row each draw; unique: each
+    row once across every user and process (workers split the rows by worker index)."""
+    on_exhausted: Literal["recycle", "stop"]
+    """sequential or unique rows used up: start over, or stop the journeys using them."""
+    scope: Literal["iteration", "user"]
+    """iteration: a row each iteration; user: one row a user keeps (open model: an arrival)."""
+    rows: int
+    """Rows the file held when the plan was made."""
+    columns: tuple[str, ...] = ()
+    """Column names, which journeys use as `{variable}`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +361,8 @@ class RunPlan:
     scenario_objectives: tuple[dict[str, Any], ...] = ()
     """The scenario's own objectives (e.g. k6 thresholds), resolved, as plain data; the verdict
     reads them back with `harness.spec.objectives_for_plan`."""
+    data_sources: tuple[DataSourcePlan, ...] = ()
+    """Data files the flow journeys draw rows from (`JourneyPlan.data` names them)."""
 
     @property
     def duration_s(self) -> float:
@@ -211,21 +395,12 @@ class RunPlan:
             JourneyPlan(
                 **{
                     **journey,
-                    "steps": tuple(
-                        StepPlan(
-                            **{
-                                **step,
-                                "check": ResponseCheckPlan(
-                                    **{
-                                        **step["check"],
-                                        "status": tuple(step["check"]["status"]),
-                                    }
-                                ),
-                            }
-                        )
-                        for step in journey["steps"]
-                    ),
+                    "steps": tuple(StepPlan.from_dict(step) for step in journey["steps"]),
+                    "on_start": tuple(StepPlan.from_dict(s) for s in journey.get("on_start", ())),
+                    "on_stop": tuple(StepPlan.from_dict(s) for s in journey.get("on_stop", ())),
+                    "reauth_on": tuple(journey.get("reauth_on", ())),
                     "operations": tuple(journey["operations"]),
+                    "data": tuple(journey.get("data", ())),
                 }
             )
             for journey in data["journeys"]
@@ -237,6 +412,10 @@ class RunPlan:
                 "stages": tuple(StagePlan(**stage) for stage in data["stages"]),
                 "journeys": journeys,
                 "scenario_objectives": tuple(data.get("scenario_objectives", ())),
+                "data_sources": tuple(
+                    DataSourcePlan(**{**source, "columns": tuple(source.get("columns", ()))})
+                    for source in data.get("data_sources", ())
+                ),
             }
         )
 
@@ -253,6 +432,9 @@ class BuiltinJourney:
     """Operations of its requests, in order (product_detail may repeat in browse)."""
     requests_per_iteration: float
     """Average requests one iteration sends (used to estimate the request rate)."""
+    signs_in: bool = False
+    """Needs a login: a closed-model user logs in once (operation `login`) and keeps its
+    token; an open-model arrival, a new visitor, logs in first."""
 
     @property
     def multi_step(self) -> bool:
@@ -267,8 +449,13 @@ class BuiltinJourney:
     def operations_as(self, journey_name: str) -> tuple[str, ...]:
         """Operations it reports when a scenario names it `journey_name` (an alias)."""
         unique = tuple(dict.fromkeys(self.steps))
+        if self.signs_in:
+            unique = (LOGIN_OPERATION, *unique)
         return (*unique, f"journey.{journey_name}") if self.multi_step else unique
 
+
+LOGIN_OPERATION = "login"
+"""Operation the built-in journeys' login reports (the reference backend's POST /api/login)."""
 
 BUILTIN_JOURNEYS: dict[str, BuiltinJourney] = {
     journey.name: journey
@@ -290,12 +477,14 @@ BUILTIN_JOURNEYS: dict[str, BuiltinJourney] = {
             "searches, then adds a result to the cart",
             ("product_search", "cart_add"),
             2.0,
+            signs_in=True,
         ),
         BuiltinJourney(
             "checkout",
             "searches, adds to the cart, places the order (reserve, price, charge, persist)",
             ("product_search", "cart_add", "order_processing"),
             3.0,
+            signs_in=True,
         ),
         BuiltinJourney(
             "recommendations",

@@ -7,12 +7,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.plan import BUILTIN_JOURNEYS
+from harness.plan import BUILTIN_JOURNEYS, DataSourcePlan
+from harness.spec._data import data_columns, plan_data_sources
 from harness.spec._document import PathKey, Problem, read_document
+from harness.spec._env import resolve_env
 from harness.spec._locate import scenarios_dir
 from harness.spec._locustfile import team_locustfile_problems
 from harness.spec._objective import Objective
-from harness.spec._scenario_models import JourneySpec, ProfilesFile, ProfileSpec, ScenarioFile
+from harness.spec._response_plan import response_problems
+from harness.spec._scenario_models import (
+    JourneySpec,
+    ProfilesFile,
+    ProfileSpec,
+    ScenarioFile,
+    StepSpec,
+)
 from harness.spec._sla import resolve_entries
 from harness.spec._validation import validate_document
 
@@ -37,6 +46,8 @@ class Scenario:
     """Profile name -> profile: the shared ones, overridden by the scenario's own."""
     objectives: tuple[Objective, ...] = ()
     """The scenario's own thresholds (e.g. the k6 script's), in the SLA's format."""
+    data_sources: tuple[DataSourcePlan, ...] = ()
+    """The `data:` sources, their files read and checked."""
 
     @property
     def profile_names(self) -> tuple[str, ...]:
@@ -99,9 +110,10 @@ def _shared_profiles(scenario_path: Path) -> dict[str, ProfileSpec]:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a scenario by name (scenarios/NAME.yaml) or path; every problem at once."""
     path = resolve_scenario_path(name_or_path)
-    document = read_document(path)
+    document = resolve_env(read_document(path))
     spec = validate_document(ScenarioFile, document)
-    problems = scenario_problems(spec, path)
+    data_sources, problems = plan_data_sources(spec, path)
+    problems += scenario_problems(spec, path, data_sources)
     if problems:
         raise document.error(problems)
     objectives = resolve_entries(spec.objectives, document, ("objectives",), None)
@@ -112,15 +124,20 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         path=path.resolve(),
         profiles=profiles,
         objectives=objectives,
+        data_sources=data_sources,
     )
 
 
-def scenario_problems(spec: ScenarioFile, path: Path) -> list[Problem]:
-    """Every inconsistency pydantic cannot see: model vs stage targets, journeys, profiles."""
+def scenario_problems(
+    spec: ScenarioFile, path: Path, data_sources: tuple[DataSourcePlan, ...] = ()
+) -> list[Problem]:
+    """Every inconsistency pydantic cannot see: model vs stage targets, journeys, profiles
+    (the data sources' own problems come from `plan_data_sources`)."""
     problems: list[Problem] = []
     problems += _stage_problems(spec)
     for name, journey in spec.journeys.items():
-        problems += _journey_problems(name, journey, ("journeys", name), path)
+        columns = data_columns(journey.data, data_sources)
+        problems += _journey_problems(name, journey, ("journeys", name), path, columns)
     locustfiles = {j.locustfile for j in spec.journeys.values() if j.locustfile is not None}
     if len(locustfiles) > 1:
         problems.append(
@@ -185,7 +202,9 @@ def _stage_problems(spec: ScenarioFile) -> list[Problem]:
     return problems
 
 
-def _journey_problems(name: str, journey: JourneySpec, at: PathKey, path: Path) -> list[Problem]:
+def _journey_problems(
+    name: str, journey: JourneySpec, at: PathKey, path: Path, columns: set[str] | None = None
+) -> list[Problem]:
     problems: list[Problem] = []
     kinds = [key for key in ("builtin", "steps", "locustfile") if getattr(journey, key) is not None]
     if len(kinds) > 1:
@@ -222,7 +241,18 @@ def _journey_problems(name: str, journey: JourneySpec, at: PathKey, path: Path) 
                 )
             )
     if journey.steps is not None:
-        problems += _step_problems(journey, at)
+        problems += _step_problems(journey, at, path, columns or set())
+    else:
+        for key in ("on_start", "on_stop", "reauth_on"):
+            if getattr(journey, key):
+                problems.append(Problem((*at, key), f"`{key}` is for step journeys only"))
+    if journey.reauth_on and not journey.on_start:
+        problems.append(
+            Problem(
+                (*at, "reauth_on"),
+                "`reauth_on` re-runs the on_start steps (a login), but the journey has none",
+            )
+        )
     return problems
 
 
@@ -235,11 +265,28 @@ def locate_locustfile(written: str, scenario_path: Path) -> Path:
     return beside if beside.exists() else candidate.resolve()
 
 
-def _step_problems(journey: JourneySpec, at: PathKey) -> list[Problem]:
+def _step_problems(
+    journey: JourneySpec, at: PathKey, path: Path, columns: set[str]
+) -> list[Problem]:
     problems: list[Problem] = []
-    known = set(journey.variables)
-    for index, step in enumerate(journey.steps or ()):
-        here: PathKey = (*at, "steps", index)
+    known = set(journey.variables) | columns
+    # on_start's variables are the user's in every step; on_stop sees the user's only
+    sections = (("on_start", journey.on_start), ("steps", journey.steps or []))
+    for key, steps in sections:
+        problems += _section_problems(steps, (*at, key), path, known)
+    user_known = set(journey.variables) | columns
+    problems += _section_problems(journey.on_start, (*at, "on_start"), path, user_known, False)
+    problems += _section_problems(journey.on_stop, (*at, "on_stop"), path, user_known)
+    return problems
+
+
+def _section_problems(
+    steps: list[StepSpec], at: PathKey, path: Path, known: set[str], report: bool = True
+) -> list[Problem]:
+    """The problems of one list of steps; `known` grows by what they extract."""
+    problems: list[Problem] = []
+    for index, step in enumerate(steps):
+        here: PathKey = (*at, index)
         if not step.path.startswith("/"):
             problems.append(Problem((*here, "path"), f"a path starts with '/', got {step.path!r}"))
         if not step.operation.strip():
@@ -267,8 +314,9 @@ def _step_problems(journey: JourneySpec, at: PathKey) -> list[Problem]:
                         (*here, "check", "status"), f"an HTTP status lies in 100-599, got {code}"
                     )
                 )
+        problems += response_problems(step, here, path, known)
         known |= set(step.extract)
-    return problems
+    return problems if report else []
 
 
 def _strings(value: object) -> list[str]:

@@ -14,7 +14,11 @@ and time explicitly (`smoke`, `ci`, `demo`; `full` is the file as written).
       checkout: {weight: 10}
       my_flow:                     # a declarative request flow
         steps:
-          - {operation: product_search, method: GET, path: /api/products/search, query: {q: laptop}}
+          - operation: product_search
+            path: /api/products/search
+            query: {q: laptop}
+            extract: {pid: $.items[0].product_id}   # see _response_models: json/header/cookie/regex
+            check: {status: 200, assert: [{name: found some, json: $.items, length: {ge: 1}}]}
       legacy: {locustfile: tests/locustfile.py, operations: [home]}
     profiles:                      # override the shared scenarios/profiles.yaml
       smoke: {duration: 20s, max_users: 5}
@@ -35,6 +39,7 @@ from harness.spec._limits import (
     MAX_THINK_TIME_S,
     MAX_USERS,
 )
+from harness.spec._response_models import AssertionSpec, ExtractEntry, JsonExpression
 from harness.spec._sla_models import ObjectiveEntry
 from harness.spec._types import Duration, Rate, StrictModel
 from harness.spec._units import parse_duration_s
@@ -136,7 +141,10 @@ Variable = Annotated[
 
 
 class CheckSpec(StrictModel):
-    """What a successful response looks like; a declared 4xx is expected, not an error."""
+    """What a successful response looks like; a declared 4xx is expected, not an error.
+
+    In order: status, max_latency, body_contains, json_path, json_schema, then the step's
+    `extract`, then the named assertions of `assert` (which may use what was extracted)."""
 
     status: Annotated[
         list[int],
@@ -151,11 +159,24 @@ class CheckSpec(StrictModel):
         ),
     ] = Field(default_factory=lambda: [200], min_length=1, description="Accepted status code(s).")
     body_contains: str | None = None
-    json_path: str | None = Field(
-        default=None, description='Dotted path that must exist in the JSON body, e.g. "items.0.id".'
+    json_path: JsonExpression | None = Field(
+        default=None,
+        description='Path that must match in the JSON body: dotted ("items.0.id") or a '
+        'JSONPath ("$.items[0].id").',
     )
     max_latency: Duration | None = Field(
         default=None, description="A slower response fails the check (k6's timings.duration)."
+    )
+    json_schema: dict[str, Any] | str | None = Field(
+        default=None,
+        description="JSON Schema the JSON body must match: inline, or a .json/.yaml file "
+        "relative to the scenario.",
+    )
+    assertions: list[AssertionSpec] = Field(
+        default_factory=list,
+        alias="assert",
+        description="Named assertions on extracted values, headers, cookies and the JSON body "
+        "(k6's named checks); a failed one is `check_failed` with its name in the errors.",
     )
 
 
@@ -170,11 +191,44 @@ class StepSpec(StrictModel):
     query: dict[str, _SCALAR] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json", description="JSON body.")
-    extract: dict[str, str] = Field(
-        default_factory=dict, description="Variable -> dotted path into the JSON response."
+    extract: dict[str, ExtractEntry] = Field(
+        default_factory=dict,
+        description="Variable -> where its value comes from: a dotted path or JSONPath into "
+        "the JSON body, or {json|header|cookie|regex: ..., all, group, default}.",
     )
     check: CheckSpec = Field(default_factory=CheckSpec)
     think_time: ThinkTime = Field(default=(0.0, 0.0), description="Pause after this request.")
+
+
+def _names(value: object) -> object:
+    """One name or a list of them."""
+    return [value] if isinstance(value, str) else value
+
+
+class DataSourceSpec(StrictModel):
+    """Rows journeys draw their variables from (Gatling's feeders, k6's SharedArray)."""
+
+    file: str = Field(
+        description="CSV (header row), JSON (array of objects) or JSONL file, relative to the "
+        "scenario file."
+    )
+    format: Literal["csv", "json", "jsonl"] | None = Field(
+        default=None, description="Default: from the file's extension."
+    )
+    strategy: Literal["sequential", "random", "unique"] = Field(
+        default="sequential",
+        description="sequential: in file order (each process); random: any row each time; "
+        "unique: each row once across every user and worker.",
+    )
+    on_exhausted: Literal["recycle", "stop"] | None = Field(
+        default=None,
+        description="When sequential or unique rows run out: recycle (start over) or stop "
+        "(the journeys using them stop). Default: recycle for sequential, stop for unique.",
+    )
+    scope: Literal["iteration", "user"] = Field(
+        default="iteration",
+        description="iteration: a new row each iteration; user: one row per user, kept.",
+    )
 
 
 class JourneySpec(StrictModel):
@@ -188,7 +242,45 @@ class JourneySpec(StrictModel):
         default=None, description="Built-in journey to run (default: the journey's own name)."
     )
     steps: list[StepSpec] | None = Field(default=None, min_length=1)
+    on_start: list[StepSpec] = Field(
+        default_factory=list,
+        description=(
+            "Steps run once per user before its first iteration (closed model), or by each "
+            "arrival before its steps (open model), e.g. a login; what they extract stays the "
+            "user's."
+        ),
+    )
+    on_stop: list[StepSpec] = Field(
+        default_factory=list,
+        description=(
+            "Steps run when a user stops (closed model), or by each arrival after its steps "
+            "(open model), e.g. a logout."
+        ),
+    )
+    reauth_on: Annotated[
+        list[int],
+        BeforeValidator(_statuses),
+        WithJsonSchema(
+            {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]}
+        ),
+    ] = Field(
+        default_factory=list,
+        description=(
+            "Status(es), e.g. 401: a request answered so runs the on_start steps again "
+            "(a token refresh) and is retried once."
+        ),
+    )
     variables: dict[str, Variable] = Field(default_factory=dict)
+    data: Annotated[
+        list[str],
+        BeforeValidator(_names),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+        ),
+    ] = Field(
+        default_factory=list,
+        description="Data source(s) whose row columns become variables of each iteration.",
+    )
     locustfile: str | None = Field(
         default=None, description="A team's locustfile, run under perfctl's shape and gate."
     )
@@ -284,6 +376,14 @@ class ScenarioFile(StrictModel):
         "LoadTestShape drives the users until it returns None or this much time has passed.",
     )
     journeys: dict[str, JourneySpec] = Field(min_length=1)
+    data: dict[str, DataSourceSpec] = Field(
+        default_factory=dict, description="Named data sources the journeys draw rows from."
+    )
+    public_env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables whose values are not secret: substituted into "
+        "the plan (every other ${env:NAME} is secret and masked).",
+    )
     profiles: dict[str, ProfileSpec] = Field(default_factory=dict)
     objectives: list[ObjectiveEntry] = Field(
         default_factory=list,

@@ -9,7 +9,9 @@ target to 40 (never above 1). Under the closed model the rate factor equals the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -26,6 +28,7 @@ from harness.plan import (
 from harness.spec._document import display_path
 from harness.spec._limits import plan_limit_problems
 from harness.spec._locustfile import SHAPE_STAGE
+from harness.spec._response_plan import plan_assertions, plan_extractions, plan_json_schema
 from harness.spec._scenario import Scenario, locate_locustfile, require_profile
 from harness.spec._scenario_models import JourneySpec, ProfileSpec, ScenarioFile, StepSpec
 
@@ -73,6 +76,7 @@ def plan_scenario(
         tags=dict(tags or {}),
         uses_sla=spec.sla,
         scenario_objectives=tuple(objective.to_dict() for objective in scenario.objectives),
+        data_sources=scenario.data_sources,
     )
     # the file's own numbers were bounded when it was read; a profile can still scale them up
     problems = plan_limit_problems(plan)
@@ -186,11 +190,11 @@ def _scaled_users(users: int, factor: float) -> int:
 def _journey(name: str, journey: JourneySpec, scenario: Scenario) -> JourneyPlan:
     low, high = journey.think_time
     if journey.steps is not None:
-        steps = tuple(_step(step) for step in journey.steps)
-        operations = tuple(dict.fromkeys(step.operation for step in steps))
-        if len(steps) > 1:
-            operations = (*operations, f"journey.{name}")
-        return JourneyPlan(
+        steps = tuple(_step(step, scenario.path) for step in journey.steps)
+        on_start = tuple(_step(step, scenario.path) for step in journey.on_start)
+        on_stop = tuple(_step(step, scenario.path) for step in journey.on_stop)
+        operations = tuple(dict.fromkeys(step.operation for step in (*on_start, *steps, *on_stop)))
+        plan = JourneyPlan(
             name=name,
             weight=journey.weight,
             kind="flow",
@@ -199,7 +203,14 @@ def _journey(name: str, journey: JourneySpec, scenario: Scenario) -> JourneyPlan
             steps=steps,
             variables={key: _variable(value) for key, value in journey.variables.items()},
             operations=operations,
+            data=tuple(journey.data),
+            on_start=on_start,
+            on_stop=on_stop,
+            reauth_on=tuple(journey.reauth_on),
         )
+        if plan.flow_requests(scenario.spec.model) > 1:
+            plan = dataclasses.replace(plan, operations=(*operations, f"journey.{name}"))
+        return plan
     if journey.locustfile is not None:
         return JourneyPlan(
             name=name,
@@ -221,7 +232,7 @@ def _journey(name: str, journey: JourneySpec, scenario: Scenario) -> JourneyPlan
     )
 
 
-def _step(step: StepSpec) -> StepPlan:
+def _step(step: StepSpec, scenario_path: Path) -> StepPlan:
     path, _, query_text = step.path.partition("?")
     query = dict(parse_qsl(query_text, keep_blank_values=True))
     query.update({key: _text(value) for key, value in step.query.items()})
@@ -232,7 +243,7 @@ def _step(step: StepSpec) -> StepPlan:
         query=query,
         headers=dict(step.headers),
         json_body=step.json_body,
-        extract=dict(step.extract),
+        extract=plan_extractions(step),
         check=ResponseCheckPlan(
             status=tuple(step.check.status),
             body_contains=step.check.body_contains,
@@ -240,6 +251,8 @@ def _step(step: StepSpec) -> StepPlan:
             max_latency_ms=(
                 step.check.max_latency * 1000 if step.check.max_latency is not None else None
             ),
+            json_schema=plan_json_schema(step, scenario_path),
+            assertions=plan_assertions(step),
         ),
         think_time_min_s=step.think_time[0],
         think_time_max_s=step.think_time[1],

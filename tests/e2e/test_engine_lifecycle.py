@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.plan import (
+    ExtractPlan,
     JourneyPlan,
     ResponseCheckPlan,
     RunPlan,
@@ -48,7 +49,7 @@ FLOWS = (
                 operation="item_list",
                 method="GET",
                 path="/items",
-                extract={"item": "items.0.id"},
+                extract=(ExtractPlan("item", "json", "items.0.id"),),
                 check=ResponseCheckPlan(json_path="items.0.id"),
             ),
             StepPlan(
