@@ -70,6 +70,8 @@ class Controller:
             RUNTIME.live_sources.add(client_id)
         if payload.get("drained"):
             RUNTIME.drained.add(client_id)
+        for notice in payload.get("notices") or ():
+            self.writer.append_event("data_exhausted", str(notice))
         self.collector.receive(
             client_id,
             Drained.from_wire(payload["batch"]),
@@ -119,6 +121,7 @@ class Controller:
             self.collector.receive(
                 LOCAL, RUNTIME.recorder.drain(final=True), label=LOCAL, cpu_percent=self._cpu
             )
+            self._tell_data_notices()
         self.collector.finish(
             "completed" if completed else "aborted",
             "the plan's last stage ended" if completed else RUNTIME.abort_reason or "aborted",
@@ -127,6 +130,11 @@ class Controller:
             locust_version=locust_version,
         )
         self.writer.close()
+
+    def _tell_data_notices(self) -> None:
+        """This process's data sources that ran out, as events."""
+        for notice in RUNTIME.feeders.take_notices():
+            self.writer.append_event("data_exhausted", notice)
 
     # -- every second -------------------------------------------------------------------
 
@@ -150,6 +158,7 @@ class Controller:
             collector.note_users(second, runner.user_count)
         if not self.is_master:
             collector.receive(LOCAL, RUNTIME.recorder.drain(), label=LOCAL, cpu_percent=self._cpu)
+            self._tell_data_notices()
         else:
             self._watch_workers()
         collector.flush(self._own_cpu())

@@ -84,8 +84,11 @@ class Iteration:
         intended_start: float | None = None,
         connections: Semaphore | None = None,
         slots: Slots | None = None,
+        data: dict[str, Any] | None = None,
     ) -> None:
         self.journey = journey
+        self.data: dict[str, Any] = data or {}
+        """Variables the journey's data sources gave this iteration (a row's columns)."""
         self.client = client
         self.recorder = recorder
         self.rng = rng

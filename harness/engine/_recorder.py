@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +118,8 @@ class Recorder:
         self._arrivals: dict[int, ArrivalCounts] = {}
         self.requests = 0
         """Requests recorded by this process since it started."""
+        self.mask: Callable[[str], str] | None = None
+        """Masks secret values in error messages before they leave the process."""
 
     def _window(self, t: int, op: str) -> WindowRecord:
         key = (t, op)
@@ -202,8 +205,21 @@ class Recorder:
         watermark = float("inf") if final else float(int(now))
         done = [key for key in self._windows if key[0] < watermark]
         windows = [self._windows.pop(key) for key in done]
+        if self.mask is not None:
+            for window in windows:
+                if window.errors:
+                    window.errors = _masked(window.errors, self.mask)
         seconds = [t for t in self._arrivals if t < watermark]
         arrivals = {t: self._arrivals.pop(t) for t in seconds}
         return Drained(
             watermark=watermark if not final else now + 1e9, windows=windows, arrivals=arrivals
         )
+
+
+def _masked(errors: dict[str, int], mask: Callable[[str], str]) -> dict[str, int]:
+    """Error counts with secret values masked in the messages (equal messages merged)."""
+    masked: dict[str, int] = {}
+    for message, count in errors.items():
+        key = mask(message)
+        masked[key] = masked.get(key, 0) + count
+    return masked

@@ -13,7 +13,9 @@ from typing import Any
 import gevent
 from gevent.event import Event
 
+from harness.engine._feeders import Feeders
 from harness.engine._recorder import Recorder
+from harness.engine._secrets import ENV_OPTION, Secrets
 from harness.plan import JourneyPlan, RunPlan
 
 PLAN_FILE_ENV = "PERFCTL_PLAN_FILE"
@@ -56,19 +58,25 @@ class Runtime:
     drivers_running: int = 0
     """Open model: arrival drivers in this process still scheduling or waiting."""
     ready: Event = field(default_factory=Event)
+    secrets: Secrets = field(default_factory=Secrets)
+    """The plan's secret `${env:...}` values, expanded in this process only."""
+    feeders: Feeders = field(default_factory=Feeders)
+    """The plan's data sources, read in this process on the first draw."""
     _mix: tuple[list[JourneyPlan], list[float]] | None = None
     """Set once plan and epoch are known in this process."""
     _arrival_mix: tuple[list[JourneyPlan], list[float]] | None = None
     """The same over every journey, locustfile ones too (open-model arrivals)."""
 
     def load_plan_text(self, text: str) -> RunPlan:
-        plan = RunPlan.from_dict(json.loads(text))
+        """Takes the plan (JSON with secret references as written) and expands them."""
+        plan = RunPlan.from_dict(self.secrets.expand_plan(json.loads(text), os.environ))
         self.plan, self.plan_json = plan, text
         return plan
 
     def adopt_options(self, options: Any) -> None:
         """Takes plan, epoch and drivers from Locust's options (a worker's spawn message)."""
         text = getattr(options, PLAN_OPTION, "") or ""
+        self.secrets.adopt_option(getattr(options, ENV_OPTION, "") or "")
         if self.plan is None and text:
             self.load_plan_text(text)
         epoch = float(getattr(options, EPOCH_OPTION, 0.0) or 0.0)

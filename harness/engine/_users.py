@@ -14,8 +14,10 @@ from gevent.lock import Semaphore
 from gevent.pool import Pool
 from locust import task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
+from locust.runners import WorkerRunner
 
 from harness.engine._drops import drop_cause, first_operation
+from harness.engine._feeders import HeldRows
 from harness.engine._flow import run_flow
 from harness.engine._iteration import Iteration, Slots
 from harness.engine._journeys import DEFAULT_CATALOG_SIZE, JOURNEY_FUNCTIONS, builtin_key
@@ -31,6 +33,49 @@ BEHIND_YIELD_EVERY = 32
 KILL_WAIT_S = 5.0
 """After the graceful stop, at most this long is spent waiting for the cut-off journeys to
 record what they had in flight."""
+NO_DATA_PAUSE_S = 1.0
+"""A closed-model user whose every journey's data ran out waits this long between picks."""
+
+
+def draw_data(
+    journey: JourneyPlan, rng: random.Random, environment: Any, held: HeldRows | None = None
+) -> dict[str, Any] | None:
+    """The variables the journey's data sources give this iteration ({} without sources);
+    None when a source has run out and stops. The first draw reads the files, taking this
+    worker's share of each unique source (`_feeders`)."""
+    if not journey.data:
+        return {}
+    feeders = RUNTIME.feeders
+    if not feeders.loaded:
+        plan = RUNTIME.plan
+        assert plan is not None
+        runner = environment.runner
+        if isinstance(runner, WorkerRunner):
+            index = runner.worker_index
+            feeders.load(plan, index, RUNTIME.drivers, f"worker-{index + 1}")
+        else:
+            feeders.load(plan, 0, 1, LOCAL_SOURCE)
+    return feeders.draw(journey, rng, held)
+
+
+def with_data(
+    journey: JourneyPlan, rng: random.Random, environment: Any, held: HeldRows | None = None
+) -> tuple[JourneyPlan, dict[str, Any]] | None:
+    """The journey to run and its data: `journey` itself, or, when its data has run out
+    (`on_exhausted: stop`), another journey of the mix drawn by weight among those whose data
+    has not; None when every journey of the mix has stopped."""
+    plan = RUNTIME.plan
+    assert plan is not None
+    for _ in range(len(plan.journeys) + 1):
+        data = draw_data(journey, rng, environment, held)
+        if data is not None:
+            return journey, data
+        stopped = RUNTIME.feeders.stopped
+        rest = [j for j in plan.journeys if j.kind != "locustfile" and j.name not in stopped]
+        if not rest:
+            return None
+        journey = rng.choices(rest, [max(j.weight, 1e-9) for j in rest])[0]
+    return None
 
 
 def run_iteration(
@@ -41,9 +86,11 @@ def run_iteration(
     intended_start: float | None = None,
     connections: Semaphore | None = None,
     slots: Slots | None = None,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """One iteration of a built-in or flow journey; multi-step ones are timed as a whole.
-    Cut off by the end of the graceful stop, it records what it had in flight."""
+    Cut off by the end of the graceful stop, it records what it had in flight. `data`: the
+    variables its data sources gave it (`draw_data`)."""
     plan = RUNTIME.plan
     assert plan is not None
     it = Iteration(
@@ -54,6 +101,7 @@ def run_iteration(
         intended_start=intended_start,
         connections=connections,
         slots=slots,
+        data=data,
     )
     if journey.kind == "builtin":
         multi_step = BUILTIN_JOURNEYS[builtin_key(journey)].multi_step
@@ -94,6 +142,8 @@ class JourneyUser(FastHttpUser):
         super().__init__(environment)
         self.rng = random.Random()
         self._think_s = 0.0
+        self.held_rows: HeldRows = {}
+        """This user's rows of `scope: user` data sources."""
 
     def wait_time(self) -> float:
         """The think time after the journey just run."""
@@ -104,7 +154,13 @@ class JourneyUser(FastHttpUser):
         RUNTIME.wait_ready()
         journey = RUNTIME.pick_journey(self.rng)
         self._think_s = 0.0
-        run_iteration(journey, self.client, self.rng)
+        chosen = with_data(journey, self.rng, self.environment, self.held_rows)
+        if chosen is None:
+            # every journey's data ran out (on_exhausted: stop): no iteration, no request
+            self._think_s = NO_DATA_PAUSE_S
+            return
+        journey, data = chosen
+        run_iteration(journey, self.client, self.rng, data=data)
         self._think_s = _think_s(journey, self.rng)
 
 
@@ -189,6 +245,11 @@ class ArrivalDriver(FastHttpUser):
                 self._drop(journey, intended, len(pool), slots)
                 continue
             recorder.count_arrival(time.time(), started=1)
+            # every arrival is a new user: user-scoped rows are drawn per arrival too
+            chosen = with_data(journey, self.rng, self.environment)
+            if chosen is None:
+                continue  # every journey's data ran out (on_exhausted: stop): nothing to do
+            journey, data = chosen
             if journey.kind == "locustfile":
                 # a fresh user of the team's locustfile: on_start, one task, on_stop
                 pool.spawn(
@@ -208,6 +269,7 @@ class ArrivalDriver(FastHttpUser):
                 intended_start=intended,
                 connections=connections,
                 slots=slots,
+                data=data,
             )
 
     def _drop(self, journey: JourneyPlan, intended: float, busy: int, slots: Slots) -> None:

@@ -7,6 +7,7 @@ own statistics, CSV, HTML and web UI stay off: perfctl's recorder is the source 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -36,6 +37,7 @@ from harness.engine._runtime import (
     RUNTIME,
     plan_from_environment,
 )
+from harness.engine._secrets import ENV_OPTION, install_masking
 from harness.engine._shape import PlanShape
 from harness.engine._stopping import install as install_stop_marking
 from harness.engine._team_shape import TeamShape
@@ -57,6 +59,9 @@ install_phase_timing()
 install_pool_fixes()
 # a user stopped in its think time never starts another iteration before its kill arrives
 install_stop_marking()
+# secret ${env:...} values never reach the logs (Locust sets its logging up after this import)
+install_masking(RUNTIME.secrets)
+RUNTIME.recorder.mask = RUNTIME.secrets.mask
 
 _plan_text = plan_from_environment()
 if _plan_text:
@@ -100,6 +105,7 @@ def _add_options(parser: Any, **_: Any) -> None:
     parser.add_argument("--perfctl-plan", default="", help="perfctl: plan JSON (set by master)")
     parser.add_argument("--perfctl-epoch", type=float, default=0.0, help="perfctl: run start")
     parser.add_argument("--perfctl-drivers", type=int, default=1, help="perfctl: drivers")
+    parser.add_argument("--perfctl-env", default="", help="perfctl: secret values (set by master)")
 
 
 def _silence_locust_stats(environment: Environment) -> None:
@@ -134,6 +140,11 @@ def _on_init(environment: Environment, **_: Any) -> None:
         raise SystemExit("perfctl engine: PERFCTL_RUN_DIR is not set")
     if options is not None:
         setattr(options, PLAN_OPTION, RUNTIME.plan_json)
+        setattr(
+            options,
+            ENV_OPTION,
+            RUNTIME.secrets.option_text(json.loads(RUNTIME.plan_json), os.environ),
+        )
         drivers = max(int(getattr(options, "expect_workers", 1) or 1), 1)
         RUNTIME.drivers = drivers if isinstance(runner, MasterRunner) else 1
         setattr(options, DRIVERS_OPTION, RUNTIME.drivers)
@@ -181,6 +192,7 @@ def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None
         "cpu": round(_process.cpu_percent(None), 1),
         "label": f"worker-{index + 1}" if index >= 0 else client_id,
         "drained": drained,
+        "notices": RUNTIME.feeders.take_notices(),
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.errors import UsageError
 from harness.plan import JourneyPlan, RunPlan, Scale, StagePlan
+from harness.spec._env import check_plan_env
 from harness.spec._limits import (
     MAX_DURATION_S,
     MAX_SPAWN_RATE_PER_S,
@@ -177,6 +178,10 @@ def _plan_from_file(path: Path, profile: str | None, target: str, tags: dict[str
         raise UsageError(f"{path} is not a perfctl plan.json: {error}") from None
     if not plan.stages or plan.duration_s <= 0:
         raise UsageError(f"{path}: the plan has no stages to run")
+    check_plan_env(data, str(path))
+    for source in plan.data_sources:
+        if not Path(source.file).is_file():
+            raise UsageError(f"{path}: data source {source.name!r}: no file {source.file}")
     problems = plan_limit_problems(plan)
     if problems:
         raise UsageError(f"{path}: " + "; ".join(problems))

@@ -84,7 +84,7 @@ is the generator's shortfall).
 ``events.jsonl``::
 
     {"t": 1764222000.25, "kind": "worker_joined|worker_lost|generator_saturated|behind_plan|
-     stage_started|stopping|abort|arrivals_dropped", "detail": "a sentence"}
+     stage_started|stopping|abort|arrivals_dropped|data_exhausted", "detail": "a sentence"}
 
 ``engine.json`` (written once, when the engine stops)::
 

@@ -22,6 +22,7 @@ EventKind = Literal[
     "stopping",
     "abort",
     "arrivals_dropped",
+    "data_exhausted",
 ]
 EngineStatus = Literal["completed", "aborted"]
 
