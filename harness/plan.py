@@ -268,35 +268,6 @@ class JourneyPlan:
     data: tuple[str, ...] = ()
     """Flow journeys: data sources (`RunPlan.data_sources`) whose row columns become
     variables of each iteration."""
-
-
-DataStrategy = Literal["sequential", "random", "unique"]
-
-
-@dataclass(frozen=True, slots=True)
-class DataSourcePlan:
-    """A file of rows flow journeys draw variables from (a scenario's `data:`)."""
-
-    name: str
-    """Name journeys refer to it by."""
-    file: str
-    """Absolute path of the file; every engine process reads it once."""
-    format: Literal["csv", "json", "jsonl"]
-    """CSV with a header row, a JSON array of objects, or one JSON object a line."""
-    strategy: DataStrategy
-    """sequential: in file order, in each process; random: any row each draw; unique: each
-    row once across every user and process (workers split the rows by worker index)."""
-    on_exhausted: Literal["recycle", "stop"]
-    """sequential or unique rows used up: start over, or stop the journeys using them."""
-    scope: Literal["iteration", "user"]
-    """iteration: a row each iteration; user: one row a user keeps (open model: an arrival)."""
-    rows: int
-    """Rows the file held when the plan was made."""
-    columns: tuple[str, ...] = ()
-    """Column names, which journeys use as `{variable}`."""
-    data: tuple[str, ...] = ()
-    """Flow journeys: data sources (`RunPlan.data_sources`) whose row columns become
-    variables of each iteration."""
     on_start: tuple[StepPlan, ...] = ()
     """Flow journeys: steps a user runs once before its first iteration (closed model) or an
     arrival before its steps (open model), e.g. a login; the variables they leave are the
