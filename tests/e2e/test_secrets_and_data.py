@@ -246,3 +246,36 @@ def test_stop_recycle_and_the_scope_of_a_row(tmp_path: Path, echo_target: str) -
         "data source &#39;three_stop&#39; ran out"
         in (tmp_path / "runs" / "r1" / "index.html").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            "{file: rows.csv, strategy: shuffle}",
+            "scenario.yaml:6: data.rows.strategy: input should",
+        ),
+        ("{file: missing.csv}", "scenario.yaml:6: data.rows.file: missing.csv: no such file"),
+        ("{file: ragged.csv}", "scenario.yaml:6: data.rows.file: ragged.csv:3: the row has 2"),
+    ],
+)
+def test_bad_data_sources_are_exit_2_at_their_line(tmp_path: Path, data: str, message: str) -> None:
+    (tmp_path / "rows.csv").write_text("name\na\n")
+    (tmp_path / "ragged.csv").write_text("name\na\nb,c\n")
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        "version: 1\nmodel: closed\nsla: false\nstages: [{duration: 2s, users: 1}]\ndata:\n"
+        f"  rows: {data}\njourneys:\n  j:\n    data: rows\n"
+        "    steps: [{operation: o, path: '/x/{name}'}]\n"
+    )
+    done = subprocess.run(
+        [PERFCTL, "scenarios", "lint", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
