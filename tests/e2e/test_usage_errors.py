@@ -242,6 +242,35 @@ CASES = (
     ),
     Case("scenarios schema", BAD_OPTION, ("scenarios", "schema", "--bogus"), "No such option"),
     Case("scenarios schema", EXTRA_ARGUMENT, ("scenarios", "schema", "x"), "unexpected extra"),
+    # import: nothing is written
+    Case("import", UNKNOWN_ARGUMENT, ("import", "postman"), "No such command 'postman'"),
+    Case("import", BAD_OPTION, ("import", "--bogus"), "No such option"),
+    Case("import har", MISSING_ARGUMENT, ("import", "har"), "Missing argument 'file'"),
+    Case("import har", BAD_OPTION, ("import", "har", "x.har", "--bogus"), "No such option"),
+    Case("import har", BAD_VALUE, ("import", "har", "nope.har"), "nope.har: no such file"),
+    Case(
+        "import har",
+        BAD_VALUE,
+        ("import", "har", HUGE_SCENARIO),
+        f"{HUGE_SCENARIO}:1: not JSON",
+    ),
+    Case("import openapi", MISSING_ARGUMENT, ("import", "openapi"), "Missing argument 'source'"),
+    Case("import openapi", BAD_OPTION, ("import", "openapi", "a.json", "--bogus"), "No such"),
+    Case(
+        "import openapi", BAD_VALUE, ("import", "openapi", "a.json", "--server", "0"), "'--server'"
+    ),
+    Case(
+        "import openapi",
+        BAD_VALUE,
+        ("import", "openapi", HUGE_SCENARIO),
+        f"{HUGE_SCENARIO}: not an OpenAPI document (no `openapi` version field)",
+    ),
+    Case(
+        "import openapi",
+        BAD_VALUE,
+        ("import", "openapi", "http://127.0.0.1:9/openapi.json"),
+        "http://127.0.0.1:9/openapi.json: unreachable",
+    ),
 )
 
 

@@ -27,13 +27,14 @@ def test_a_browser_session_keeps_the_api_requests_in_order_with_stable_names() -
         ("GET", "get_api_pricing_id"),
         ("GET", "get_api_inventory_id"),
         ("GET", "get_api_recommendations_id"),
+        ("POST", "post_api_login"),
         ("POST", "post_api_cart_id_items"),
         ("POST", "post_api_inventory_reservations"),
         ("DELETE", "delete_api_inventory_reservations_id"),
         ("DELETE", "delete_api_cart_id_items_id"),
     ]
     assert imported.target == API
-    assert [step.status for step in steps][6:] == [(201,), (201,), (204,), (204,)]
+    assert [step.status for step in steps][6:] == [(200,), (201,), (201,), (204,), (204,)]
     assert [op.name for op in imported.sla.operations] == [step.operation for step in steps]
     assert imported.sla.operations[2].title == "GET /api/products/{id}"
 
@@ -43,7 +44,7 @@ def test_static_assets_preflights_and_other_hosts_are_left_out_and_counted() -> 
 
     paths = [step.path for step in imported.scenario.journeys[0].steps]
     assert all(path.startswith("/api/") for path in paths)
-    assert "left out 11 static assets, 1 non-HTTP(S) URLs, 2 CORS preflights" in imported.notes
+    assert "left out 11 static assets, 1 non-HTTP(S) URLs, 3 CORS preflights" in imported.notes
     assert (
         "left out 3 requests to other hosts: www.google-analytics.com ×2, localhost:3000 ×1"
         in imported.notes
@@ -53,7 +54,8 @@ def test_static_assets_preflights_and_other_hosts_are_left_out_and_counted() -> 
 def test_an_id_from_an_answer_becomes_an_extraction_and_a_placeholder() -> None:
     steps = import_har(str(SHOP_HAR)).scenario.journeys[0].steps
 
-    search, product, cart_add, reserve, release = steps[1], steps[2], steps[6], steps[7], steps[8]
+    search, product, login, cart_add = steps[1], steps[2], steps[6], steps[7]
+    reserve, release = steps[8], steps[9]
     assert search.extract == {"product_id": "items.1.product_id"}
     assert search.json_path == "items.1.product_id"  # a missing value fails the check
     assert product.path == "/api/products/{product_id}"
@@ -63,21 +65,35 @@ def test_an_id_from_an_answer_becomes_an_extraction_and_a_placeholder() -> None:
     assert release.path == "/api/inventory/reservations/{reservation_id}"
     # the user id 1 came from no answer: it stays as recorded
     assert cart_add.path == "/api/cart/1/items"
+    # the login answer's token authorises every later request
+    assert login.extract == {"token": "token"}
+    assert cart_add.headers["Authorization"] == "Bearer {token}"
+    assert "Authorization" not in product.headers  # browsing came before the login
     assert "product_id" in search.extract_notes
     assert search.extract_notes["product_id"].startswith("1248 in the recording")
 
 
-def test_the_recorded_token_and_cookies_are_never_written() -> None:
+def test_the_recorded_password_token_and_cookies_are_never_written() -> None:
+    recording = json.loads(SHOP_HAR.read_text())["log"]["entries"]
+    login = next(
+        e
+        for e in recording
+        if e["request"]["url"].endswith("/api/login") and e["request"]["method"] == "POST"
+    )
+    token = json.loads(login["response"]["content"]["text"])["token"]
     imported = import_har(str(SHOP_HAR))
     text = render_scenario(imported.scenario)
 
-    assert TOKEN not in text
+    assert token not in text
+    assert "perfctl-demo" not in text  # the password typed into the login form
     assert "session=" not in text
-    assert imported.env_vars == ("API_TOKEN",)
-    headers = imported.scenario.journeys[0].steps[0].headers
-    assert headers == {
+    assert imported.env_vars == ("PASSWORD",)
+    assert imported.scenario.journeys[0].steps[6].json_body == {
+        "username": "user1",
+        "password": "${env:PASSWORD}",
+    }
+    assert imported.scenario.journeys[0].steps[0].headers == {
         "Accept": "application/json",
-        "Authorization": "Bearer ${env:API_TOKEN}",
         "X-Client-Version": "shop-web/2.4.1",
     }
 

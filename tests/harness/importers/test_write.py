@@ -19,6 +19,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
     """The recorded secrets' variables, as a person running the scenario sets them."""
     monkeypatch.setenv("API_TOKEN", "test-token")
     monkeypatch.setenv("X_PARTNER_KEY", "test-key")
+    monkeypatch.setenv("PASSWORD", "test-password")
 
 
 @pytest.mark.usefixtures("token")
@@ -88,11 +89,11 @@ def test_bad_output_paths(tmp_path: Path, out: str, sla_out: str, message: str) 
 def test_the_files_are_written_before_the_secrets_are_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("API_TOKEN", raising=False)
+    monkeypatch.delenv("PASSWORD", raising=False)
 
     write_imported(
         import_har(str(SHOP_HAR)), out=tmp_path / "s.yaml", sla_out=tmp_path / "sla.yaml"
     )
 
-    assert "Bearer ${env:API_TOKEN}" in (tmp_path / "s.yaml").read_text()
-    assert "API_TOKEN" not in os.environ
+    assert 'password: "${env:PASSWORD}"' in (tmp_path / "s.yaml").read_text()
+    assert "PASSWORD" not in os.environ
