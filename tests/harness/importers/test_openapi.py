@@ -70,6 +70,18 @@ def test_the_server_gives_the_path_prefix_and_the_target() -> None:
     assert based.scenario.journeys[0].steps[0].path == "/books"
 
 
+def test_a_relative_server_url_is_a_path_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "api.yaml"
+    path.write_text(
+        "openapi: 3.1.0\ninfo: {title: Rel, version: '1'}\nservers: [{url: /api/v1}]\n"
+        "paths:\n  /ping: {get: {operationId: ping, responses: {'200': {description: ok}}}}\n"
+    )
+    imported = import_openapi(str(path))
+
+    assert imported.scenario.journeys[0].steps[0].path == "/api/v1/ping"
+    assert imported.target is None
+
+
 def test_a_server_that_does_not_exist_lists_the_servers() -> None:
     with pytest.raises(UsageError, match=r"no server 3; the document's servers: 1: https://"):
         import_openapi(str(BOOKSHOP_OPENAPI), server=3)
