@@ -689,7 +689,7 @@ def scenarios_schema_command() -> None:
 
 # -- perfctl import: a scenario and an SLA from what a team already has ----------------------
 
-import_app = typer.Typer(help="Start a scenario and an SLA from a HAR recording or an OpenAPI document.", **_SUB_APP_SETTINGS)  # type: ignore[arg-type]
+import_app = typer.Typer(help="Start a scenario and an SLA from HAR/OpenAPI.", **_SUB_APP_SETTINGS)  # type: ignore[arg-type]
 app.add_typer(import_app, name="import")
 
 _ImportOut = Annotated[
