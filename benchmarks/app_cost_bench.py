@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Message
 
 from harness.engine._journeys import SEARCH_TERMS, SUPPORT_MESSAGES, USERS
 from reference_backend.app import create_app
+from reference_backend.passwords import DEMO_PASSWORD, username_of
 from reference_backend.settings import Settings
 
 CATALOG_SIZE = Settings().catalog_size
@@ -68,18 +69,26 @@ class Call:
 
 
 Make = Callable[[random.Random], list[Call]]
+TOKENS: dict[int, bytes] = {}
+"""User id -> `Bearer <token>`: every user logs in once before the measured requests (a
+closed-model user logs in once, so at peak the logins are a negligible share)."""
+
+
+def _auth(user: int) -> tuple[bytes, bytes]:
+    return (b"authorization", TOKENS[user])
 
 
 def _cart_add(rng: random.Random, user: int) -> Call:
     body = {"product_id": rng.randint(1, CATALOG_SIZE), "quantity": 1}
-    return Call("POST", f"/api/cart/{user}/items", body=body)
+    return Call("POST", f"/api/cart/{user}/items", body=body, headers=(_auth(user),))
 
 
 def _checkout(rng: random.Random) -> list[Call]:
     user = rng.randint(1, USERS)
     key = (b"idempotency-key", uuid.uuid4().hex.encode())
     order = Call("POST", "/api/orders", body={"user_id": user, "card_token": "tok_visa"})
-    return [_cart_add(rng, user), Call(order.method, order.path, body=order.body, headers=(key,))]
+    headers = (key, _auth(user))
+    return [_cart_add(rng, user), Call(order.method, order.path, body=order.body, headers=headers)]
 
 
 MIX: tuple[tuple[str, float, Make], ...] = (
@@ -209,6 +218,9 @@ async def measure(requests: int, seed: int, db_dir: Path) -> None:
     statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     warm = int(requests * WARM_SHARE)
     async with app.router.lifespan_context(app):
+        for user in range(1, USERS + 1):
+            token, _ = await app.state.sessions.login(username_of(user), DEMO_PASSWORD)
+            TOKENS[user] = f"Bearer {token}".encode()
         for n in range(warm + requests):
             if n % RESTOCK_EVERY == 0:
                 # the backend restocks every 30 s of wall time; this run is seconds long

@@ -35,6 +35,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from reference_backend.passwords import DEMO_PASSWORD
+
 REPO = Path(__file__).resolve().parents[1]
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 SERVER_CORE = "0"
@@ -43,9 +45,10 @@ GOAL = 0.6
 """Cached search RPS / hello-world RPS the backend should reach in every variant."""
 
 _LUA = """
-local method, path, body, encoding = %s, %s, %s, %s
+local method, path, body, encoding, authorization = %s, %s, %s, %s, %s
 local headers = {["Content-Type"] = "application/json"}
 if encoding ~= nil then headers["Accept-Encoding"] = encoding end
+if authorization ~= nil then headers["Authorization"] = authorization end
 math.randomseed(os.time())
 request = function()
   headers["X-Client-Key"] = "bench-" .. math.random(1, 1000000)
@@ -68,6 +71,8 @@ class Target:
     """HTTP method."""
     body: str | None = None
     """JSON body for POST routes."""
+    token: str | None = None
+    """Bearer token for the routes that need a login (cart, orders, preferences)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +145,32 @@ def wait_until_answers(url: str, deadline_s: float = 120.0) -> None:
     raise SystemExit(f"error: {url} did not answer within {deadline_s:.0f} s")
 
 
-def get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def get_json(url: str, token: str | None = None) -> object:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers), timeout=5
+    ) as response:
         return json.loads(response.read())
+
+
+def log_in(backend: str, user_id: int) -> str:
+    """The token of a seeded user (`user{N}` with the demo password)."""
+    body = json.dumps({"username": f"user{user_id}", "password": DEMO_PASSWORD}).encode()
+    request = urllib.request.Request(
+        f"{backend}/api/login", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return str(json.loads(response.read())["token"])
 
 
 def run_wrk(url: str, target: Target, duration_s: int, variant: Variant, workdir: str) -> Figure:
     script = Path(workdir) / "request.lua"
     lua_body = "nil" if target.body is None else json.dumps(target.body)
     encoding = "nil" if variant.encoding == "identity" else json.dumps(variant.encoding)
+    authorization = "nil" if target.token is None else json.dumps(f"Bearer {target.token}")
     script.write_text(
-        _LUA % (json.dumps(target.method), json.dumps(target.path), lua_body, encoding)
+        _LUA
+        % (json.dumps(target.method), json.dumps(target.path), lua_body, encoding, authorization)
     )
     command = [
         "taskset",
@@ -226,7 +246,8 @@ def discover_targets(backend: str) -> list[Target]:
     product = get_json(f"{backend}/api/products/1")
     assert isinstance(product, dict)
     word = re.findall(r"[a-z]{4,}", str(product.get("name", "")).lower())[0]
-    orders = get_json(f"{backend}/api/users/1/orders")
+    token = log_in(backend, 1)  # the cart, orders and preferences need user 1's login
+    orders = get_json(f"{backend}/api/users/1/orders", token)
     listed = orders.get("orders", orders.get("items", [])) if isinstance(orders, dict) else orders
     items = listed if isinstance(listed, list) else []
     order_id = items[0]["order_id"] if items else 1
@@ -239,10 +260,10 @@ def discover_targets(backend: str) -> list[Target]:
         Target("recommendations", "backend", "/api/recommendations/1"),
         Target("inventory_check", "backend", "/api/inventory/1"),
         Target("price_lookup", "backend", "/api/pricing/1"),
-        Target("cart_view", "backend", "/api/cart/1"),
-        Target("order_status", "backend", f"/api/orders/{order_id}"),
-        Target("order_history", "backend", "/api/users/1/orders"),
-        Target("preferences_get", "backend", "/api/users/1/preferences"),
+        Target("cart_view", "backend", "/api/cart/1", token=token),
+        Target("order_status", "backend", f"/api/orders/{order_id}", token=token),
+        Target("order_history", "backend", "/api/users/1/orders", token=token),
+        Target("preferences_get", "backend", "/api/users/1/preferences", token=token),
         Target("customer_support", "backend", "/api/support/messages", "POST", support),
     ]
 

@@ -85,10 +85,14 @@ class Iteration:
         connections: Semaphore | None = None,
         slots: Slots | None = None,
         data: dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
     ) -> None:
         self.journey = journey
         self.data: dict[str, Any] = data or {}
         """Variables the journey's data sources gave this iteration (a row's columns)."""
+        self.user: dict[str, Any] = user if user is not None else {}
+        """What the simulated user keeps between its iterations, e.g. the built-in journeys'
+        login (one dict per user; per arrival in the open model)."""
         self.client = client
         self.recorder = recorder
         self.rng = rng

@@ -4,6 +4,12 @@
 Data is realistic but never assumed: user ids 1..500, product ids from search results (a
 random catalogue id when a search finds nothing), search terms from words the backend's
 seeded product names use.
+
+The cart and the orders need a login (`BuiltinJourney.signs_in`). A closed-model user logs
+in once, as a random seeded user (`user{N}`, the demo password), at its first journey that
+needs it, and keeps the token in `it.user` for all its journeys; an open-model arrival has
+a fresh `it.user`, so it logs in first. The login reports as operation `login`. A request
+answered 401 (the token expired) logs in again and is sent once more.
 """
 
 from __future__ import annotations
@@ -12,15 +18,17 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from harness.plan import BUILTIN_JOURNEYS, JourneyPlan
+from harness.plan import BUILTIN_JOURNEYS, LOGIN_OPERATION, JourneyPlan
 
 if TYPE_CHECKING:
     # the journeys only call Iteration.request; not importing it keeps this module (and
     # the operation table) importable without locust
-    from harness.engine._iteration import Iteration
+    from harness.engine._iteration import Iteration, StepResult
 
 USERS = 500
 """Users the reference backend seeds (ids 1..USERS)."""
+PASSWORD = "perfctl-demo"
+"""The password of every user the reference backend seeds (its `passwords.DEMO_PASSWORD`)."""
 DEFAULT_CATALOG_SIZE = 2000
 """Products the reference backend seeds unless the plan says otherwise."""
 SEARCH_TERMS = (
@@ -63,6 +71,67 @@ def _user(it: Iteration) -> int:
     return it.rng.randint(1, USERS)
 
 
+def _login(it: Iteration) -> int | None:
+    """Logs in as a random seeded user unless this user already has; its user id, None when
+    the login failed."""
+    if "token" not in it.user:
+        user_id = _user(it)
+        result = it.request(
+            LOGIN_OPERATION,
+            "POST",
+            "/api/login",
+            json_body={"username": f"user{user_id}", "password": PASSWORD},
+        )
+        body = result.body
+        if result.outcome != "ok" or not isinstance(body, dict) or "token" not in body:
+            return None
+        it.user["token"] = body["token"]
+        it.user["user_id"] = body.get("user_id", user_id)
+    return int(it.user["user_id"])
+
+
+def _signed_in(
+    it: Iteration,
+    operation: str,
+    method: str,
+    path: Callable[[int], str],
+    *,
+    json_body: Callable[[int], Any] | None = None,
+    headers: dict[str, str] | None = None,
+    expect: tuple[int, ...] = (200,),
+    check: Any = None,
+) -> StepResult | None:
+    """A request as the logged-in user (`path` and `json_body` take the user id); a 401
+    logs in again and sends it once more. None when the login failed."""
+    for attempt in (1, 2):
+        user_id = _login(it)
+        if user_id is None:
+            return None
+        refresh = (401,) if attempt == 1 and 401 not in expect else ()
+        result = it.request(
+            operation,
+            method,
+            path(user_id),
+            json_body=json_body(user_id) if json_body is not None else None,
+            headers={**(headers or {}), "Authorization": f"Bearer {it.user['token']}"},
+            expect=(*expect, *refresh),
+            check=_unless(refresh, check),
+        )
+        if result.status not in refresh:
+            return result
+        it.user.pop("token", None)  # expired: log in again
+    return None
+
+
+def _unless(statuses: tuple[int, ...], check: Any) -> Any:
+    """`check`, skipped for a response with one of `statuses`."""
+    if not statuses or check is None:
+        return check
+    return lambda response, latency_ms: (
+        None if response.status_code in statuses else check(response, latency_ms)
+    )
+
+
 def _product_ids(body: Any) -> list[int]:
     items = body.get("items") if isinstance(body, dict) else body
     if not isinstance(items, list):
@@ -100,34 +169,38 @@ def search(it: Iteration, catalog_size: int) -> None:
 
 def add_to_cart(it: Iteration, catalog_size: int) -> None:
     product = _pick(it, _search(it, catalog_size), catalog_size)
-    it.request(
+    _signed_in(
+        it,
         "cart_add",
         "POST",
-        f"/api/cart/{_user(it)}/items",
-        json_body={"product_id": product, "quantity": 1},
+        lambda user: f"/api/cart/{user}/items",
+        json_body=lambda _: {"product_id": product, "quantity": 1},
         expect=(200, 201, 409),
     )
 
 
 def checkout(it: Iteration, catalog_size: int) -> None:
-    user = _user(it)
     product = _pick(it, _search(it, catalog_size), catalog_size)
-    it.request(
+    added = _signed_in(
+        it,
         "cart_add",
         "POST",
-        f"/api/cart/{user}/items",
-        json_body={"product_id": product, "quantity": 1},
+        lambda user: f"/api/cart/{user}/items",
+        json_body=lambda _: {"product_id": product, "quantity": 1},
         expect=(200, 201, 409),
     )
+    if added is None:
+        return
     # 402: the simulated provider declined the card; 409: out of stock; 422 empty_cart: another
     # session of the same user (users are drawn from the backend's 500, so two checkouts of
     # one user overlap more often as the rate grows) ordered the cart first. All are answers
     # the contract defines, not failures of the service; any other 422 is a failure.
-    it.request(
+    _signed_in(
+        it,
         "order_processing",
         "POST",
-        "/api/orders",
-        json_body={"user_id": user, "card_token": "tok_visa"},
+        lambda _: "/api/orders",
+        json_body=lambda user: {"user_id": user, "card_token": "tok_visa"},
         headers={"Idempotency-Key": uuid.uuid4().hex},
         expect=(200, 201, 402, 409, 422),
         check=_unless_invalid,

@@ -18,11 +18,11 @@ from locust.runners import WorkerRunner
 
 from harness.engine._drops import drop_cause, first_operation
 from harness.engine._feeders import HeldRows
-from harness.engine._flow import run_flow
 from harness.engine._iteration import Iteration, Slots
 from harness.engine._journeys import DEFAULT_CATALOG_SIZE, JOURNEY_FUNCTIONS, builtin_key
 from harness.engine._runtime import LOCAL_SOURCE, RUNTIME
 from harness.engine._schedule import arrival_offsets
+from harness.engine._session import UserState, arrival_session, run_flow_session, stop_user
 from harness.engine._team_users import run_team_arrival
 from harness.plan import BUILTIN_JOURNEYS, JourneyPlan, RunPlan
 
@@ -87,10 +87,12 @@ def run_iteration(
     connections: Semaphore | None = None,
     slots: Slots | None = None,
     data: dict[str, Any] | None = None,
+    user: UserState | None = None,
 ) -> None:
     """One iteration of a built-in or flow journey; multi-step ones are timed as a whole.
     Cut off by the end of the graceful stop, it records what it had in flight. `data`: the
-    variables its data sources gave it (`draw_data`)."""
+    variables its data sources gave it (`draw_data`). `user`: the closed-model user's state
+    (None: an open-model arrival, a new visitor, see `_session`)."""
     plan = RUNTIME.plan
     assert plan is not None
     it = Iteration(
@@ -102,17 +104,18 @@ def run_iteration(
         connections=connections,
         slots=slots,
         data=data,
+        user=user.builtin if user is not None else None,
     )
     if journey.kind == "builtin":
         multi_step = BUILTIN_JOURNEYS[builtin_key(journey)].multi_step
     else:
-        multi_step = len(journey.steps) > 1
+        multi_step = journey.flow_requests(plan.model) > 1
     try:
         if journey.kind == "builtin":
             function = JOURNEY_FUNCTIONS[builtin_key(journey)]
             function(it, plan.catalog_size or DEFAULT_CATALOG_SIZE)
         else:
-            run_flow(journey, it)
+            run_flow_session(journey, it, user.scope(journey) if user is not None else None)
     except GreenletExit:
         if multi_step:
             it.interrupt()
@@ -144,6 +147,8 @@ class JourneyUser(FastHttpUser):
         self._think_s = 0.0
         self.held_rows: HeldRows = {}
         """This user's rows of `scope: user` data sources."""
+        self.state = UserState()
+        """This user's logins and flow variables (`_session`)."""
 
     def wait_time(self) -> float:
         """The think time after the journey just run."""
@@ -160,8 +165,15 @@ class JourneyUser(FastHttpUser):
             self._think_s = NO_DATA_PAUSE_S
             return
         journey, data = chosen
-        run_iteration(journey, self.client, self.rng, data=data)
+        run_iteration(journey, self.client, self.rng, data=data, user=self.state)
         self._think_s = _think_s(journey, self.rng)
+
+    def on_stop(self) -> None:
+        """Runs the on_stop steps (a logout) of the flow journeys this user started."""
+        plan = RUNTIME.plan
+        if plan is not None and self.state.flows:
+            it = Iteration("on_stop", self.client, RUNTIME.recorder, self.rng)
+            stop_user(self.state, plan.journeys, it)
 
 
 class ArrivalDriver(FastHttpUser):
@@ -245,11 +257,6 @@ class ArrivalDriver(FastHttpUser):
                 self._drop(journey, intended, len(pool), slots)
                 continue
             recorder.count_arrival(time.time(), started=1)
-            # every arrival is a new user: user-scoped rows are drawn per arrival too
-            chosen = with_data(journey, self.rng, self.environment)
-            if chosen is None:
-                continue  # every journey's data ran out (on_exhausted: stop): nothing to do
-            journey, data = chosen
             if journey.kind == "locustfile":
                 # a fresh user of the team's locustfile: on_start, one task, on_stop
                 pool.spawn(
@@ -261,10 +268,15 @@ class ArrivalDriver(FastHttpUser):
                     slots=slots,
                 )
                 continue
+            # every arrival is a new user: user-scoped rows are drawn per arrival too
+            chosen = with_data(journey, self.rng, self.environment)
+            if chosen is None:
+                continue  # every journey's data ran out (on_exhausted: stop): nothing to do
+            journey, data = chosen
             pool.spawn(
                 run_iteration,
                 journey,
-                self.client,
+                arrival_session(self),  # a new visitor: its own cookies, the shared pool
                 self.rng,
                 intended_start=intended,
                 connections=connections,

@@ -22,9 +22,11 @@ def scenario_operations(scenario: Scenario) -> tuple[str, ...] | None:
     seen: dict[str, None] = {}
     for name, journey in scenario.spec.journeys.items():
         if journey.steps is not None:
-            for step in journey.steps:
+            for step in (*journey.on_start, *journey.steps, *journey.on_stop):
                 seen.setdefault(step.operation, None)
-            if len(journey.steps) > 1:
+            # under the open model each arrival runs on_start and on_stop too (a visit)
+            visit = len(journey.on_start) + len(journey.on_stop)
+            if len(journey.steps) + (visit if scenario.spec.model == "open" else 0) > 1:
                 seen.setdefault(f"journey.{name}", None)
         elif journey.locustfile is not None:
             if journey.operations is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from reference_backend.passwords import DEMO_PASSWORD
 from tests.reference_backend._infra import ServeProcess
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
@@ -23,12 +24,21 @@ def _payments_total(url: str) -> float:
 
 
 def _checkout(front: str, user_id: int) -> httpx.Response:
+    login = {"username": f"user{user_id}", "password": DEMO_PASSWORD}
+    token = httpx.post(f"{front}/api/login", json=login, timeout=10).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
     added = httpx.post(
-        f"{front}/api/cart/{user_id}/items", json={"product_id": 3, "quantity": 1}, timeout=10
+        f"{front}/api/cart/{user_id}/items",
+        json={"product_id": 3, "quantity": 1},
+        headers=auth,
+        timeout=10,
     )
     assert added.status_code in (200, 201), added.text
     return httpx.post(
-        f"{front}/api/orders", json={"user_id": user_id, "card_token": "tok_visa"}, timeout=30
+        f"{front}/api/orders",
+        json={"user_id": user_id, "card_token": "tok_visa"},
+        headers=auth,
+        timeout=30,
     )
 
 

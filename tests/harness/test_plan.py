@@ -16,6 +16,8 @@ def test_a_multi_step_journey_also_reports_its_whole_duration_last() -> None:
     for name, journey in BUILTIN_JOURNEYS.items():
         assert journey.name == name
         unique = tuple(dict.fromkeys(journey.steps))
+        if journey.signs_in:
+            unique = ("login", *unique)
         if len(journey.steps) > 1:
             assert journey.multi_step
             assert journey.operations == (*unique, f"journey.{name}")
@@ -35,3 +37,17 @@ def test_an_alias_reports_the_whole_duration_under_its_own_name() -> None:
     )
     single = BuiltinJourney("pricing", "", ("price_lookup",), 1.0)
     assert single.operations_as("quick_price") == ("price_lookup",)
+
+
+def test_journeys_that_need_a_login_report_it_first() -> None:
+    signed_in = {name for name, journey in BUILTIN_JOURNEYS.items() if journey.signs_in}
+    assert signed_in == {"add_to_cart", "checkout"}  # the ones that touch the cart or orders
+    assert BUILTIN_JOURNEYS["checkout"].operations[0] == "login"
+    assert "login" in OPERATIONS  # the backend's POST /api/login
+
+
+def test_the_builtin_journeys_log_in_with_the_backends_demo_password() -> None:
+    from harness.engine._journeys import PASSWORD
+    from reference_backend.passwords import DEMO_PASSWORD
+
+    assert PASSWORD == DEMO_PASSWORD

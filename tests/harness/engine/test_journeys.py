@@ -18,17 +18,32 @@ from reference_backend.faults import OPERATIONS
 @dataclass
 class _Response:
     body: Any
+    status: int = 200
+    outcome: str = "ok"
 
 
 @dataclass
 class _RecordingIteration:
-    """Stands in for `Iteration`: records what a journey sends, answers with three products."""
+    """Stands in for `Iteration`: records what a journey sends, answers with three products
+    (a login with token `t<N>`); `unauthorized` requests of the cart answer 401 first."""
 
     rng: random.Random
     sent: list[tuple[str, str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    user: dict[str, Any] = field(default_factory=dict)
+    unauthorized: int = 0
 
-    def request(self, operation: str, method: str, path: str, **_: Any) -> _Response:
+    def request(
+        self, operation: str, method: str, path: str, headers: Any = None, **_: Any
+    ) -> _Response:
         self.sent.append((operation, method, path))
+        self.headers.append(dict(headers or {}))
+        if operation == "login":
+            logins = sum(op == "login" for op, _, _ in self.sent)
+            return _Response({"token": f"t{logins}", "user_id": 7})
+        if operation == "cart_add" and self.unauthorized:
+            self.unauthorized -= 1
+            return _Response({"error": {"code": "unauthorized"}}, 401)
         return _Response({"items": [{"id": 1}, {"id": 2}, {"id": 3}]})
 
 
@@ -42,9 +57,11 @@ def test_a_journey_sends_the_operations_of_its_table_entry_in_order(name: str) -
         it = _RecordingIteration(random.Random(seed))
         JOURNEY_FUNCTIONS[name](cast(Any, it), 2000)
         operations = [operation for operation, _, _ in it.sent]
-        assert tuple(dict.fromkeys(operations)) == tuple(
+        assert tuple(dict.fromkeys(op for op in operations if op != "login")) == tuple(
             dict.fromkeys(BUILTIN_JOURNEYS[name].steps)
         )
+        # a new user logs in (once) before the first request that needs it
+        assert operations.count("login") == int(BUILTIN_JOURNEYS[name].signs_in)
         for operation, method, path in it.sent:
             contract_method, contract_path = OPERATIONS[operation]
             assert method == contract_method, operation
@@ -79,3 +96,33 @@ def test_a_cart_ordered_by_a_concurrent_session_is_an_answer_other_422s_fail() -
     assert _unless_invalid(_Answer(422, ValueError("not JSON")), 3.0) == (
         "HTTP 422 without an error code"
     )
+
+
+def test_a_user_logs_in_once_and_sends_its_token_to_the_cart() -> None:
+    user: dict[str, Any] = {}
+    sent: list[tuple[str, str, str]] = []
+    for seed in range(3):  # three iterations of one closed-model user
+        it = _RecordingIteration(random.Random(seed), user=user)
+        JOURNEY_FUNCTIONS["checkout"](cast(Any, it), 2000)
+        sent += it.sent
+        (cart,) = [h for (op, _, _), h in zip(it.sent, it.headers, strict=True) if op == "cart_add"]
+        assert cart["Authorization"] == "Bearer t1"
+    assert [op for op, _, _ in sent].count("login") == 1
+    assert all(path == "/api/cart/7/items" for op, _, path in sent if op == "cart_add")
+
+
+def test_a_401_logs_in_again_and_sends_the_request_once_more() -> None:
+    it = _RecordingIteration(random.Random(1), user={"token": "stale", "user_id": 7})
+    it.unauthorized = 1
+    JOURNEY_FUNCTIONS["add_to_cart"](cast(Any, it), 2000)
+    assert [op for op, _, _ in it.sent] == ["product_search", "cart_add", "login", "cart_add"]
+    assert it.headers[1]["Authorization"] == "Bearer stale"
+    assert it.headers[3]["Authorization"] == "Bearer t1"
+    assert it.user["token"] == "t1"
+
+
+def test_a_second_401_is_not_retried_again() -> None:
+    it = _RecordingIteration(random.Random(1), user={"token": "stale", "user_id": 7})
+    it.unauthorized = 5
+    JOURNEY_FUNCTIONS["add_to_cart"](cast(Any, it), 2000)
+    assert [op for op, _, _ in it.sent] == ["product_search", "cart_add", "login", "cart_add"]

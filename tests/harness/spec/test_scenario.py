@@ -181,6 +181,7 @@ def test_builtin_journeys_copy_their_operations() -> None:
     checkout = next(j for j in plan.journeys if j.name == "checkout")
     assert checkout.builtin == "checkout"
     assert checkout.operations == (
+        "login",
         "product_search",
         "cart_add",
         "order_processing",
