@@ -110,7 +110,10 @@ def _summary(imported: Imported, scenario_path: Path, sla_path: Path) -> str:
         *(f"note: {note}" for note in imported.notes),
     ]
     for name in imported.env_vars:
-        lines.append(f"set {name} in the environment before a run (it replaces a recorded secret)")
+        lines.append(
+            f"set {name} in the environment before a lint or a run: the scenario reads it as "
+            f"${{env:{name}}} (credentials are never written into the file)"
+        )
     target = imported.target or "BASE_URL"
     lines.append(
         f"next: perfctl run {scenario_path} --sla {sla_path} --target {target} --profile smoke"
