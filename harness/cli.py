@@ -588,6 +588,38 @@ def prometheus(
 
 # -- sla.yaml and scenarios/ ----------------------------------------------------------------
 
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="The team's repository (default: the current directory).")
+    ] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite files that exist already.")] = False,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            help="OWNER/REPO@REF of the perfctl GitHub Action the workflow uses "
+            "(default: perfctl/perfctl@main)."
+        ),
+    ] = None,
+) -> None:
+    """Write a starter sla.yaml, scenarios/ and .github/workflows/perf.yml into DIRECTORY.
+
+    They are the examples perfctl ships: edit the SLA's objectives and the scenarios' journeys
+    for your service. An existing file is left alone (exit 2, naming it) unless --force.
+    """
+    from harness.spec import init_project
+
+    written = init_project(directory, force=force, action=action)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    typer.echo(
+        f"next: {where}perfctl run smoke --profile smoke   "
+        "(against perfctl's reference backend; add --target URL for your service)"
+    )
+
+
 _SUB_APP_SETTINGS: dict[str, object] = {
     "no_args_is_help": True,
     "rich_markup_mode": None,
@@ -599,7 +631,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(scenarios_app, name="scenarios")
 
 _SlaFileArgument = Annotated[
-    Path | None, typer.Argument(help="SLA file (default: ./sla.yaml, else the checkout's).")
+    Path | None, typer.Argument(help="SLA file (default: ./sla.yaml, else the shipped example).")
 ]
 
 

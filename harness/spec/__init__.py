@@ -46,6 +46,13 @@ The `perfctl sla|scenarios` commands (the CLI only parses and calls):
     lint_scenarios, list_scenarios, show_scenario, scenario_schema_json
                                                   `perfctl scenarios lint|list|show|schema`
     sla_schema() / scenario_schema() -> dict      JSON Schema of both formats
+
+A team's starter files (`perfctl init`):
+
+    init_project(directory, force=False, action=None) -> paths written
+                                  sla.yaml, scenarios/ and .github/workflows/perf.yml from
+                                  the examples perfctl ships (checkout, else the wheel's copy)
+    DEFAULT_ACTION                the action the example workflow uses (--action replaces it)
 """
 
 from harness.spec._crosscheck import (
@@ -94,6 +101,10 @@ from harness.spec._sla_view import (
     show_sla,
     sla_schema_json,
 )
+from harness.spec._starter import (
+    DEFAULT_ACTION,
+    init_project,
+)
 from harness.spec._units import (
     Limit,
     RelativeLimit,
@@ -103,6 +114,7 @@ from harness.spec._units import (
 
 __all__ = [
     "CONFIDENCE",
+    "DEFAULT_ACTION",
     "FULL_PROFILE",
     "OPERATION_ALL",
     "Component",
@@ -117,6 +129,7 @@ __all__ = [
     "default_sla_path",
     "effective_objectives",
     "estimated_rps",
+    "init_project",
     "lint_scenarios",
     "lint_sla",
     "list_scenario_names",

@@ -88,7 +88,7 @@ class Sla:
 
 
 def default_sla_path() -> Path:
-    """sla.yaml in the current directory, else the one at the root of the perfctl checkout."""
+    """sla.yaml in the current directory, else the example perfctl ships (checkout or wheel)."""
     return find_project_file(SLA_FILE_NAME)
 
 

@@ -271,6 +271,11 @@ CASES = (
         ("import", "openapi", "http://127.0.0.1:9/openapi.json"),
         "http://127.0.0.1:9/openapi.json: unreachable",
     ),
+    # init: nothing is written
+    Case("init", BAD_OPTION, ("init", "--bogus"), "No such option: --bogus"),
+    Case("init", EXTRA_ARGUMENT, ("init", "a", "b"), "unexpected extra argument"),
+    Case("init", BAD_VALUE, ("init", HUGE_SCENARIO), f"{HUGE_SCENARIO}: not a directory"),
+    Case("init", BAD_VALUE, ("init", "--action", "a b"), "--action must be OWNER/REPO@REF"),
 )
 
 

@@ -12,6 +12,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(harness.spec.__all__) == sorted(
         [
             "CONFIDENCE",
+            "DEFAULT_ACTION",
             "FULL_PROFILE",
             "OPERATION_ALL",
             "Component",
@@ -26,6 +27,7 @@ def test_public_names_are_pinned() -> None:
             "default_sla_path",
             "effective_objectives",
             "estimated_rps",
+            "init_project",
             "lint_scenarios",
             "lint_sla",
             "list_scenario_names",
