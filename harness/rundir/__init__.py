@@ -47,7 +47,35 @@ A capacity directory (`perfctl capacity`) holds step run directories and capacit
     sla_digest(path)                      an SLA file's SHA-256 (ties a record to its SLA)
     is_capacity_dir(path)                 whether a directory holds capacity.json
     latest_capacity_dir(parent, target, sla_sha256)   the newest record for a target and SLA
+
+Named baselines (`perfctl baseline`): BASELINES_DIR/<name>.json, and RUN_DIR/baseline.json:
+
+    read_baseline(dir, name) / write_baseline(dir, manifest)   a baseline, strictly
+    baseline_names(dir), baseline_file(dir, name), validate_baseline_name(name)
+    BaselineManifest, BaselineRun, BaselineBand, BaselineSettings, RunKey, OperationFigures
+    read_baseline_check(run_dir) / write_baseline_check(run_dir, check)   baseline.json
+    BaselineCheck, FigureCheck, BASELINES_DIR, BASELINE_CHECK_FILE
 """
+
+from harness.rundir._baseline import (
+    BASELINE_CHECK_FILE,
+    BASELINES_DIR,
+    BaselineBand,
+    BaselineCheck,
+    BaselineManifest,
+    BaselineRun,
+    BaselineSettings,
+    FigureCheck,
+    OperationFigures,
+    RunKey,
+    baseline_file,
+    baseline_names,
+    read_baseline,
+    read_baseline_check,
+    validate_baseline_name,
+    write_baseline,
+    write_baseline_check,
+)
 
 from harness.rundir._capacity import (
     CAPACITY_FILE,
@@ -88,6 +116,23 @@ from harness.rundir._record import (
 )
 
 __all__ = [
+    "BASELINES_DIR",
+    "BASELINE_CHECK_FILE",
+    "BaselineBand",
+    "BaselineCheck",
+    "BaselineManifest",
+    "BaselineRun",
+    "BaselineSettings",
+    "FigureCheck",
+    "OperationFigures",
+    "RunKey",
+    "baseline_file",
+    "baseline_names",
+    "read_baseline",
+    "read_baseline_check",
+    "validate_baseline_name",
+    "write_baseline",
+    "write_baseline_check",
     "CAPACITY_FILE",
     "CAPACITY_SCHEMA",
     "CAUSES_BY_STATUS",

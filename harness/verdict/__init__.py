@@ -10,6 +10,7 @@ Judging a run:
     CHECK_STATUSES   every check status, most urgent first
     OutOfScope       why an unjudged check was out of scope, with its label
     VERDICT_FILE     the verdict's file name in the run directory
+    read_verdict     a run's verdict.json read back (None when it was never judged)
     AbortWatch       the abort-on-breach rule, fed the timeline during the run (the pipeline
                      hands it to the run stage, which knows only its shape)
 
@@ -61,7 +62,7 @@ from harness.verdict._model import (
     Check,
     Verdict,
 )
-from harness.verdict._outputs import VERDICT_FILE
+from harness.verdict._outputs import VERDICT_FILE, read_verdict
 from harness.verdict._scope import (
     NoSpan,
     RunClock,
@@ -96,6 +97,7 @@ __all__ = [
     "print_capacity_checks",
     "print_verdict",
     "read_judged_run",
+    "read_verdict",
     "run_clock",
     "scope_span",
     "windows",
