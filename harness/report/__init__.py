@@ -13,6 +13,7 @@ Public names::
     write_capacity_report  write a capacity search's page (the knee of one instance, its
                         steps, scaling, instances needed), refresh the runs index beside it
     serve_reports       `perfctl reports serve`: serve a reports directory until Ctrl-C
+    refresh_runs_index  rewrite `reports/index.html` (after a run was compared with a baseline)
 """
 
 from __future__ import annotations
@@ -45,4 +46,11 @@ def write_capacity_report(capacity_dir: Path) -> Path:
     return page
 
 
-__all__ = ["render_run_report", "serve_reports", "write_capacity_report"]
+def refresh_runs_index(reports_dir: Path) -> Path:
+    """Rewrite `reports_dir/index.html` from the runs, capacity searches and baselines it holds."""
+    from harness.report._index_page import write_reports_index
+
+    return write_reports_index(reports_dir)
+
+
+__all__ = ["refresh_runs_index", "render_run_report", "serve_reports", "write_capacity_report"]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import RunDirError
+from harness.redaction import scrub_text
+from harness.report._baseline_trends import baseline_for, baseline_trend_figures, read_baselines
 from harness.report._capacity_entries import collect_capacities
 from harness.report._html import PLOTLY_FILE, embed, ensure_plotly, render, write_atomically
 from harness.report._run_entries import INDEX_FILE, collect_runs
@@ -39,6 +41,27 @@ def write_reports_index(reports_dir: Path) -> Path:
                 "figures": figures,
             }
         )
+    baselines = read_baselines(reports_dir)
+    across = []
+    for scenario, profile in sorted({(run.scenario, run.profile) for run in runs}):
+        group = [run for run in runs if (run.scenario, run.profile) == (scenario, profile)]
+        baseline = baseline_for(group, baselines)
+        figures = []
+        for figure in baseline_trend_figures(group, baseline):
+            count += 1
+            figures.append({"id": f"figure-{count}", "json": embed(figure)})
+        if figures:
+            across.append(
+                {
+                    "scenario": scenario,
+                    "profile": profile,
+                    "runs": len(group),
+                    "baseline": baseline,
+                    "baseline_target": scrub_text(baseline.key.target) if baseline else "",
+                    "regressions": sum(1 for run in group if run.regressions),
+                    "figures": figures,
+                }
+            )
     page = render(
         "index.html.j2",
         version=__version__,
@@ -47,6 +70,7 @@ def write_reports_index(reports_dir: Path) -> Path:
         runs=runs,
         scenarios=scenarios,
         trends=trends,
+        across=across,
         comparisons=comparisons,
         capacities=collect_capacities(reports_dir),
         skipped=skipped,

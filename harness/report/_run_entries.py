@@ -15,7 +15,13 @@ from urllib.parse import quote
 
 from harness.errors import RunDirError
 from harness.redaction import scrub, scrub_text
-from harness.rundir import RUN_FILE, RunRecord, is_capacity_dir, read_run_record
+from harness.rundir import (
+    RUN_FILE,
+    RunRecord,
+    is_capacity_dir,
+    read_baseline_check,
+    read_run_record,
+)
 
 INDEX_FILE = "index.html"
 
@@ -39,6 +45,11 @@ class RunEntry:
     """verdict.json's checks (scrubbed)."""
     headline: dict[str, Any]
     """report.json's headline figures ({} before the run's report was written)."""
+    target_key: str = ""
+    """The target as a baseline keys it: "embedded" or the redacted URL."""
+    regressions: tuple[str, ...] = ()
+    """The figures baseline.json flagged ("product_search p95_ms"), when it was compared with
+    a named baseline (`perfctl run --baseline`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +119,8 @@ def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntr
                 verdict=str(verdict.get("status") or "not_evaluated"),
                 checks=tuple(c for c in verdict.get("checks") or () if isinstance(c, dict)),
                 headline=dict(summary.get("headline") or {}),
+                target_key="embedded" if record.target_embedded else scrub_text(record.target),
+                regressions=_regressions(run_dir),
             )
         )
         compared = _read(run_dir / "compare.json")
@@ -115,6 +128,17 @@ def collect_runs(reports_dir: Path) -> tuple[list[RunEntry], list[ComparisonEntr
             comparisons.append(_comparison(reports_dir, run_dir, compared, names))
     runs.sort(key=lambda run: (run.started_at, run.name), reverse=True)
     return runs, comparisons, skipped
+
+
+def _regressions(run_dir: Path) -> tuple[str, ...]:
+    """The figures the run's baseline.json flagged (none when unreadable: the index lists)."""
+    try:
+        check = read_baseline_check(run_dir)
+    except RunDirError:
+        return ()
+    if check is None:
+        return ()
+    return tuple(scrub_text(f"{f.operation} {f.figure}") for f in check.regressions)
 
 
 def _comparison(

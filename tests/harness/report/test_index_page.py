@@ -22,7 +22,7 @@ def _page(path: Path) -> Any:
 
 def _figures(page: Any) -> dict[str, dict[str, Any]]:
     figures = {}
-    for script in page.xpath('//script[@type="application/json"]'):
+    for script in page.xpath('.//script[@type="application/json"]'):
         figure = json.loads(script.text)
         figures[figure["layout"]["title"]["text"]] = figure
     return figures
