@@ -263,6 +263,17 @@ def run(
     quiet: Annotated[
         bool, typer.Option(help="A summary line every few seconds instead of the live table.")
     ] = False,
+    ui: Annotated[
+        int | None,
+        typer.Option(
+            "--ui",
+            min=0,
+            max=65535,
+            metavar="[PORT]",
+            help="Serve a live web view of the run (and perfctl's Prometheus /metrics) on "
+            "127.0.0.1:PORT (default 8089; 0: any free port) until the report is written.",
+        ),
+    ] = None,
     users: Annotated[
         int | None, typer.Option("-u", "--users", help="Locustfile: peak number of users.")
     ] = None,
@@ -312,7 +323,7 @@ def run(
     _check_capacity_dir(capacity)
 
     from harness.observe import ObserveOptions, prometheus_source
-    from harness.pipeline import run_judge_report
+    from harness.pipeline import run_with_ui
     from harness.run import RunRequest
     from harness.spec import LocustOptions
 
@@ -324,7 +335,8 @@ def run(
         else None
     )
 
-    return run_judge_report(
+    return run_with_ui(
+        ui,
         RunRequest(
             scenario=scenario,
             profile=profile,
@@ -844,10 +856,24 @@ def _show_usage_error(error: typer.TyperException) -> None:
     typer.echo(f"error: {message} (see '{context.command_path} --help')", err=True)
 
 
+def _optional_ui_port(args: list[str]) -> list[str]:
+    """`perfctl run ... --ui` without a port: `--ui 8089` (Typer has no optional values)."""
+    if args[:1] != ["run"] or "--ui" not in args or "--" in args:
+        return args
+    from harness.live import DEFAULT_UI_PORT
+
+    given = list(args)
+    for index, arg in enumerate(given):
+        following = given[index + 1] if index + 1 < len(given) else ""
+        if arg == "--ui" and not following.isdigit():
+            given[index] = f"--ui={DEFAULT_UI_PORT}"
+    return given
+
+
 def main() -> None:
     """Entry point of the `perfctl` console script: the one place errors become exit codes."""
     try:
-        result = app(standalone_mode=False)
+        result = app(args=_optional_ui_port(sys.argv[1:]), standalone_mode=False)
     except PerfctlError as error:
         typer.echo(f"error: {error.message}", err=True)
         sys.exit(error.exit_code)

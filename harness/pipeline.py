@@ -6,7 +6,9 @@ aborted run is still judged and reported on what it measured before the error su
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -16,6 +18,24 @@ from harness.run import run as run_load
 from harness.verdict import AbortWatch
 
 
+def run_with_ui(
+    ui_port: int | None, request: RunRequest, console: Console | None = None, **judging: Any
+) -> int:
+    """`perfctl run [--ui PORT]`: `run_judge_report`, with the live web view and /metrics
+    served on 127.0.0.1:`ui_port` (bound before anything else: a port in use is exit 2
+    before any load) from before the load until the report is written, when a port is given."""
+    if ui_port is None:
+        return run_judge_report(request, console, **judging)
+    from harness.live import LiveView
+
+    console = console or Console()
+    with LiveView(ui_port) as live:
+        console.print(f"live view: {live.url} (metrics: {live.url}metrics)", highlight=False)
+        code = run_judge_report(request, console, on_run_dir=live.follow, **judging)
+        live.linger(console)
+    return code
+
+
 def run_judge_report(
     request: RunRequest,
     console: Console | None = None,
@@ -23,13 +43,17 @@ def run_judge_report(
     require_coverage: bool | None = None,
     strict: bool | None = None,
     capacity_dir: Path | None = None,
+    on_run_dir: Callable[[Path], None] | None = None,
 ) -> int:
     """`perfctl run`: the verdict's exit code for a finished or aborted run; 130 when
-    interrupted; an engine failure stays exit 3 once what it measured is judged and reported."""
+    interrupted; an engine failure stays exit 3 once what it measured is judged and reported.
+    `on_run_dir` is told the run directory before any load (the live web view)."""
     console = console or Console()
     try:
         # the verdict's abort-on-breach rule watches the load; the run stage knows only its shape
-        result = run_load(request, console=console, start_breach_watch=AbortWatch)
+        result = run_load(
+            request, console=console, start_breach_watch=AbortWatch, on_run_dir=on_run_dir
+        )
     except (InterruptedRunError, EngineError) as error:
         if error.run_dir is None:
             raise

@@ -19,6 +19,7 @@ import os
 import platform
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -189,11 +190,14 @@ def run(
     locustfile: Path = ENGINE_LOCUSTFILE,
     console: Console | None = None,
     start_breach_watch: StartBreachWatch | None = None,
+    on_run_dir: Callable[[Path], None] | None = None,
 ) -> RunResult:
     """Run `request` and leave its run directory; raise for aborted or failed runs.
 
     `start_breach_watch` builds, when the load starts, the watch that stops the run on a
     lasting SLA breach (abort on breach); without one the run is never stopped for a breach.
+    `on_run_dir` is told the run directory once it exists, before any load (the live web
+    view follows its files from there).
     """
     if request.workers < 0 or request.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
@@ -218,6 +222,8 @@ def run(
     if request.observe.prometheus is not None:
         probe_prometheus(request.observe.prometheus)
     run_dir = create_run_dir(request.out_dir, run_id or make_run_id(plan.scenario, utc_now()))
+    if on_run_dir is not None:
+        on_run_dir(run_dir)
     with Interrupts() as interrupts:
         session = _RunSession(
             request,

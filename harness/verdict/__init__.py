@@ -13,6 +13,8 @@ Judging a run:
     read_verdict     a run's verdict.json read back (None when it was never judged)
     AbortWatch       the abort-on-breach rule, fed the timeline during the run (the pipeline
                      hands it to the run stage, which knows only its shape)
+    ProvisionalJudge every objective judged on what a run still going has recorded so far
+                     (the live view's provisional status; writes nothing)
 
 Showing it:
     print_verdict    the verdict as a table at the terminal
@@ -63,6 +65,7 @@ from harness.verdict._model import (
     Verdict,
 )
 from harness.verdict._outputs import VERDICT_FILE, read_verdict
+from harness.verdict._provisional import ProvisionalJudge
 from harness.verdict._scope import (
     NoSpan,
     RunClock,
@@ -83,6 +86,7 @@ __all__ = [
     "Measurements",
     "NoSpan",
     "OutOfScope",
+    "ProvisionalJudge",
     "RunClock",
     "Span",
     "Verdict",

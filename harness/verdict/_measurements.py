@@ -9,6 +9,7 @@ only for the ranges asked about; a corrupt one is a RunDirError naming its line.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,11 +43,28 @@ class Measurements:
     """The timeline and engine events of one run, ready for range queries."""
 
     def __init__(self, run: RunDir) -> None:
-        self._path: Path = run.path / TIMELINE_FILE
+        self._index(run.path / TIMELINE_FILE, run.windows(), run.events())
+
+    @classmethod
+    def of_lines(
+        cls, run_dir: Path, lines: Iterable[WindowLine], events: Iterable[EngineEvent]
+    ) -> Measurements:
+        """The lines of a run still going, as read so far (numbered in the order given)."""
+        measurements = cls.__new__(cls)
+        measurements._index(run_dir / TIMELINE_FILE, enumerate(lines, start=1), events)
+        return measurements
+
+    def _index(
+        self,
+        path: Path,
+        numbered: Iterable[tuple[int, WindowLine]],
+        events: Iterable[EngineEvent],
+    ) -> None:
+        self._path: Path = path
         self._by_op: dict[str, list[tuple[int, _Second]]] = defaultdict(list)
-        for number, line in run.windows():
+        for number, line in numbered:
             self._by_op[line.op].append((line.t, _Second(number, line)))
-        self.events: tuple[EngineEvent, ...] = run.events()
+        self.events: tuple[EngineEvent, ...] = tuple(events)
         self._histograms: dict[tuple[str, int, int, bool], LatencyHistogram] = {}
 
     @property

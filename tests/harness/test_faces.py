@@ -23,6 +23,7 @@ def test_the_stage_packages_are_the_ones_the_architecture_names() -> None:
         "harness.capacity",
         "harness.compare",
         "harness.importers",
+        "harness.live",
         "harness.observe",
         "harness.report",
         "harness.run",
