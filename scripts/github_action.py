@@ -39,6 +39,8 @@ EXIT_PASS, EXIT_FAILED, EXIT_USAGE, EXIT_RUN = 0, 1, 2, 3
 NO_BASELINE = ("", "none")
 """Values of the baseline input that mean: no baseline."""
 TRUE = ("true", "yes", "1")
+OUTPUT_NAMES = ("verdict", "status", "exit-code", "report", "run-dir")
+"""The step's outputs (action.yml declares the same)."""
 SUMMARY_FILES = ("summary.md", "baseline.md", "compare.md")
 """The run directory's markdown, appended to the job's summary in this order when present:
 the verdict, the check against a named baseline, the comparison with a baseline run."""

@@ -165,3 +165,25 @@ def test_without_a_run_directory_the_summary_carries_the_error() -> None:
     assert "perfctl exited 2 before it wrote a run directory" in summary
     assert "error: unknown scenario 'nope'" in summary
     assert action.verdict_status(None) == ""
+
+
+def test_action_yml_passes_every_input_and_declares_every_output() -> None:
+    """action.yml and the script agree: each input reaches the step as INPUT_*, each output
+    the script writes is declared, and the step runs this script."""
+    import yaml
+
+    manifest = yaml.safe_load((SCRIPT.parents[1] / "action.yml").read_text())
+    assert manifest["runs"]["using"] == "composite"
+    (step,) = [step for step in manifest["runs"]["steps"] if step.get("id") == "run"]
+    assert "$GITHUB_ACTION_PATH/scripts/github_action.py" in step["run"]
+    assert step["working-directory"] == "${{ inputs.working-directory }}"
+    setup_only = {"python-version", "working-directory", "package"}
+    assert step["env"] == {
+        f"INPUT_{name.upper().replace('-', '_')}": f"${{{{ inputs.{name} }}}}"
+        for name in manifest["inputs"]
+        if name not in setup_only
+    }
+    assert manifest["inputs"]["scenario"]["required"] is True
+    assert tuple(manifest["outputs"]) == action.OUTPUT_NAMES
+    for name, output in manifest["outputs"].items():
+        assert output["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
