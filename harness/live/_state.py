@@ -311,7 +311,7 @@ class LiveState:
                 ],
             },
             "status": record.status if record is not None else "starting",
-            "elapsed_s": round(max(now_t - started_t, 0.0), 1) if started_t else 0.0,
+            "elapsed_s": self._elapsed_s(now_t),
             "load": None
             if load is None
             else {
@@ -381,6 +381,15 @@ class LiveState:
                 "report": "report/index.html" if ending.report else None,
             },
         }
+
+    def _elapsed_s(self, now_t: float) -> float:
+        """Seconds since the load started; the run's duration once it has ended."""
+        record, started_t = self.record, self.started_t
+        if record is None or started_t is None:
+            return 0.0
+        if record.duration_s is not None:
+            return round(record.duration_s, 1)
+        return round(max(now_t - started_t, 0.0), 1)
 
     def points_since(self, index: int) -> tuple[list[dict[str, Any]], int]:
         """History points from point number `index` on (every kept one when it fell off the
