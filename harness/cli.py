@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +21,9 @@ from harness.errors import (
     PerfctlError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from harness.pipeline import BaselineGate
 
 _EXIT_CODES_HELP = "\n\n".join(f"{code:>3}  {meaning}" for code, meaning in EXIT_CODE_TABLE)
 
@@ -309,6 +314,27 @@ def run(
     require_coverage: _RequireCoverageOption = None,
     strict: _StrictOption = None,
     capacity: _CapacityOption = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="Compare the run with this named baseline (`perfctl baseline`): a regression "
+            "fails the run (exit 1)."
+        ),
+    ] = None,
+    baseline_update: Annotated[
+        bool,
+        typer.Option(
+            help="Add the run to --baseline when it passed and did not regress (the first run "
+            "creates it): for the main branch, while pull requests only compare."
+        ),
+    ] = False,
+    baseline_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="PERFCTL_BASELINE_DIR",
+            help="Directory of the baselines (default: OUT/baselines), e.g. one a CI caches.",
+        ),
+    ] = None,
 ) -> int:
     """Drive the target with a scenario, judge it against the SLA, write the HTML report.
 
@@ -355,7 +381,19 @@ def run(
         require_coverage=require_coverage,
         strict=strict,
         capacity_dir=capacity,
+        baseline=_baseline_gate(baseline, baseline_update, baseline_dir or out / "baselines"),
     )
+
+
+def _baseline_gate(name: str | None, update: bool, directory: Path) -> BaselineGate | None:
+    from harness.pipeline import BaselineGate
+    from harness.rundir import validate_baseline_name
+
+    if name is None:
+        if update:
+            raise UsageError("--baseline-update needs --baseline NAME")
+        return None
+    return BaselineGate(validate_baseline_name(name), directory, update)
 
 
 @app.command()
@@ -801,6 +839,88 @@ def import_openapi_command(
     typer.echo(write_imported(imported, out=out, sla_out=sla_out, force=force))
 
 
+# -- named baselines: the last passing runs a new run is compared with -----------------------
+
+baseline_app = typer.Typer(
+    help="Keep named baselines (the last passing runs of a scenario, profile and target) that "
+    "`perfctl run --baseline NAME` compares a run with.",
+    **_SUB_APP_SETTINGS,  # type: ignore[arg-type]
+)
+app.add_typer(baseline_app, name="baseline")
+
+_BaselineName = Annotated[str, typer.Argument(help="Baseline name, e.g. main.")]
+_BaselineDir = Annotated[
+    Path,
+    typer.Option(
+        "--dir",
+        envvar="PERFCTL_BASELINE_DIR",
+        help="Directory of the baselines (a CI may cache it).",
+    ),
+]
+
+
+@baseline_app.command("add")
+def baseline_add(
+    name: _BaselineName,
+    run_dirs: Annotated[list[Path], typer.Argument(help="Passing run directories to add.")],
+    keep: Annotated[
+        int | None, typer.Option(min=1, help="Runs the baseline keeps, the newest (default 10).")
+    ] = None,
+    directory: _BaselineDir = Path("reports/baselines"),
+) -> None:
+    """Add passing runs (verdict exit 0) of one scenario, profile and target to a baseline,
+    created by its first run; the runs' figures are copied, so it outlives their directories."""
+    from harness.compare import add_to_baseline
+
+    manifest, path = add_to_baseline(directory, name, run_dirs, keep=keep)
+    typer.echo(f"baseline {name}: {len(manifest.runs)} runs ({manifest.key.describe()}) in {path}")
+
+
+@baseline_app.command("list")
+def baseline_list(directory: _BaselineDir = Path("reports/baselines")) -> None:
+    """List the baselines: runs held, scenario, profile, target, newest run."""
+    from harness.compare import list_baselines
+
+    typer.echo(list_baselines(directory))
+
+
+@baseline_app.command("show")
+def baseline_show(name: _BaselineName, directory: _BaselineDir = Path("reports/baselines")) -> None:
+    """Show a baseline's runs and, per figure, the band and the limit a new run is held to."""
+    from harness.compare import show_baseline
+
+    typer.echo(show_baseline(directory, name))
+
+
+@baseline_app.command("remove")
+def baseline_remove(
+    name: _BaselineName,
+    run_ids: Annotated[
+        list[str] | None, typer.Argument(help="Only these runs (default: the whole baseline).")
+    ] = None,
+    directory: _BaselineDir = Path("reports/baselines"),
+) -> None:
+    """Remove a baseline, or only some of its runs."""
+    from harness.compare import remove_from_baseline
+
+    typer.echo(remove_from_baseline(directory, name, run_ids or []))
+
+
+@baseline_app.command("check")
+def baseline_check(
+    name: _BaselineName,
+    run_dir: Annotated[Path, typer.Argument(help="Run directory to judge against it.")],
+    directory: _BaselineDir = Path("reports/baselines"),
+) -> int:
+    """Compare a run with a baseline (what `perfctl run --baseline` does after the load):
+    writes baseline.json and baseline.md into the run, exits 1 on a regression."""
+    from harness.compare import check_against_baseline, render_baseline_check
+
+    check = check_against_baseline(directory, name, run_dir)
+    typer.echo(render_baseline_check(check))
+    return 1 if check.regression else 0
+
+
 # -- HTML reports ---------------------------------------------------------------------------
 
 
@@ -888,7 +1008,23 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("error: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as error:  # a perfctl bug: never exit 1, which a CI reads as a failed SLA
+        typer.echo(f"error: internal error: {_crash_report(error)}", err=True)
+        sys.exit(EXIT_RUN)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _crash_report(error: Exception) -> str:
+    """One line for an unexpected exception; its traceback goes to a file the line names."""
+    summary = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="perfctl-crash-", suffix=".txt", delete=False
+        ) as report:
+            traceback.print_exception(error, file=report)
+    except OSError:
+        return f"{summary} (this is a bug in perfctl)"
+    return f"{summary} (this is a bug in perfctl; traceback in {report.name})"
 
 
 if __name__ == "__main__":
