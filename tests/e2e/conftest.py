@@ -3,6 +3,7 @@ engine started exactly as harness/run/_load_generators.py starts it (local, or m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -41,22 +42,31 @@ def _wait_for(url: str, deadline_s: float) -> None:
     raise RuntimeError(f"{url} did not answer within {deadline_s} s")
 
 
-@pytest.fixture(scope="module")
-def target_url() -> Iterator[str]:
-    """The known-latency target (tests/e2e/_target_app.py) on a free loopback port."""
+@contextlib.contextmanager
+def serving(script: Path, ready_path: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A test server (`python SCRIPT PORT`) on a free loopback port, its URL once
+    `ready_path` answers 200; stopped at the end."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(TARGET_APP), str(port)],
+        [sys.executable, str(script), str(port)],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/health", 15)
+        _wait_for(f"{url}{ready_path}", 15)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def target_url() -> Iterator[str]:
+    """The known-latency target (tests/e2e/_target_app.py) on a free loopback port."""
+    with serving(TARGET_APP, "/health") as url:
+        yield url
 
 
 ADMIN_TOKEN = "engine-tests"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run._target import find_free_port
+from tests.e2e.conftest import serving
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 SCRIPT_TARGET = Path(__file__).resolve().parent / "_script_target.py"
@@ -92,27 +91,8 @@ objectives:
 
 @pytest.fixture
 def shop() -> Iterator[str]:
-    port = find_free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(SCRIPT_TARGET), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_counts", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with serving(SCRIPT_TARGET, "/_counts") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_extractions_feed_later_steps_and_failed_checks_are_named_in_the_errors(

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.run._target import find_free_port
+from tests.e2e.conftest import serving
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 ECHO_TARGET = Path(__file__).resolve().parent / "_echo_target.py"
@@ -26,28 +25,8 @@ TOKEN = "s3cr3t-Tok3n-e2e"
 @pytest.fixture
 def echo_target() -> Iterator[str]:
     """The recording target; it answers 401 unless `Authorization: Bearer TOKEN` is sent."""
-    port = find_free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(ECHO_TARGET), str(port)],
-        env={**os.environ, "EXPECTED_TOKEN": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with serving(ECHO_TARGET, "/health", env={**os.environ, "EXPECTED_TOKEN": TOKEN}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _seen(url: str, prefix: str) -> list[dict[str, Any]]:
