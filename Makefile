@@ -26,13 +26,14 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The unit and backend tests on both cores, then alone what measures time or CPU under load
+# The unit and backend tests in 4 processes on both cores (the end-to-end ones among them
+# mostly wait on their runs), then alone what measures time or CPU under load
 # or waits on real servers within fixed timeouts (marked slow or serial, and every end-to-end
 # test that is not parallel_safe: the marker `alone`, see tests/conftest.py); both parts
 # always run.
 test: install services
 	@ulimit -n 65536 2>/dev/null || true; status=0; \
-	$(BIN)/pytest -n 2 -m "not alone" || status=$$?; \
+	$(BIN)/pytest -n 4 --dist worksteal -m "not alone" || status=$$?; \
 	$(BIN)/pytest -m alone || status=$$?; \
 	exit $$status
 

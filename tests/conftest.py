@@ -4,9 +4,11 @@
 the machine, everything that measures time or CPU under real load: the tests marked `slow`
 or `serial` (real servers within fixed timeouts) and every end-to-end test (marked `e2e`
 here), whose figures and deadlines a neighbour's load would skew. Those get the marker
-`alone`, which the Makefile selects on. An end-to-end module that starts no load, no server
-and no deadline (usage errors, validation, reports of synthetic run directories) declares
-`pytestmark = pytest.mark.parallel_safe` and runs in the parallel part.
+`alone`, which the Makefile selects on. An end-to-end module whose assertions are about what
+was sent, answered and written, never about time or CPU (usage errors, validation, reports
+of synthetic run directories, imports, the README's tutorial, the wheel, the GitHub Action's
+step), and whose deadlines are generous, declares `pytestmark = pytest.mark.parallel_safe`
+and runs in the parallel part.
 """
 
 from __future__ import annotations

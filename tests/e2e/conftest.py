@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +23,13 @@ from harness.run._load_generators import locust_command
 from harness.timeline import Timeline, read_timeline
 
 TARGET_APP = Path(__file__).resolve().parent / "_target_app.py"
+
+
+def interruptible() -> None:
+    """`preexec_fn` of a child the test stops with SIGINT (Ctrl-C): Python ignores SIGINT in a
+    process that inherited it ignored, as children of a background shell job do, and such a
+    child would outlive the test's SIGINT until its kill timeout."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:

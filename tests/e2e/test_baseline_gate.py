@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.conftest import set_faults
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.parallel_safe
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 SCENARIO = """\

@@ -18,6 +18,8 @@ import pytest
 
 from tests.e2e.conftest import serving
 
+pytestmark = pytest.mark.parallel_safe
+
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 SCRIPT_TARGET = Path(__file__).resolve().parent / "_script_target.py"
 

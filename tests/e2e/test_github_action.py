@@ -18,6 +18,8 @@ import pytest
 
 from tests.scripts.test_github_action import parse_github_output
 
+pytestmark = pytest.mark.parallel_safe
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "github_action.py"
 

@@ -16,6 +16,8 @@ import pytest
 from harness.engine import ENGINE_LOCUSTFILE
 from tests.harness.importers._support import SHOP_HAR
 
+pytestmark = pytest.mark.parallel_safe
+
 DEMO_PASSWORD = "perfctl-demo"
 """reference_backend.passwords.DEMO_PASSWORD (the harness's tests do not import the backend)."""
 

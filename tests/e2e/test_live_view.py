@@ -27,7 +27,10 @@ import pytest
 from harness.observe._local_prometheus import PROMETHEUS_BINARY
 from harness.run._target import find_free_port
 from tests.e2e._chromium import CHROMIUM, FLAGS, _devtools_port, _Session, _stop_session
+from tests.e2e.conftest import interruptible
 from tests.harness.run._support import tiny_target
+
+pytestmark = pytest.mark.parallel_safe
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -104,6 +107,7 @@ def _start(command: list[str]) -> subprocess.Popen[str]:
         stdin=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
 
 
@@ -146,7 +150,6 @@ async def _watch(port: int, url: str, process: subprocess.Popen[str]) -> tuple[l
             return probes, page.errors
 
 
-@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium")
 def test_the_page_updates_during_the_run_and_links_the_report(
@@ -199,7 +202,6 @@ def _query(prometheus: str, expression: str) -> list[dict[str, Any]]:
     return result
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not Path(PROMETHEUS_BINARY).is_file(), reason="prometheus not installed")
 def test_a_real_prometheus_scrapes_perfctl_metrics(
     tmp_path: Path, perfctl_run: list[subprocess.Popen[str]]

@@ -18,6 +18,7 @@ from harness.observe._local_prometheus import PROMETHEUS_BINARY
 from harness.plan import StagePlan
 from harness.run._target import find_free_port
 from harness.spec import plan_run
+from tests.e2e.conftest import interruptible
 from tests.harness.observe._support import scraped_once, wait_for
 
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
@@ -61,6 +62,7 @@ def test_serve_prometheus_run_evaluate(
             stderr=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            preexec_fn=interruptible,
         )
     )
     started.append(
@@ -70,6 +72,7 @@ def test_serve_prometheus_run_evaluate(
             stderr=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            preexec_fn=interruptible,
         )
     )
     prometheus = f"http://127.0.0.1:{prometheus_port}"

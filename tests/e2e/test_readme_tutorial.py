@@ -19,7 +19,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.harness.spec._support import REPO
+
+pytestmark = pytest.mark.parallel_safe
 
 README = REPO / "README.md"
 START, END = "<!-- tutorial:start -->", "<!-- tutorial:end -->"

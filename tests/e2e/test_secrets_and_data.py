@@ -17,6 +17,8 @@ import pytest
 
 from tests.e2e.conftest import serving
 
+pytestmark = pytest.mark.parallel_safe
+
 PERFCTL = str(Path(sys.executable).with_name("perfctl"))
 ECHO_TARGET = Path(__file__).resolve().parent / "_echo_target.py"
 TOKEN = "s3cr3t-Tok3n-e2e"

@@ -98,7 +98,10 @@ def test_closed_model_users_keep_their_own_cookies_login_once_and_refresh_stale_
     # a token serves 3 carts: every 4th cart is a 401, answered by one login and a retry
     assert served["cart 401"] >= 4
     assert served["cart ok"] > 20
-    assert served["login"] == 4 + served["cart 401"]  # once per user, then once per refresh
+    # once per user, then once per refresh; the run's end may stop a user between a 401 and
+    # its login (seen once in 40 refreshes under CI's load), never more than once per user
+    refreshes = served["login"] - 4
+    assert served["cart 401"] - 4 <= refreshes <= served["cart 401"]
     # on_stop: every user logged out of its own session when the run ended
     assert served["logout"] == 4
     assert served["logout unknown"] == 0

@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.conftest import free_port
 
-pytestmark = [pytest.mark.serial, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.parallel_safe, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 
