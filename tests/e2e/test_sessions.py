@@ -38,9 +38,11 @@ journeys:
 objectives:
   - {{operation: cart, metric: error_rate, limit: "< 1 %"}}
 """
-CLOSED = "version: 1\nsla: false\nstages: [{duration: 4s, users: 4}]\n" + JOURNEY.format(
-    think="20ms"
-)
+# the users start within the first second and are held 3 s (a single 4 s stage would ramp the
+# last user in at the very end: under load it never got to log in)
+CLOSED = (
+    "version: 1\nsla: false\nstages: [{duration: 1s, users: 4}, {duration: 3s, users: 4}]\n"
+) + JOURNEY.format(think="20ms")
 OPEN = (
     "version: 1\nsla: false\nmodel: open\nmax_concurrency: 100\n"
     "stages: [{duration: 3s, rate: 30/s}]\n" + JOURNEY.format(think=0)
@@ -136,7 +138,7 @@ def test_the_shipped_account_journey_logs_in_to_the_reference_backend(
     scenario = {
         "version": 1,
         "sla": False,
-        "stages": [{"duration": "4s", "users": 3}],
+        "stages": [{"duration": "1s", "users": 3}, {"duration": "3s", "users": 3}],
         "journeys": {"account": {**smoke["journeys"]["account"], "think_time": "50ms"}},
         "objectives": [
             {"operation": op, "metric": "error_rate", "limit": "< 1 %"}

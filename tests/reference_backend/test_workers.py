@@ -157,7 +157,7 @@ def test_concurrent_checkouts_of_one_user_across_workers_place_one_order(
                     assert added.status == 201
             body = {"user_id": user_id, "card_token": "tok_visa"}
             answers, _ = await send_many(
-                served.url, "POST", "/api/orders", 16, json=body, headers=auth
+                served.url, "POST", "/api/orders", 40, json=body, headers=auth
             )
             assert len({a.worker for a in answers}) == 2
             codes = [a.status for a in answers]
