@@ -68,7 +68,10 @@ class MachineCpu:
         if first < 0 or last >= len(times) or times[last] <= times[first]:
             return None
         busy_cores = (busy[last] - busy[first]) / (times[last] - times[first])
-        return max(0.0, busy_cores)  # an idle span's difference of two sums can be -1e-12
+        # the kernel counts CPU time in ticks and the samples' clock reads lag them: an idle
+        # span's difference of two sums can be -1e-12, a saturated one's a little above the
+        # cores there are (2.006 of 2 seen with the machine full)
+        return min(max(0.0, busy_cores), float(psutil.cpu_count() or busy_cores))
 
     def _sample_forever(self) -> None:
         while not self._stop.wait(self._interval_s):
